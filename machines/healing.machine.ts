@@ -1,0 +1,49 @@
+import { assign, sendParent, setup } from 'xstate';
+import type { HealingPlan } from '../src/healing/types.js';
+import type { FleetSnapshot } from '../src/types.js';
+
+export interface HealingContext {
+  /** The latest plan, or null before the first evaluation. */
+  readonly plan: HealingPlan | null;
+}
+
+export type HealingEvent = { readonly type: 'EVALUATE'; readonly snapshot: FleetSnapshot };
+
+export interface HealingPlannedEvent {
+  readonly type: 'HEALING.PLANNED';
+  readonly plan: HealingPlan;
+}
+
+/**
+ * Receives a fleet snapshot and answers its parent with a healing plan: lifecycle events for
+ * node actors and remediation actions. The planning itself (`planSnapshot`) is a function that
+ * `createSupervisor` provides; the default here plans nothing.
+ */
+export const healingMachine = setup({
+  types: {
+    context: {} as HealingContext,
+    events: {} as HealingEvent,
+  },
+  actions: {
+    planSnapshot: assign(({ event }) => ({
+      plan: { tick: event.snapshot.tick, commands: [], actions: [] },
+    })),
+    sendPlan: sendParent(({ context }): HealingPlannedEvent => {
+      if (context.plan === null) throw new Error('healing: no plan to send');
+      return { type: 'HEALING.PLANNED', plan: context.plan };
+    }),
+  },
+}).createMachine({
+  id: 'healing',
+  context: { plan: null },
+  initial: 'ready',
+  states: {
+    ready: {
+      on: {
+        EVALUATE: {
+          actions: ['planSnapshot', 'sendPlan'],
+        },
+      },
+    },
+  },
+});

@@ -1,0 +1,147 @@
+import { assign, sendParent, setup } from 'xstate';
+import type { NodeLifecycleEvent, NodeState } from '../src/types.js';
+
+export interface NodeContext {
+  readonly nodeId: string;
+  /** When the node entered its current state (supervisor clock, ms). */
+  readonly since: number;
+  /** Why the node entered its current state. */
+  readonly reason: string;
+  /** How many times the node has been isolated. */
+  readonly isolations: number;
+}
+
+export interface NodeInput {
+  readonly nodeId: string;
+  readonly registeredAt: number;
+}
+
+/** What a node actor tells its supervisor after every transition. */
+export interface NodeTransitionedEvent {
+  readonly type: 'NODE.TRANSITIONED';
+  readonly nodeId: string;
+  readonly from: NodeState;
+  readonly to: NodeState;
+  readonly reason: string;
+  readonly at: number;
+}
+
+/**
+ * One node's lifecycle. It holds lifecycle facts only; telemetry stays outside the actor, and
+ * time enters through the `at` of each event, so there is no `after` and no `invoke` here.
+ * `isolated` is left only through `REINSTATE`.
+ */
+export const nodeMachine = setup({
+  types: {
+    context: {} as NodeContext,
+    events: {} as NodeLifecycleEvent,
+    input: {} as NodeInput,
+  },
+  actions: {
+    recordTransition: assign(({ event }) => ({ since: event.at, reason: event.reason })),
+    countIsolation: assign(({ context }) => ({ isolations: context.isolations + 1 })),
+    notifySupervisor: sendParent(
+      ({ context }, params: { from: NodeState; to: NodeState }): NodeTransitionedEvent => ({
+        type: 'NODE.TRANSITIONED',
+        nodeId: context.nodeId,
+        from: params.from,
+        to: params.to,
+        reason: context.reason,
+        at: context.since,
+      }),
+    ),
+  },
+}).createMachine({
+  id: 'node',
+  context: ({ input }) => ({
+    nodeId: input.nodeId,
+    since: input.registeredAt,
+    reason: 'registered',
+    isolations: 0,
+  }),
+  initial: 'online',
+  states: {
+    online: {
+      on: {
+        OVERLOADED: {
+          target: 'overloaded',
+          actions: [
+            'recordTransition',
+            { type: 'notifySupervisor', params: { from: 'online', to: 'overloaded' } },
+          ],
+        },
+        WENT_OFFLINE: {
+          target: 'offline',
+          actions: [
+            'recordTransition',
+            { type: 'notifySupervisor', params: { from: 'online', to: 'offline' } },
+          ],
+        },
+        ISOLATE: {
+          target: 'isolated',
+          actions: [
+            'recordTransition',
+            'countIsolation',
+            { type: 'notifySupervisor', params: { from: 'online', to: 'isolated' } },
+          ],
+        },
+      },
+    },
+    overloaded: {
+      on: {
+        RECOVERED: {
+          target: 'online',
+          actions: [
+            'recordTransition',
+            { type: 'notifySupervisor', params: { from: 'overloaded', to: 'online' } },
+          ],
+        },
+        WENT_OFFLINE: {
+          target: 'offline',
+          actions: [
+            'recordTransition',
+            { type: 'notifySupervisor', params: { from: 'overloaded', to: 'offline' } },
+          ],
+        },
+        ISOLATE: {
+          target: 'isolated',
+          actions: [
+            'recordTransition',
+            'countIsolation',
+            { type: 'notifySupervisor', params: { from: 'overloaded', to: 'isolated' } },
+          ],
+        },
+      },
+    },
+    offline: {
+      on: {
+        CAME_BACK: {
+          target: 'online',
+          actions: [
+            'recordTransition',
+            { type: 'notifySupervisor', params: { from: 'offline', to: 'online' } },
+          ],
+        },
+        ISOLATE: {
+          target: 'isolated',
+          actions: [
+            'recordTransition',
+            'countIsolation',
+            { type: 'notifySupervisor', params: { from: 'offline', to: 'isolated' } },
+          ],
+        },
+      },
+    },
+    isolated: {
+      on: {
+        REINSTATE: {
+          target: 'online',
+          actions: [
+            'recordTransition',
+            { type: 'notifySupervisor', params: { from: 'isolated', to: 'online' } },
+          ],
+        },
+      },
+    },
+  },
+});

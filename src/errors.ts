@@ -1,0 +1,154 @@
+/**
+ * Every error wyneos throws on purpose, with a stable code, in one registry (like fastify's
+ * `lib/errors.js`). A retired code is never reused; `docs/errors.md` documents each one and a
+ * test keeps the two in step.
+ */
+export const errorCodes = {
+  WYNEOS_ERR_INVALID_OPTIONS: 'an option passed to createSupervisor is invalid',
+  WYNEOS_ERR_INVALID_RULE: 'a rule definition is invalid',
+  WYNEOS_ERR_DUPLICATE_RULE: 'two rules share one id',
+  WYNEOS_ERR_INVALID_NODE: 'a node registration is invalid',
+  WYNEOS_ERR_DUPLICATE_NODE: 'a node with this id is already registered',
+  WYNEOS_ERR_UNKNOWN_NODE: 'no node with this id is registered',
+  WYNEOS_ERR_INVALID_HEARTBEAT: 'a heartbeat is malformed',
+  WYNEOS_ERR_STALE_HEARTBEAT: "a heartbeat's seq is not newer than the last one accepted",
+  WYNEOS_ERR_NOT_STARTED: 'the supervisor has not been started',
+  WYNEOS_ERR_TICK_IN_PROGRESS: 'a tick was requested while one is running',
+  WYNEOS_ERR_STOPPED: 'the supervisor has been stopped',
+  WYNEOS_ERR_INVALID_ARGUMENT: 'an argument to an API call or a command-line flag is invalid',
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** The base of every error wyneos throws on purpose: check `code`, not the message. */
+export class WyneosError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** One or more options given to `createSupervisor` are invalid; `path` names the option. */
+export class InvalidOptionsError extends WyneosError {
+  readonly path: string;
+
+  constructor(path: string, problem: string) {
+    super('WYNEOS_ERR_INVALID_OPTIONS', `Invalid supervisor option ${path}: ${problem}`);
+    this.path = path;
+  }
+}
+
+/** A rule is malformed; `ruleId` is the rule's id when it has one. */
+export class InvalidRuleError extends WyneosError {
+  readonly ruleId: string | undefined;
+
+  constructor(ruleId: string | undefined, problem: string) {
+    super('WYNEOS_ERR_INVALID_RULE', `Invalid rule${ruleId ? ` '${ruleId}'` : ''}: ${problem}`);
+    this.ruleId = ruleId;
+  }
+}
+
+export class DuplicateRuleError extends WyneosError {
+  readonly ruleId: string;
+
+  constructor(ruleId: string) {
+    super(
+      'WYNEOS_ERR_DUPLICATE_RULE',
+      `Two rules have the id '${ruleId}': rule ids must be unique`,
+    );
+    this.ruleId = ruleId;
+  }
+}
+
+/** A registration is malformed; `path` points into it (for example `/labels/region`). */
+export class InvalidNodeError extends WyneosError {
+  readonly path: string;
+
+  constructor(path: string, problem: string) {
+    super('WYNEOS_ERR_INVALID_NODE', `Invalid node registration at ${path || '/'}: ${problem}`);
+    this.path = path;
+  }
+}
+
+export class DuplicateNodeError extends WyneosError {
+  readonly nodeId: string;
+
+  constructor(nodeId: string) {
+    super(
+      'WYNEOS_ERR_DUPLICATE_NODE',
+      `Node '${nodeId}' is already registered: deregister it first to register it again`,
+    );
+    this.nodeId = nodeId;
+  }
+}
+
+export class UnknownNodeError extends WyneosError {
+  readonly nodeId: string;
+
+  constructor(nodeId: string) {
+    super('WYNEOS_ERR_UNKNOWN_NODE', `No node '${nodeId}' is registered: register it first`);
+    this.nodeId = nodeId;
+  }
+}
+
+/** A heartbeat is malformed; `path` points into it (for example `/load`). */
+export class InvalidHeartbeatError extends WyneosError {
+  readonly path: string;
+
+  constructor(path: string, problem: string) {
+    super('WYNEOS_ERR_INVALID_HEARTBEAT', `Invalid heartbeat at ${path || '/'}: ${problem}`);
+    this.path = path;
+  }
+}
+
+/** The heartbeat is older than or the same as one already accepted; it was dropped. */
+export class StaleHeartbeatError extends WyneosError {
+  readonly nodeId: string;
+  readonly seq: number;
+  readonly lastSeq: number;
+
+  constructor(nodeId: string, seq: number, lastSeq: number) {
+    super(
+      'WYNEOS_ERR_STALE_HEARTBEAT',
+      `Stale heartbeat from '${nodeId}': seq ${seq} is not newer than ${lastSeq}`,
+    );
+    this.nodeId = nodeId;
+    this.seq = seq;
+    this.lastSeq = lastSeq;
+  }
+}
+
+export class NotStartedError extends WyneosError {
+  constructor(operation: string) {
+    super('WYNEOS_ERR_NOT_STARTED', `Cannot ${operation}: call start() on the supervisor first`);
+  }
+}
+
+/** `tick()` was called from code the tick itself runs (a stream subscriber, say). */
+export class TickInProgressError extends WyneosError {
+  constructor() {
+    super(
+      'WYNEOS_ERR_TICK_IN_PROGRESS',
+      'Cannot tick: a tick is in progress (tick() was called from inside one, for example from a subscriber)',
+    );
+  }
+}
+
+export class SupervisorStoppedError extends WyneosError {
+  constructor(operation: string) {
+    super('WYNEOS_ERR_STOPPED', `Cannot ${operation}: the supervisor has been stopped`);
+  }
+}
+
+/** An argument to an API call, or a command-line flag, is invalid; `argument` names it. */
+export class InvalidArgumentError extends WyneosError {
+  readonly argument: string;
+
+  constructor(argument: string, problem: string) {
+    super('WYNEOS_ERR_INVALID_ARGUMENT', `Invalid ${argument}: ${problem}`);
+    this.argument = argument;
+  }
+}

@@ -1,0 +1,70 @@
+import type { FleetSnapshot, NodeCommand, NodeSnapshot, RemediationAction } from '../types.js';
+import type { OverloadStreaks } from './overload-streaks.js';
+import type { HealingOptions, HealingPlan } from './types.js';
+
+/**
+ * Decides, for one tick, which nodes went offline, came back, became overloaded or recovered.
+ * Deterministic and free of I/O; the only state it keeps between ticks is the overload
+ * streaks it is given.
+ */
+export function planHealing(
+  snapshot: FleetSnapshot,
+  streaks: OverloadStreaks,
+  options: HealingOptions,
+): HealingPlan {
+  const { tick, at } = snapshot;
+  const { heartbeatTimeoutMs, overload } = options;
+  const commands: NodeCommand[] = [];
+  const actions: RemediationAction[] = [];
+
+  for (const node of snapshot.nodes) {
+    if (node.state === 'isolated') continue;
+    const silentFor = at - lastSeenAt(node);
+    const live = silentFor < heartbeatTimeoutMs;
+
+    if (node.state === 'offline') {
+      if (live) {
+        commands.push(command(node.id, 'CAME_BACK', at, 'heartbeats resumed'));
+      }
+      continue;
+    }
+    if (!live) {
+      streaks.reset(node.id);
+      const reason = `no heartbeat for ${silentFor} ms (timeout ${heartbeatTimeoutMs} ms)`;
+      commands.push(command(node.id, 'WENT_OFFLINE', at, reason));
+      continue;
+    }
+
+    const streak = streaks.record(
+      node.id,
+      tick,
+      node.load >= overload.high,
+      node.load <= overload.low,
+    );
+    if (node.state === 'online' && streak.high >= overload.ticks) {
+      const reason = `load at or over ${overload.high} for ${streak.high} ticks`;
+      commands.push(command(node.id, 'OVERLOADED', at, reason));
+      actions.push({ type: 'reduce-load', nodeId: node.id, reason, tick, at });
+      streaks.reset(node.id);
+    } else if (node.state === 'overloaded' && streak.low >= overload.ticks) {
+      const reason = `load at or under ${overload.low} for ${streak.low} ticks`;
+      commands.push(command(node.id, 'RECOVERED', at, reason));
+      streaks.reset(node.id);
+    }
+  }
+  streaks.forgetAllBut(tick);
+  return { tick, commands, actions };
+}
+
+function lastSeenAt(node: NodeSnapshot): number {
+  return node.lastHeartbeatAt ?? node.registeredAt;
+}
+
+function command(
+  nodeId: string,
+  type: 'CAME_BACK' | 'WENT_OFFLINE' | 'OVERLOADED' | 'RECOVERED',
+  at: number,
+  reason: string,
+): NodeCommand {
+  return { nodeId, event: { type, at, reason } };
+}

@@ -1,0 +1,24 @@
+import type { NodeCommand, RemediationAction } from '../types.js';
+
+/** Load thresholds with hysteresis: in at `high` for `ticks` ticks, out at `low` for `ticks` ticks. */
+export interface OverloadOptions {
+  /** A node at or over this load for `ticks` consecutive ticks is overloaded. Default: 0.9. */
+  readonly high: number;
+  /** An overloaded node at or under this load for `ticks` consecutive ticks recovers. Default: 0.7. */
+  readonly low: number;
+  /** Consecutive ticks needed either way. Default: 3. */
+  readonly ticks: number;
+}
+
+export interface HealingOptions {
+  /** A node silent this long (supervisor clock, at receive time) is offline. */
+  readonly heartbeatTimeoutMs: number;
+  readonly overload: OverloadOptions;
+}
+
+/** What healing decided on one tick: lifecycle events for node actors, and actions. */
+export interface HealingPlan {
+  readonly tick: number;
+  readonly commands: readonly NodeCommand[];
+  readonly actions: readonly RemediationAction[];
+}

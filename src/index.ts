@@ -1,0 +1,65 @@
+/**
+ * wyneos: a governance and self-healing runtime for fleets of nodes.
+ * Everything a user imports comes from here or from `wyneos/testing`.
+ */
+
+export { governanceMachine } from '../machines/governance.machine.js';
+export { healingMachine } from '../machines/healing.machine.js';
+export { nodeMachine } from '../machines/node.machine.js';
+export { supervisorMachine } from '../machines/supervisor.machine.js';
+export { type Clock, systemClock } from './clock.js';
+export {
+  DuplicateNodeError,
+  DuplicateRuleError,
+  type ErrorCode,
+  errorCodes,
+  InvalidArgumentError,
+  InvalidHeartbeatError,
+  InvalidNodeError,
+  InvalidOptionsError,
+  InvalidRuleError,
+  NotStartedError,
+  StaleHeartbeatError,
+  SupervisorStoppedError,
+  TickInProgressError,
+  UnknownNodeError,
+  WyneosError,
+} from './errors.js';
+export {
+  defineRule,
+  evaluateRules,
+  type GovernanceReport,
+  type Rule,
+  type RuleContext,
+  type RuleOutcome,
+  type RuleResult,
+  type RuleSummary,
+  type RuleVerdict,
+} from './governance/index.js';
+export type { HealingPlan, OverloadOptions } from './healing/index.js';
+export type { Logger } from './logger.js';
+export {
+  createSupervisor,
+  defaultOptions,
+  type Supervisor,
+  type SupervisorOptions,
+  type TickSummary,
+} from './supervisor/index.js';
+export {
+  type Heartbeat,
+  heartbeatSchema,
+  type NodeRegistration,
+  registrationSchema,
+} from './telemetry/index.js';
+export type {
+  FleetSnapshot,
+  Labels,
+  Metrics,
+  NodeCommand,
+  NodeLifecycleEvent,
+  NodeSnapshot,
+  NodeState,
+  NodeTransition,
+  RemediationAction,
+  RemediationActionType,
+} from './types.js';

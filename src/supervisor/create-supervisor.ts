@@ -1,0 +1,269 @@
+import { assign, createActor } from 'xstate';
+import { governanceMachine } from '../../machines/governance.machine.js';
+import { healingMachine } from '../../machines/healing.machine.js';
+import { supervisorMachine } from '../../machines/supervisor.machine.js';
+import {
+  InvalidArgumentError,
+  InvalidNodeError,
+  NotStartedError,
+  SupervisorStoppedError,
+  TickInProgressError,
+  UnknownNodeError,
+} from '../errors.js';
+import { evaluateRules } from '../governance/index.js';
+import { OverloadStreaks, planHealing } from '../healing/index.js';
+import { parseHeartbeat, parseRegistration, TelemetryStore } from '../telemetry/index.js';
+import type { NodeRegistration } from '../telemetry/types.js';
+import type { NodeLifecycleEvent, NodeSnapshot, NodeState, RemediationAction } from '../types.js';
+import { resolveOptions } from './options.js';
+import { SupervisorOutputs } from './outputs.js';
+import { countStates, fleetSnapshot, nodeSnapshot } from './snapshot.js';
+import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
+
+const stopBatchSize = 1000;
+
+/**
+ * Creates a supervisor: the actors, the telemetry store, the streams and the logger, wired.
+ * Nothing ticks until `start()`.
+ *
+ * @example
+ * const sup = createSupervisor({ tickMs: 1000, heartbeatTimeoutMs: 3000 });
+ * sup.actions$.subscribe((action) => drain(action.nodeId));
+ * sup.start();
+ * sup.register({ id: 'node-1', labels: { region: 'eu' }, version: '1.4.2' });
+ * sup.heartbeat({ nodeId: 'node-1', seq: 1, load: 0.42 });
+ */
+export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
+  const config = resolveOptions(options);
+  const { clock } = config;
+  const store = new TelemetryStore();
+  const outputs = new SupervisorOutputs(config.logger);
+  const streaks = new OverloadStreaks();
+  const healingOptions = {
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    overload: config.overload,
+  };
+
+  // What the tick in progress has done so far, for its summary.
+  let progress:
+    | { startedAt: number; states: Record<NodeState, number>; transitions: number }
+    | undefined;
+  let lastSummary: TickSummary | undefined;
+
+  const machine = supervisorMachine.provide({
+    actors: {
+      healing: healingMachine.provide({
+        actions: {
+          planSnapshot: assign(({ event }) => ({
+            plan: planHealing(event.snapshot, streaks, healingOptions),
+          })),
+        },
+      }),
+      governance: governanceMachine.provide({
+        actions: {
+          evaluateSnapshot: assign(({ event }) => ({
+            report: evaluateRules(config.rules, event.snapshot),
+          })),
+        },
+      }),
+    },
+    actions: {
+      takeSnapshot: assign(({ context }) => {
+        const snapshot = fleetSnapshot(context.tick, clock.now(), context.nodes, store);
+        progress = {
+          startedAt: performance.now(),
+          states: countStates(snapshot.nodes),
+          transitions: 0,
+        };
+        return { snapshot };
+      }),
+      emitTransition: ({ context, event }) => {
+        if (event.type !== 'NODE.TRANSITIONED') return;
+        const { nodeId, from, to, reason, at } = event;
+        if (progress !== undefined) {
+          progress.states[from]--;
+          progress.states[to]++;
+          progress.transitions++;
+        }
+        outputs.transition({ nodeId, from, to, reason, at, tick: context.tick });
+      },
+      emitOperatorAction: ({ event }) => {
+        if (event.type === 'OPERATOR.COMMAND') outputs.action(event.action);
+      },
+      emitTickResults: ({ context }) => {
+        const { snapshot, plan, report } = context;
+        if (snapshot === null || plan === null || report === null || progress === undefined) return;
+        for (const action of plan.actions) outputs.action(action);
+        outputs.report(report);
+        lastSummary = {
+          tick: snapshot.tick,
+          at: snapshot.at,
+          durationMs: performance.now() - progress.startedAt,
+          nodeCount: snapshot.nodes.length,
+          states: progress.states,
+          transitions: progress.transitions,
+          actions: plan.actions.length,
+          fleetCompliance: report.fleetCompliance,
+          violations: report.results.length,
+        };
+        progress = undefined;
+        outputs.tick(lastSummary);
+      },
+    },
+  });
+
+  const actor = createActor(machine, {
+    input: { tickMs: config.tickMs },
+    clock,
+    ...(config.inspect === undefined ? {} : { inspect: config.inspect }),
+  });
+  actor.start();
+  // The registry is one Map for the actor's lifetime, so it can be read without a snapshot.
+  const nodeActors = actor.getSnapshot().context.nodes;
+  let stopped = false;
+
+  function assertRunning(operation: string): void {
+    if (stopped) throw new SupervisorStoppedError(operation);
+  }
+
+  function view(nodeId: string): NodeSnapshot | undefined {
+    const record = store.get(nodeId);
+    const nodeActor = nodeActors.get(nodeId);
+    return record === undefined || nodeActor === undefined
+      ? undefined
+      : nodeSnapshot(record, nodeActor);
+  }
+
+  function existing(nodeId: unknown, operation: string): NodeSnapshot {
+    assertRunning(operation);
+    if (typeof nodeId !== 'string') {
+      throw new InvalidArgumentError('nodeId', `expected a string, got ${typeof nodeId}`);
+    }
+    const node = view(nodeId);
+    if (node === undefined) throw new UnknownNodeError(nodeId);
+    return node;
+  }
+
+  function operatorCommand(
+    node: NodeSnapshot,
+    type: 'ISOLATE' | 'REINSTATE',
+    reason: unknown,
+  ): NodeSnapshot {
+    if (typeof reason !== 'string' || reason.length === 0 || reason.length > 1024) {
+      throw new InvalidArgumentError('reason', 'expected a string of 1 to 1024 characters');
+    }
+    const at = clock.now();
+    const event: NodeLifecycleEvent = { type, at, reason };
+    const action: RemediationAction = {
+      type: type === 'ISOLATE' ? 'isolate' : 'reinstate',
+      nodeId: node.id,
+      reason,
+      tick: actor.getSnapshot().context.tick,
+      at,
+    };
+    actor.send({ type: 'OPERATOR.COMMAND', command: { nodeId: node.id, event }, action });
+    return view(node.id) as NodeSnapshot;
+  }
+
+  // All or nothing: every registration is checked before any is applied.
+  function registerAll(inputs: readonly unknown[], batch: boolean): string[] {
+    assertRunning('register a node');
+    const registrations: NodeRegistration[] = inputs.map((input, index) =>
+      parseRegistration(input, batch ? `/${index}` : ''),
+    );
+    store.assertAvailable(registrations);
+    const registeredAt = clock.now();
+    for (const registration of registrations) store.add(registration, registeredAt);
+    const nodeIds = registrations.map((r) => r.id);
+    actor.send({
+      type: 'NODES.REGISTER',
+      nodes: nodeIds.map((nodeId) => ({ nodeId, registeredAt })),
+    });
+    outputs.registered(nodeIds);
+    return nodeIds;
+  }
+
+  return {
+    start() {
+      assertRunning('start');
+      actor.send({ type: 'START' });
+    },
+
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      const nodeIds = [...nodeActors.keys()];
+      for (let i = 0; i < nodeIds.length; i += stopBatchSize) {
+        actor.send({ type: 'NODES.STOP', nodeIds: nodeIds.slice(i, i + stopBatchSize) });
+      }
+      actor.send({ type: 'STOP' });
+      actor.stop();
+      outputs.complete();
+    },
+
+    register(node) {
+      const [nodeId] = registerAll([node], false);
+      return view(nodeId as string) as NodeSnapshot;
+    },
+
+    registerMany(nodes) {
+      if (!Array.isArray(nodes)) {
+        throw new InvalidNodeError('', 'registerMany expects an array of registrations');
+      }
+      registerAll(nodes, true);
+    },
+
+    deregister(nodeId) {
+      const node = existing(nodeId, 'deregister a node');
+      store.delete(node.id);
+      actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
+      outputs.deregistered(node.id);
+    },
+
+    heartbeat(heartbeat) {
+      if (stopped) throw new SupervisorStoppedError('accept a heartbeat');
+      store.accept(parseHeartbeat(heartbeat), clock.now());
+    },
+
+    tick() {
+      assertRunning('tick');
+      const state = actor.getSnapshot();
+      if (state.matches('idle')) throw new NotStartedError('tick');
+      if (!state.matches({ running: 'waiting' })) throw new TickInProgressError();
+      actor.send({ type: 'TICK' });
+      return lastSummary as TickSummary;
+    },
+
+    nodes() {
+      const nodes: NodeSnapshot[] = [];
+      for (const record of store.values()) {
+        const nodeActor = nodeActors.get(record.id);
+        if (nodeActor !== undefined) nodes.push(nodeSnapshot(record, nodeActor));
+      }
+      return nodes;
+    },
+
+    node(nodeId) {
+      return view(nodeId);
+    },
+
+    report() {
+      return actor.getSnapshot().context.report;
+    },
+
+    isolate(nodeId, reason = 'isolated by operator') {
+      const node = existing(nodeId, 'isolate a node');
+      return node.state === 'isolated' ? node : operatorCommand(node, 'ISOLATE', reason);
+    },
+
+    reinstate(nodeId, reason = 'reinstated by operator') {
+      const node = existing(nodeId, 'reinstate a node');
+      return node.state === 'isolated' ? operatorCommand(node, 'REINSTATE', reason) : node;
+    },
+
+    ticks$: outputs.ticks.asObservable(),
+    transitions$: outputs.transitions.asObservable(),
+    reports$: outputs.reports.asObservable(),
+    actions$: outputs.actions.asObservable(),
+  };
+}

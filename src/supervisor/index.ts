@@ -1,0 +1,3 @@
+export { createSupervisor } from './create-supervisor.js';
+export { defaultOptions } from './options.js';
+export type { Supervisor, SupervisorOptions, TickSummary } from './types.js';

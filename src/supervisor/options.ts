@@ -1,0 +1,124 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import { type Clock, systemClock } from '../clock.js';
+import { InvalidOptionsError } from '../errors.js';
+import { validateRules } from '../governance/index.js';
+import type { Rule } from '../governance/types.js';
+import type { OverloadOptions } from '../healing/types.js';
+import { createDefaultLogger, type Logger } from '../logger.js';
+import type { SupervisorOptions } from './types.js';
+
+/** @internal Options with every default filled in and every value checked. */
+export interface ResolvedOptions {
+  readonly tickMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly overload: OverloadOptions;
+  readonly rules: readonly Rule[];
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+}
+
+export const defaultOptions = {
+  tickMs: 1000,
+  heartbeatTimeoutMs: 3000,
+  overload: { high: 0.9, low: 0.7, ticks: 3 },
+} as const;
+
+const knownOptions = new Set([
+  'tickMs',
+  'heartbeatTimeoutMs',
+  'overload',
+  'rules',
+  'logger',
+  'clock',
+  'inspect',
+]);
+const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
+
+/** @internal Merges the user's options over the defaults, failing early with a precise error. */
+export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionsError('options', 'expected an object');
+  }
+  rejectUnknown(options, knownOptions, '');
+  const tickMs = positiveInteger(options.tickMs ?? defaultOptions.tickMs, 'tickMs');
+  const heartbeatTimeoutMs = positiveInteger(
+    options.heartbeatTimeoutMs ?? defaultOptions.heartbeatTimeoutMs,
+    'heartbeatTimeoutMs',
+  );
+  if (heartbeatTimeoutMs <= tickMs) {
+    throw new InvalidOptionsError(
+      'heartbeatTimeoutMs',
+      `must be greater than tickMs (${tickMs}), or a node that beats once a tick can be declared offline; a few ticks (such as ${3 * tickMs}) is usual`,
+    );
+  }
+
+  const overloadInput = options.overload ?? {};
+  if (typeof overloadInput !== 'object' || overloadInput === null) {
+    throw new InvalidOptionsError('overload', 'expected an object like { high, low, ticks }');
+  }
+  rejectUnknown(overloadInput, knownOverloadOptions, 'overload.');
+  const overload = {
+    high: fraction(overloadInput.high ?? defaultOptions.overload.high, 'overload.high'),
+    low: fraction(overloadInput.low ?? defaultOptions.overload.low, 'overload.low'),
+    ticks: positiveInteger(overloadInput.ticks ?? defaultOptions.overload.ticks, 'overload.ticks'),
+  };
+  if (overload.low >= overload.high) {
+    throw new InvalidOptionsError(
+      'overload.low',
+      `must be below overload.high (${overload.high}) so that a node cannot flap between states`,
+    );
+  }
+
+  const logger = options.logger ?? createDefaultLogger();
+  if (typeof logger?.child !== 'function') {
+    throw new InvalidOptionsError('logger', 'expected a pino logger');
+  }
+  const clock = options.clock ?? systemClock;
+  if (
+    typeof clock?.now !== 'function' ||
+    typeof clock.setTimeout !== 'function' ||
+    typeof clock.clearTimeout !== 'function'
+  ) {
+    throw new InvalidOptionsError('clock', 'expected { now(), setTimeout(), clearTimeout() }');
+  }
+  const inspect = options.inspect;
+  if (inspect !== undefined && typeof inspect !== 'function' && typeof inspect !== 'object') {
+    throw new InvalidOptionsError('inspect', 'expected a function or an observer');
+  }
+
+  return {
+    tickMs,
+    heartbeatTimeoutMs,
+    overload,
+    rules: validateRules(options.rules ?? []),
+    logger,
+    clock,
+    inspect,
+  };
+}
+
+function rejectUnknown(object: object, known: ReadonlySet<string>, prefix: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.has(key)) {
+      throw new InvalidOptionsError(
+        `${prefix}${key}`,
+        `is not an option; the options are ${[...known].map((k) => prefix + k).join(', ')}`,
+      );
+    }
+  }
+}
+
+function positiveInteger(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidOptionsError(path, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function fraction(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new InvalidOptionsError(path, `must be a number between 0 and 1, got ${String(value)}`);
+  }
+  return value;
+}

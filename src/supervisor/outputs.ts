@@ -1,0 +1,74 @@
+import { Subject } from 'rxjs';
+import type { GovernanceReport } from '../governance/types.js';
+import type { Logger } from '../logger.js';
+import type { NodeTransition, RemediationAction } from '../types.js';
+import type { TickSummary } from './types.js';
+
+/**
+ * Where every decision leaves the supervisor: one rxjs stream per kind, and one structured
+ * log line per transition and action, with a summary line per tick at `debug`.
+ */
+export class SupervisorOutputs {
+  readonly ticks = new Subject<TickSummary>();
+  readonly transitions = new Subject<NodeTransition>();
+  readonly reports = new Subject<GovernanceReport>();
+  readonly actions = new Subject<RemediationAction>();
+  private readonly log: Logger;
+  private readonly governanceLog: Logger;
+
+  constructor(logger: Logger) {
+    this.log = logger.child({ component: 'supervisor' });
+    this.governanceLog = logger.child({ component: 'governance' });
+  }
+
+  transition(transition: NodeTransition): void {
+    const { nodeId, from, to, reason, tick } = transition;
+    this.log.info({ nodeId, from, to, reason, tick }, 'node transition');
+    this.transitions.next(transition);
+  }
+
+  action(action: RemediationAction): void {
+    const { type, nodeId, reason, tick } = action;
+    this.log.info({ action: type, nodeId, reason, tick }, 'remediation action');
+    this.actions.next(action);
+  }
+
+  report(report: GovernanceReport): void {
+    // One line per rule that errored, not one per node: a broken rule must not flood the log.
+    for (const rule of report.rules) {
+      if (rule.error === 0) continue;
+      const first = report.results.find((r) => r.ruleId === rule.ruleId && r.outcome === 'error');
+      this.governanceLog.warn(
+        {
+          ruleId: rule.ruleId,
+          errors: rule.error,
+          firstNodeId: first?.nodeId,
+          message: first?.message,
+        },
+        'rule errored',
+      );
+    }
+    this.reports.next(report);
+  }
+
+  tick(summary: TickSummary): void {
+    this.log.debug(summary, 'tick');
+    this.ticks.next(summary);
+  }
+
+  registered(nodeIds: readonly string[]): void {
+    if (nodeIds.length === 1) this.log.info({ nodeId: nodeIds[0] }, 'node registered');
+    else this.log.info({ count: nodeIds.length }, 'nodes registered');
+  }
+
+  deregistered(nodeId: string): void {
+    this.log.info({ nodeId }, 'node deregistered');
+  }
+
+  complete(): void {
+    this.ticks.complete();
+    this.transitions.complete();
+    this.reports.complete();
+    this.actions.complete();
+  }
+}

@@ -1,0 +1,45 @@
+import type { NodeActorRef } from '../../machines/supervisor.machine.js';
+import type { TelemetryStore } from '../telemetry/index.js';
+import type { NodeRecord } from '../telemetry/types.js';
+import type { FleetSnapshot, NodeSnapshot, NodeState } from '../types.js';
+
+/** One node as a tick sees it: lifecycle from its actor, the rest from its telemetry record. */
+export function nodeSnapshot(record: NodeRecord, actor: NodeActorRef): NodeSnapshot {
+  const { value, context } = actor.getSnapshot();
+  return {
+    id: record.id,
+    state: value,
+    since: context.since,
+    reason: context.reason,
+    isolations: context.isolations,
+    labels: record.labels,
+    version: record.version,
+    registeredAt: record.registeredAt,
+    load: record.load,
+    metrics: record.metrics,
+    seq: record.seq,
+    lastHeartbeatAt: record.lastHeartbeatAt,
+  };
+}
+
+/** Every registered node at one instant, in registration order. */
+export function fleetSnapshot(
+  tick: number,
+  at: number,
+  actors: ReadonlyMap<string, NodeActorRef>,
+  store: TelemetryStore,
+): FleetSnapshot {
+  const nodes: NodeSnapshot[] = [];
+  for (const record of store.values()) {
+    const actor = actors.get(record.id);
+    if (actor !== undefined) nodes.push(nodeSnapshot(record, actor));
+  }
+  return { tick, at, nodes };
+}
+
+/** How many nodes are in each state. */
+export function countStates(nodes: readonly NodeSnapshot[]): Record<NodeState, number> {
+  const states = { online: 0, overloaded: 0, isolated: 0, offline: 0 };
+  for (const node of nodes) states[node.state]++;
+  return states;
+}

@@ -1,0 +1,77 @@
+import type { Observable } from 'rxjs';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Clock } from '../clock.js';
+import type { GovernanceReport, Rule } from '../governance/types.js';
+import type { OverloadOptions } from '../healing/types.js';
+import type { Logger } from '../logger.js';
+import type { Heartbeat, NodeRegistration } from '../telemetry/types.js';
+import type { NodeSnapshot, NodeState, NodeTransition, RemediationAction } from '../types.js';
+
+export interface SupervisorOptions {
+  /** How often the supervisor ticks, in ms. Default: 1000. */
+  readonly tickMs?: number;
+  /** A node silent this long (supervisor clock) goes offline; must exceed `tickMs`. Default: 3000. */
+  readonly heartbeatTimeoutMs?: number;
+  /** Overload thresholds with hysteresis. Default: `{ high: 0.9, low: 0.7, ticks: 3 }`. */
+  readonly overload?: Partial<OverloadOptions>;
+  /** Governance rules evaluated on every tick. Default: none. */
+  readonly rules?: readonly Rule[];
+  /** A pino logger; each part logs through a child. Default: pino at `info` to stdout. */
+  readonly logger?: Logger;
+  /** The time source; pass XState's `SimulatedClock` in tests. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Receives XState inspection events of every actor (for example Stately's inspector). */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/** One line of bookkeeping per tick. */
+export interface TickSummary {
+  readonly tick: number;
+  readonly at: number;
+  /** Wall time the tick took to compute, in ms (informational; not on the supervisor clock). */
+  readonly durationMs: number;
+  readonly nodeCount: number;
+  /** Nodes per state after the tick. */
+  readonly states: Readonly<Record<NodeState, number>>;
+  readonly transitions: number;
+  readonly actions: number;
+  readonly fleetCompliance: number;
+  /** How many rule results were `fail` or `error`. */
+  readonly violations: number;
+}
+
+/** A running supervisor: the API a service embeds. */
+export interface Supervisor {
+  /** Starts the tick loop; registrations and heartbeats are accepted before it too. */
+  start(): void;
+  /** Stops the tick loop and every node actor, and completes every stream. Idempotent. */
+  stop(): Promise<void>;
+  /** Registers one node; throws InvalidNodeError or DuplicateNodeError and changes nothing. */
+  register(node: NodeRegistration): NodeSnapshot;
+  /** Registers many nodes at once: all of them, or none if any is invalid or taken. */
+  registerMany(nodes: readonly NodeRegistration[]): void;
+  /** Forgets a node and stops its actor. Throws UnknownNodeError. */
+  deregister(nodeId: string): void;
+  /** Records a heartbeat; throws InvalidHeartbeatError, UnknownNodeError or StaleHeartbeatError. */
+  heartbeat(heartbeat: Heartbeat): void;
+  /** Runs one tick now and returns its summary; the clock also drives ticks every `tickMs`. */
+  tick(): TickSummary;
+  /** Read-only views of every node, in registration order. */
+  nodes(): NodeSnapshot[];
+  /** A read-only view of one node, or undefined if none has that id. */
+  node(nodeId: string): NodeSnapshot | undefined;
+  /** The latest governance report, or null before the first tick. */
+  report(): GovernanceReport | null;
+  /** Isolates a node (no-op if it already is) and emits an `isolate` action. */
+  isolate(nodeId: string, reason?: string): NodeSnapshot;
+  /** Reinstates an isolated node (no-op otherwise) and emits a `reinstate` action. */
+  reinstate(nodeId: string, reason?: string): NodeSnapshot;
+  /** A summary after every tick. */
+  readonly ticks$: Observable<TickSummary>;
+  /** Every lifecycle transition of every node. */
+  readonly transitions$: Observable<NodeTransition>;
+  /** The governance report of every tick. */
+  readonly reports$: Observable<GovernanceReport>;
+  /** Every remediation action, for the service to carry out. */
+  readonly actions$: Observable<RemediationAction>;
+}

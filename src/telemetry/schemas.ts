@@ -1,0 +1,101 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import type { Heartbeat, NodeRegistration } from './types.js';
+
+// One compiled JSON Schema per edge: ajv's generated validators are the fastest option we
+// measured for the heartbeat hot path (see ARCHITECTURE.md), and fastify can share them.
+const ajv = new Ajv({ allErrors: false, strict: true, strictNumbers: true });
+
+/** Node ids also become NATS subject tokens and URL segments: keep them plain. */
+export const nodeIdPattern = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,252}$';
+const labelKeyPattern = '^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$';
+
+// Plain schemas checked against the TypeScript types by the tests: ajv's JSONSchemaType
+// cannot express optional-but-not-null under exactOptionalPropertyTypes.
+export const heartbeatSchema = {
+  $id: 'wyneos/heartbeat',
+  type: 'object',
+  additionalProperties: false,
+  required: ['nodeId', 'seq', 'load'],
+  properties: {
+    nodeId: { type: 'string', minLength: 1, maxLength: 253 },
+    seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    load: { type: 'number', minimum: 0, maximum: 1 },
+    metrics: {
+      type: 'object',
+      maxProperties: 64,
+      propertyNames: { type: 'string', minLength: 1, maxLength: 128 },
+      additionalProperties: { type: 'number' },
+    },
+  },
+} as const;
+
+export const registrationSchema = {
+  $id: 'wyneos/registration',
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: {
+    id: { type: 'string', pattern: nodeIdPattern },
+    labels: {
+      type: 'object',
+      maxProperties: 64,
+      propertyNames: { type: 'string', pattern: labelKeyPattern },
+      additionalProperties: { type: 'string', maxLength: 256 },
+    },
+    version: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
+export const validateHeartbeatShape = ajv.compile<Heartbeat>(heartbeatSchema);
+export const validateRegistrationShape = ajv.compile<NodeRegistration>(registrationSchema);
+
+/** Turns ajv's first error into a JSON pointer and a sentence a person can act on. */
+export function describeSchemaError(
+  error: ErrorObject | undefined,
+  input: unknown,
+): { path: string; problem: string } {
+  if (error === undefined) return { path: '', problem: 'is invalid' };
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required') {
+    return {
+      path: `${error.instancePath}/${String(params.missingProperty)}`,
+      problem: 'is required',
+    };
+  }
+  if (error.keyword === 'additionalProperties') {
+    return {
+      path: `${error.instancePath}/${String(params.additionalProperty)}`,
+      problem: 'is not an allowed property',
+    };
+  }
+  if (error.keyword === 'propertyNames') {
+    return {
+      path: `${error.instancePath}/${String(params.propertyName)}`,
+      problem: `is not an allowed name (${error.message ?? 'invalid'})`,
+    };
+  }
+  const value = valueAt(input, error.instancePath);
+  return {
+    path: error.instancePath,
+    problem: `${error.message ?? 'is invalid'} (got ${show(value)})`,
+  };
+}
+
+function valueAt(input: unknown, pointer: string): unknown {
+  let value = input;
+  for (const segment of pointer.split('/').slice(1)) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[segment.replaceAll('~1', '/').replaceAll('~0', '~')];
+  }
+  return value;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

@@ -1,0 +1,72 @@
+import { DuplicateNodeError, StaleHeartbeatError, UnknownNodeError } from '../errors.js';
+import type { Heartbeat, NodeRecord, NodeRegistration } from './types.js';
+
+const noMetrics = Object.freeze({});
+
+/**
+ * The latest telemetry and metadata of every registered node, as plain mutable records: the
+ * heartbeat hot path is a map lookup and a few assignments, never an actor event.
+ */
+export class TelemetryStore {
+  private readonly records = new Map<string, NodeRecord>();
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  has(nodeId: string): boolean {
+    return this.records.has(nodeId);
+  }
+
+  get(nodeId: string): NodeRecord | undefined {
+    return this.records.get(nodeId);
+  }
+
+  /** Every record, in registration order. */
+  values(): IterableIterator<NodeRecord> {
+    return this.records.values();
+  }
+
+  /** Checks that none of the ids is taken (nor repeated), so a batch registers all or nothing. */
+  assertAvailable(registrations: readonly NodeRegistration[]): void {
+    const ids = new Set<string>();
+    for (const { id } of registrations) {
+      if (this.records.has(id) || ids.has(id)) throw new DuplicateNodeError(id);
+      ids.add(id);
+    }
+  }
+
+  add(registration: NodeRegistration, registeredAt: number): NodeRecord {
+    const record: NodeRecord = {
+      id: registration.id,
+      // Copied and frozen: the caller's object stays theirs, and rules cannot change ours.
+      labels: Object.freeze({ ...registration.labels }),
+      version: registration.version,
+      registeredAt,
+      load: 0,
+      metrics: noMetrics,
+      seq: undefined,
+      lastHeartbeatAt: undefined,
+    };
+    this.records.set(record.id, record);
+    return record;
+  }
+
+  delete(nodeId: string): void {
+    this.records.delete(nodeId);
+  }
+
+  /** Applies a valid heartbeat received at `receivedAt`; throws if unknown or stale. */
+  accept(heartbeat: Heartbeat, receivedAt: number): NodeRecord {
+    const record = this.records.get(heartbeat.nodeId);
+    if (record === undefined) throw new UnknownNodeError(heartbeat.nodeId);
+    if (record.seq !== undefined && heartbeat.seq <= record.seq) {
+      throw new StaleHeartbeatError(heartbeat.nodeId, heartbeat.seq, record.seq);
+    }
+    record.seq = heartbeat.seq;
+    record.load = heartbeat.load;
+    if (heartbeat.metrics !== undefined) record.metrics = Object.freeze({ ...heartbeat.metrics });
+    record.lastHeartbeatAt = receivedAt;
+    return record;
+  }
+}

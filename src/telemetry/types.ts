@@ -1,0 +1,35 @@
+import type { Labels, Metrics } from '../types.js';
+
+/** What a node reports on every beat. */
+export interface Heartbeat {
+  /** The id the node was registered with. */
+  readonly nodeId: string;
+  /** Increases with every heartbeat a node sends; stale and duplicate ones are dropped. */
+  readonly seq: number;
+  /** Between 0 and 1. */
+  readonly load: number;
+  /** Finite numbers by name (at most 64); when present they replace the previous metrics. */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** What a node says about itself when it registers. */
+export interface NodeRegistration {
+  /** 1-253 letters, digits, `.`, `_`, `:` or `-`, starting with a letter or digit. */
+  readonly id: string;
+  /** At most 64 labels; keys like Kubernetes label keys, values up to 256 characters. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** A semantic version, such as `1.4.2`. */
+  readonly version?: string;
+}
+
+/** @internal The telemetry store's mutable record of one node. */
+export interface NodeRecord {
+  readonly id: string;
+  readonly labels: Labels;
+  readonly version: string | undefined;
+  readonly registeredAt: number;
+  load: number;
+  metrics: Metrics;
+  seq: number | undefined;
+  lastHeartbeatAt: number | undefined;
+}

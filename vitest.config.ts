@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // Tests and examples import `wyneos` by name, like a user; resolve it to the sources so
+    // tests never run against a stale build.
+    alias: [
+      {
+        find: /^wyneos\/testing$/,
+        replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
+      },
+      { find: /^wyneos$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    ],
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    env: { WYNEOS_LOG_LEVEL: 'silent' },
+  },
+});
