@@ -67,14 +67,16 @@ export const supervisorMachine = setup({
     tickPeriod: ({ context }) => context.tickMs,
   },
   actions: {
-    spawnNodes: ({ context, event, self }) => {
-      if (event.type !== 'NODES.REGISTER') return;
+    // An assign, like XState's own `spawn`: the new actors join the registry in context.
+    spawnNodes: assign(({ context, event, self }) => {
+      if (event.type !== 'NODES.REGISTER') return {};
       for (const input of event.nodes) {
         const node = createActor(nodeMachine, { parent: self, id: input.nodeId, input });
         context.nodes.set(input.nodeId, node);
         node.start();
       }
-    },
+      return {};
+    }),
     // XState drains stops through a queue that grows quadratic with its length: callers
     // send these in batches (createSupervisor uses 1,000), not one event for the whole fleet.
     stopNodeActors: enqueueActions(({ context, event, enqueue }) => {

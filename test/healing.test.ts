@@ -60,7 +60,13 @@ describe('healing', () => {
     advance(1000);
     expect(sup.node('hot')?.state).toBe('overloaded');
     expect(actions).toEqual([
-      { type: 'reduce-load', nodeId: 'hot', reason: 'load at or over 0.8 for 2 ticks', tick: 2, at: 2000 },
+      {
+        type: 'reduce-load',
+        nodeId: 'hot',
+        reason: 'load at or over 0.8 for 2 ticks',
+        tick: 2,
+        at: 2000,
+      },
     ]);
   });
 

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { SimulatedClock } from 'xstate';
 import { createSupervisor, type Supervisor, type SupervisorOptions } from 'wyneos';
 import { advanceClock } from 'wyneos/testing';
+import { SimulatedClock } from 'xstate';
 
 /** A pino logger that keeps every line it writes, parsed, for assertions. */
 export function captureLogger(level: pino.Level = 'debug') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeMachine, type NodeLifecycleEventType, type NodeTransition } from 'wyneos';
+import { type NodeLifecycleEventType, type NodeTransition, nodeMachine } from 'wyneos';
 import { getNextSnapshot } from 'xstate';
 import { createTestModel } from 'xstate/graph';
 import { collect, simulatedSupervisor } from './helpers.js';
@@ -15,9 +15,9 @@ const model = createTestModel(
     // A node's identity in the model is its state alone: `isolations` counts up without end.
     serializeState: (state) => String(state.value),
     limit: 1000,
-    events: (['OVERLOADED', 'RECOVERED', 'WENT_OFFLINE', 'CAME_BACK', 'ISOLATE', 'REINSTATE'] as const).map(
-      (type) => ({ type, at: 0, reason: 'model' }),
-    ),
+    events: (
+      ['OVERLOADED', 'RECOVERED', 'WENT_OFFLINE', 'CAME_BACK', 'ISOLATE', 'REINSTATE'] as const
+    ).map((type) => ({ type, at: 0, reason: 'model' })),
   },
 );
 
@@ -64,11 +64,16 @@ const howItHappens: Record<NodeLifecycleEventType, (fleet: Fleet) => void> = {
 function transitionCoveringPaths() {
   const modelMachine = nodeMachine.provide({ actions: { notifySupervisor: () => {} } });
   return model.getShortestPaths().flatMap((toState) => {
-    const events = toState.steps.map((step) => step.event).filter((e) => !e.type.startsWith('xstate.'));
+    const events = toState.steps
+      .map((step) => step.event)
+      .filter((e) => !e.type.startsWith('xstate.'));
     const source = String(toState.state.value);
     const outgoing = Object.keys(modelMachine.root.states[source]?.on ?? {});
     return outgoing.flatMap((type) =>
-      model.getPathsFromEvents([...events, { type, at: 0, reason: 'model' } as (typeof events)[number]]),
+      model.getPathsFromEvents([
+        ...events,
+        { type, at: 0, reason: 'model' } as (typeof events)[number],
+      ]),
     );
   });
 }
@@ -127,12 +132,20 @@ describe('node machine', () => {
       value: 'isolated',
       context: { nodeId: 'n', since: 0, reason: 'x', isolations: 1 },
     });
-    for (const type of ['OVERLOADED', 'RECOVERED', 'WENT_OFFLINE', 'CAME_BACK', 'ISOLATE'] as const) {
-      expect(getNextSnapshot(machine, isolated, { type, at: 1, reason: 'x' }).value).toBe('isolated');
+    for (const type of [
+      'OVERLOADED',
+      'RECOVERED',
+      'WENT_OFFLINE',
+      'CAME_BACK',
+      'ISOLATE',
+    ] as const) {
+      expect(getNextSnapshot(machine, isolated, { type, at: 1, reason: 'x' }).value).toBe(
+        'isolated',
+      );
     }
-    expect(getNextSnapshot(machine, isolated, { type: 'REINSTATE', at: 1, reason: 'x' }).value).toBe(
-      'online',
-    );
+    expect(
+      getNextSnapshot(machine, isolated, { type: 'REINSTATE', at: 1, reason: 'x' }).value,
+    ).toBe('online');
   });
 
   it('records since, reason and the number of isolations', () => {

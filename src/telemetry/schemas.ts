@@ -68,10 +68,10 @@ export function describeSchemaError(
       problem: 'is not an allowed property',
     };
   }
-  if (error.keyword === 'propertyNames') {
+  if (error.propertyName !== undefined) {
     return {
-      path: `${error.instancePath}/${String(params.propertyName)}`,
-      problem: `is not an allowed name (${error.message ?? 'invalid'})`,
+      path: `${error.instancePath}/${error.propertyName}`,
+      problem: `is not an allowed name: it ${error.message ?? 'is invalid'}`,
     };
   }
   const value = valueAt(input, error.instancePath);
