@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type NodeLifecycleEventType, type NodeTransition, nodeMachine } from 'wyneos';
+import { type NodeLifecycleEvent, type NodeTransition, nodeMachine } from 'wyneos';
 import { getNextSnapshot } from 'xstate';
 import { createTestModel } from 'xstate/graph';
 import { collect, simulatedSupervisor } from './helpers.js';
@@ -48,9 +48,13 @@ function fleetUnderTest() {
 
 type Fleet = ReturnType<typeof fleetUnderTest>;
 
-const howItHappens: Record<NodeLifecycleEventType, (fleet: Fleet) => void> = {
-  OVERLOADED: (f) => [1, 2, 3].forEach(() => f.beatThenTick(0.95)),
-  RECOVERED: (f) => [1, 2, 3].forEach(() => f.beatThenTick(0.1)),
+const howItHappens: Record<NodeLifecycleEvent['type'], (fleet: Fleet) => void> = {
+  OVERLOADED: (f) => {
+    for (let i = 0; i < 3; i++) f.beatThenTick(0.95);
+  },
+  RECOVERED: (f) => {
+    for (let i = 0; i < 3; i++) f.beatThenTick(0.1);
+  },
   WENT_OFFLINE: (f) => f.advance(3000),
   CAME_BACK: (f) => f.beatThenTick(0.1),
   ISOLATE: (f) => f.sup.isolate('node-1', 'model'),

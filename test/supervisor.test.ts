@@ -1,3 +1,4 @@
+import type { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   createSupervisor,
@@ -75,7 +76,7 @@ describe('supervisor', () => {
     expect(() => sup.tick()).toThrow(NotStartedError);
     sup.start();
     const errors: unknown[] = [];
-    sup.reports$.subscribe(() => {
+    sup.reports$.subscribe((): void => {
       try {
         sup.tick();
       } catch (err) {
@@ -173,7 +174,13 @@ describe('supervisor', () => {
     const { sup, clock } = simulatedSupervisor();
     sup.register({ id: 'a' });
     let completed = 0;
-    for (const stream of [sup.ticks$, sup.transitions$, sup.reports$, sup.actions$]) {
+    const streams: Array<Observable<unknown>> = [
+      sup.ticks$,
+      sup.transitions$,
+      sup.reports$,
+      sup.actions$,
+    ];
+    for (const stream of streams) {
       stream.subscribe({ complete: () => completed++ });
     }
     await sup.stop();
@@ -223,7 +230,8 @@ describe('supervisor', () => {
     const actors = new Set<string>();
     const { sup } = simulatedSupervisor({
       inspect: (event) => {
-        if (event.type === '@xstate.actor') actors.add(event.actorRef.id);
+        if (event.type === '@xstate.actor')
+          actors.add((event.actorRef as unknown as { id: string }).id);
       },
     });
     sup.registerMany([{ id: 'a' }, { id: 'b' }]);
