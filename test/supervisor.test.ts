@@ -168,6 +168,8 @@ describe('supervisor', () => {
       { type: 'reinstate', nodeId: 'a', reason: 'reinstated by operator', tick: 1, at: 1000 },
     ]);
     expect(() => sup.isolate('a', 42 as never)).toThrow(/reason/);
+    sup.isolate('a');
+    expect(() => sup.isolate('a', '' as never)).toThrow(/reason/);
   });
 
   it('stops: completes its streams, refuses further calls, and keeps the last views', async () => {

@@ -17,7 +17,7 @@ import type { NodeRegistration } from '../telemetry/types.js';
 import type { NodeLifecycleEvent, NodeSnapshot, NodeState, RemediationAction } from '../types.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
-import { countStates, fleetSnapshot, nodeSnapshot } from './snapshot.js';
+import { countStates, nodeSnapshot, nodeSnapshots } from './snapshot.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
 
 const stopBatchSize = 1000;
@@ -69,7 +69,11 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
     actions: {
       takeSnapshot: assign(({ context }) => {
-        const snapshot = fleetSnapshot(context.tick, clock.now(), context.nodes, store);
+        const snapshot = {
+          tick: context.tick,
+          at: clock.now(),
+          nodes: nodeSnapshots(context.nodes, store),
+        };
         progress = {
           startedAt: performance.now(),
           states: countStates(snapshot.nodes),
@@ -144,14 +148,17 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     return node;
   }
 
+  // Isolating an isolated node, or reinstating one that is not isolated, changes nothing.
   function operatorCommand(
-    node: NodeSnapshot,
+    nodeId: unknown,
     type: 'ISOLATE' | 'REINSTATE',
     reason: unknown,
   ): NodeSnapshot {
+    const node = existing(nodeId, type === 'ISOLATE' ? 'isolate a node' : 'reinstate a node');
     if (typeof reason !== 'string' || reason.length === 0 || reason.length > 1024) {
       throw new InvalidArgumentError('reason', 'expected a string of 1 to 1024 characters');
     }
+    if ((node.state === 'isolated') === (type === 'ISOLATE')) return node;
     const at = clock.now();
     const event: NodeLifecycleEvent = { type, at, reason };
     const action: RemediationAction = {
@@ -235,12 +242,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
 
     nodes() {
-      const nodes: NodeSnapshot[] = [];
-      for (const record of store.values()) {
-        const nodeActor = nodeActors.get(record.id);
-        if (nodeActor !== undefined) nodes.push(nodeSnapshot(record, nodeActor));
-      }
-      return nodes;
+      return nodeSnapshots(nodeActors, store);
     },
 
     node(nodeId) {
@@ -252,13 +254,11 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
 
     isolate(nodeId, reason = 'isolated by operator') {
-      const node = existing(nodeId, 'isolate a node');
-      return node.state === 'isolated' ? node : operatorCommand(node, 'ISOLATE', reason);
+      return operatorCommand(nodeId, 'ISOLATE', reason);
     },
 
     reinstate(nodeId, reason = 'reinstated by operator') {
-      const node = existing(nodeId, 'reinstate a node');
-      return node.state === 'isolated' ? operatorCommand(node, 'REINSTATE', reason) : node;
+      return operatorCommand(nodeId, 'REINSTATE', reason);
     },
 
     ticks$: outputs.ticks.asObservable(),

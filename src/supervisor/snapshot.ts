@@ -1,7 +1,7 @@
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import type { TelemetryStore } from '../telemetry/index.js';
 import type { NodeRecord } from '../telemetry/types.js';
-import type { FleetSnapshot, NodeSnapshot, NodeState } from '../types.js';
+import type { NodeSnapshot, NodeState } from '../types.js';
 
 /** One node as a tick sees it: lifecycle from its actor, the rest from its telemetry record. */
 export function nodeSnapshot(record: NodeRecord, actor: NodeActorRef): NodeSnapshot {
@@ -22,19 +22,17 @@ export function nodeSnapshot(record: NodeRecord, actor: NodeActorRef): NodeSnaps
   };
 }
 
-/** Every registered node at one instant, in registration order. */
-export function fleetSnapshot(
-  tick: number,
-  at: number,
+/** Every registered node, in registration order. */
+export function nodeSnapshots(
   actors: ReadonlyMap<string, NodeActorRef>,
   store: TelemetryStore,
-): FleetSnapshot {
+): NodeSnapshot[] {
   const nodes: NodeSnapshot[] = [];
   for (const record of store.values()) {
     const actor = actors.get(record.id);
     if (actor !== undefined) nodes.push(nodeSnapshot(record, actor));
   }
-  return { tick, at, nodes };
+  return nodes;
 }
 
 /** How many nodes are in each state. */
