@@ -7,6 +7,9 @@ export const errorCodes = {
   WYNEOS_ERR_INVALID_OPTIONS: 'an option passed to createSupervisor is invalid',
   WYNEOS_ERR_INVALID_RULE: 'a rule definition is invalid',
   WYNEOS_ERR_DUPLICATE_RULE: 'two rules share one id',
+  WYNEOS_ERR_INVALID_POLICY: 'a policy or policy file is invalid',
+  WYNEOS_ERR_ADMISSION_DENIED: 'a node failed the admission rules and was refused',
+  WYNEOS_ERR_INVALID_EXEMPTION: 'an exemption is invalid',
   WYNEOS_ERR_INVALID_NODE: 'a node registration is invalid',
   WYNEOS_ERR_DUPLICATE_NODE: 'a node with this id is already registered',
   WYNEOS_ERR_UNKNOWN_NODE: 'no node with this id is registered',
@@ -60,6 +63,54 @@ export class DuplicateRuleError extends WyneosError {
       `Two rules have the id '${ruleId}': rule ids must be unique`,
     );
     this.ruleId = ruleId;
+  }
+}
+
+/**
+ * A policy is invalid; `path` says where, in the notation of the policy file
+ * (`rules[2].params.max`), and `source` names the file when there is one.
+ */
+export class InvalidPolicyError extends WyneosError {
+  readonly path: string;
+  readonly source: string | undefined;
+
+  constructor(path: string, problem: string, source?: string) {
+    super(
+      'WYNEOS_ERR_INVALID_POLICY',
+      `Invalid policy${source ? ` in ${source}` : ''}${path ? ` at ${path}` : ''}: ${problem}`,
+    );
+    this.path = path;
+    this.source = source;
+  }
+}
+
+/** One admission rule a node failed. */
+export interface AdmissionFailure {
+  readonly nodeId: string;
+  readonly ruleId: string;
+  readonly message: string;
+}
+
+/** Nodes failed admission rules and were refused; `failures` lists every failed rule. */
+export class AdmissionDeniedError extends WyneosError {
+  readonly failures: readonly AdmissionFailure[];
+
+  constructor(failures: readonly AdmissionFailure[]) {
+    super(
+      'WYNEOS_ERR_ADMISSION_DENIED',
+      `Admission denied: ${failures.map((f) => `${f.nodeId} fails ${f.ruleId} (${f.message})`).join('; ')}`,
+    );
+    this.failures = failures;
+  }
+}
+
+/** An exemption is malformed; `field` names the part that is wrong. */
+export class InvalidExemptionError extends WyneosError {
+  readonly field: string;
+
+  constructor(field: string, problem: string) {
+    super('WYNEOS_ERR_INVALID_EXEMPTION', `Invalid exemption ${field}: ${problem}`);
+    this.field = field;
   }
 }
 

@@ -7,50 +7,131 @@ export interface RuleContext {
   readonly fleetSize: number;
 }
 
-/** `true` is compliant, `false` is not; the object form adds a message that says why. */
-export type RuleVerdict = boolean | { readonly ok: boolean; readonly message?: string };
+/**
+ * `true` is compliant, `false` is not. The object form says why: a `message`, and for rules
+ * that compare values, what was `observed` and what was `expected`. `warn: true` with
+ * `ok: false` makes the result a warning rather than a failure.
+ */
+export type RuleVerdict =
+  | boolean
+  | {
+      readonly ok: boolean;
+      readonly warn?: boolean;
+      readonly message?: string;
+      readonly observed?: unknown;
+      readonly expected?: unknown;
+    };
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+/**
+ * What a failing rule does, from mildest to strongest: `audit` only reports; `warn` also emits
+ * a `warn` action; `reduce-load` emits a `reduce-load` action; `isolate` isolates the node;
+ * `deny` refuses the node at registration (and reports on ticks).
+ */
+export type Enforcement = 'audit' | 'warn' | 'reduce-load' | 'isolate' | 'deny';
+
+/** A label selector: every key must match, a list of values means "one of these". */
+export type LabelSelector = Readonly<Record<string, string | readonly string[]>>;
 
 export interface Rule {
-  /** Unique among the supervisor's rules: letters, digits, `.`, `_`, `-`; at most 128 characters. */
+  /** Unique within a policy: letters, digits, `.`, `_`, `-`; at most 128 characters. */
   readonly id: string;
   /** One sentence that says what compliance means. */
   readonly description: string;
   /** Synchronous and pure: what it needs from outside comes in as labels, metrics or version. */
   readonly evaluate: (node: NodeSnapshot, ctx: RuleContext) => RuleVerdict;
-  /** Nodes it returns false for get `skip`. Default: every node. */
-  readonly appliesTo?: (node: NodeSnapshot) => boolean;
+  /** Nodes it does not select get `skip`. Default: every node. */
+  readonly appliesTo?: LabelSelector | ((node: NodeSnapshot) => boolean);
+  /** Default: `medium`. */
+  readonly severity?: Severity;
+  /** A free-form group for reports, such as `security` or `capacity`. */
+  readonly category?: string;
+  /** Default: `audit`. */
+  readonly enforcement?: Enforcement;
+  /** Consecutive failing ticks before enforcement acts (like a Prometheus alert's `for`). Default: 1. */
+  readonly for?: number;
+  /** Also run the rule when a node registers; a node that fails it is refused. Default: true for `deny`. */
+  readonly admission?: boolean;
+  /** What an `error` counts as for enforcement: `skip` (fail open) or `fail`. Default: `skip`. */
+  readonly onError?: 'fail' | 'skip';
 }
 
-export type RuleOutcome = 'pass' | 'fail' | 'error' | 'skip';
+/** A versioned set of rules: what `setPolicy` swaps between ticks. */
+export interface Policy {
+  readonly version: string;
+  readonly rules: readonly Rule[];
+}
 
-/** One non-passing result: a rule that failed or errored on a node. */
+export type RuleOutcome = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
+
+/** An exception: results of `ruleId` on matching nodes become `skip` until `until`. */
+export interface Exemption {
+  readonly id: string;
+  readonly ruleId: string;
+  /** Exactly one of `nodeId` and `selector`. */
+  readonly nodeId?: string;
+  readonly selector?: LabelSelector;
+  /** When it expires, on the supervisor's clock (ms). */
+  readonly until: number;
+  readonly reason: string;
+}
+
+/** One rule's result on one node. */
 export interface RuleResult {
   readonly ruleId: string;
   readonly nodeId: string;
-  readonly outcome: 'fail' | 'error';
+  readonly outcome: RuleOutcome;
+  readonly severity: Severity;
   readonly message: string;
+  readonly observed?: unknown;
+  readonly expected?: unknown;
+  /** The exemption that turned this result into `skip`. */
+  readonly exemption?: Pick<Exemption, 'id' | 'reason' | 'until'>;
 }
 
 export interface RuleSummary {
   readonly ruleId: string;
   readonly description: string;
+  readonly severity: Severity;
+  readonly category: string | undefined;
+  readonly enforcement: Enforcement;
   readonly pass: number;
   readonly fail: number;
+  readonly warn: number;
   readonly error: number;
   readonly skip: number;
+  /** Wall time the rule took over the whole fleet this tick, in ms. */
+  readonly durationMs: number;
+  /** True when `durationMs` exceeded the per-rule budget. */
+  readonly slow: boolean;
+}
+
+/** A (rule, node) pair whose outcome changed since the previous tick. */
+export interface ResultChange {
+  readonly ruleId: string;
+  readonly nodeId: string;
 }
 
 /** What governance found on one tick. Passing results are counted, not listed. */
 export interface GovernanceReport {
+  /** Unique per report. */
+  readonly runId: string;
   readonly tick: number;
   readonly at: number;
+  readonly policyVersion: string;
   /** How many nodes were evaluated. */
   readonly nodeCount: number;
   readonly rules: readonly RuleSummary[];
   /** Share of nodes that pass every rule that applies to them (1 for an empty fleet). */
   readonly fleetCompliance: number;
-  /** Per node: passed / applicable rules (1 when no rule applies). */
+  /** Per node: passed / applicable rules (1 when no rule applies); warnings count as passed. */
   readonly nodeCompliance: Readonly<Record<string, number>>;
-  /** Every `fail` and `error` result, node by node. */
+  /** Every `fail`, `warn` and `error` result, and every `skip` an exemption caused. */
   readonly results: readonly RuleResult[];
+  /** Failures and errors new since the previous tick, and those that went away. */
+  readonly changes: {
+    readonly newlyFailing: readonly ResultChange[];
+    readonly resolved: readonly ResultChange[];
+  };
 }
