@@ -1,23 +1,23 @@
 import { assign, sendParent, setup } from 'xstate';
-import type { GovernanceReport } from '../src/governance/types.js';
+import type { GovernanceDecision } from '../src/governance/types.js';
 import type { FleetSnapshot } from '../src/types.js';
 
 export interface GovernanceContext {
-  /** The latest report, or null before the first evaluation. */
-  readonly report: GovernanceReport | null;
+  /** The latest decision, or null before the first evaluation. */
+  readonly decision: GovernanceDecision | null;
 }
 
 export type GovernanceEvent = { readonly type: 'EVALUATE'; readonly snapshot: FleetSnapshot };
 
 export interface GovernanceReportedEvent {
   readonly type: 'GOVERNANCE.REPORTED';
-  readonly report: GovernanceReport;
+  readonly decision: GovernanceDecision;
 }
 
 /**
- * Receives a fleet snapshot and answers its parent with a governance report. The evaluation
- * itself (`evaluateSnapshot`) is a pure function that `createSupervisor` provides; the default
- * here evaluates no rules.
+ * Receives a fleet snapshot and answers its parent with a decision: the governance report,
+ * and the node events and actions that enforcement asks for. The evaluation itself
+ * (`evaluateSnapshot`) is provided by `createSupervisor`; the default here has no rules.
  */
 export const governanceMachine = setup({
   types: {
@@ -26,30 +26,37 @@ export const governanceMachine = setup({
   },
   actions: {
     evaluateSnapshot: assign(({ event }) => ({
-      report: {
-        tick: event.snapshot.tick,
-        at: event.snapshot.at,
-        nodeCount: event.snapshot.nodes.length,
-        rules: [],
-        fleetCompliance: 1,
-        nodeCompliance: {},
-        results: [],
+      decision: {
+        report: {
+          runId: `tick-${event.snapshot.tick}`,
+          tick: event.snapshot.tick,
+          at: event.snapshot.at,
+          policyVersion: 'none',
+          nodeCount: event.snapshot.nodes.length,
+          rules: [],
+          fleetCompliance: 1,
+          nodeCompliance: {},
+          results: [],
+          changes: { newlyFailing: [], resolved: [] },
+        },
+        commands: [],
+        actions: [],
       },
     })),
-    sendReport: sendParent(({ context }): GovernanceReportedEvent => {
-      if (context.report === null) throw new Error('governance: no report to send');
-      return { type: 'GOVERNANCE.REPORTED', report: context.report };
+    sendDecision: sendParent(({ context }): GovernanceReportedEvent => {
+      if (context.decision === null) throw new Error('governance: no decision to send');
+      return { type: 'GOVERNANCE.REPORTED', decision: context.decision };
     }),
   },
 }).createMachine({
   id: 'governance',
-  context: { report: null },
+  context: { decision: null },
   initial: 'ready',
   states: {
     ready: {
       on: {
         EVALUATE: {
-          actions: ['evaluateSnapshot', 'sendReport'],
+          actions: ['evaluateSnapshot', 'sendDecision'],
         },
       },
     },

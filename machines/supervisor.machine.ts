@@ -1,5 +1,5 @@
 import { type ActorRefFrom, assign, createActor, enqueueActions, sendTo, setup } from 'xstate';
-import type { GovernanceReport } from '../src/governance/types.js';
+import type { GovernanceDecision } from '../src/governance/types.js';
 import type { HealingPlan } from '../src/healing/types.js';
 import type { FleetSnapshot, NodeCommand, RemediationAction } from '../src/types.js';
 import type { GovernanceReportedEvent } from './governance.machine.js';
@@ -23,7 +23,7 @@ export interface SupervisorContext {
   readonly nodes: Map<string, NodeActorRef>;
   readonly snapshot: FleetSnapshot | null;
   readonly plan: HealingPlan | null;
-  readonly report: GovernanceReport | null;
+  readonly decision: GovernanceDecision | null;
 }
 
 export interface SupervisorInput {
@@ -105,11 +105,13 @@ export const supervisorMachine = setup({
       type: 'EVALUATE' as const,
       snapshot: context.snapshot as FleetSnapshot,
     })),
-    recordReport: assign(({ event }) => ({
-      report: event.type === 'GOVERNANCE.REPORTED' ? event.report : null,
+    recordDecision: assign(({ event }) => ({
+      decision: event.type === 'GOVERNANCE.REPORTED' ? event.decision : null,
     })),
-    applyPlan: enqueueActions(({ context, enqueue }) => {
-      for (const { nodeId, event } of context.plan?.commands ?? []) {
+    // Healing first, then governance: a node that went offline and broke a rule ends isolated.
+    applyDecisions: enqueueActions(({ context, enqueue }) => {
+      const commands = [...(context.plan?.commands ?? []), ...(context.decision?.commands ?? [])];
+      for (const { nodeId, event } of commands) {
         const node = context.nodes.get(nodeId);
         if (node !== undefined) enqueue.sendTo(node, event);
       }
@@ -133,7 +135,7 @@ export const supervisorMachine = setup({
     nodes: new Map(),
     snapshot: null,
     plan: null,
-    report: null,
+    decision: null,
   }),
   invoke: [
     { id: 'healing', systemId: 'healing', src: 'healing' },
@@ -176,12 +178,12 @@ export const supervisorMachine = setup({
             },
             'GOVERNANCE.REPORTED': {
               target: 'applying',
-              actions: 'recordReport',
+              actions: 'recordDecision',
             },
           },
         },
         applying: {
-          entry: ['applyPlan', 'signalTickApplied'],
+          entry: ['applyDecisions', 'signalTickApplied'],
           on: {
             'TICK.APPLIED': {
               target: 'waiting',

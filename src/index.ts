@@ -9,18 +9,18 @@ export { nodeMachine } from '../machines/node.machine.js';
 export { supervisorMachine } from '../machines/supervisor.machine.js';
 export { type Clock, systemClock } from './clock.js';
 export {
-  type AdmissionFailure,
   AdmissionDeniedError,
+  type AdmissionFailure,
   DuplicateNodeError,
   DuplicateRuleError,
   type ErrorCode,
   errorCodes,
   InvalidArgumentError,
   InvalidExemptionError,
-  InvalidPolicyError,
   InvalidHeartbeatError,
   InvalidNodeError,
   InvalidOptionsError,
+  InvalidPolicyError,
   InvalidRuleError,
   NotStartedError,
   StaleHeartbeatError,

@@ -70,7 +70,7 @@ export interface NodeTransition {
   readonly tick: number;
 }
 
-export type RemediationActionType = 'isolate' | 'reduce-load' | 'reinstate';
+export type RemediationActionType = 'isolate' | 'reduce-load' | 'reinstate' | 'warn';
 
 /**
  * Something the fleet should do about a node, for the embedding service to carry out
@@ -82,4 +82,6 @@ export interface RemediationAction {
   readonly reason: string;
   readonly tick: number;
   readonly at: number;
+  /** The governance rule whose enforcement asked for it, if any. */
+  readonly ruleId?: string;
 }

@@ -62,7 +62,7 @@ describe('governance', () => {
         node('c'),
       ]),
     );
-    expect(report.rules).toEqual([
+    expect(report.rules).toMatchObject([
       { ruleId: 'max-load', description: 'load under 0.9', pass: 2, fail: 1, error: 0, skip: 0 },
       { ruleId: 'eu-only', description: 'region is labelled', pass: 1, fail: 1, error: 0, skip: 1 },
       { ruleId: 'throws', description: 'always throws', pass: 0, fail: 0, error: 3, skip: 0 },
@@ -71,21 +71,24 @@ describe('governance', () => {
       ruleId: 'eu-only',
       nodeId: 'b',
       outcome: 'fail',
+      severity: 'medium',
       message: 'region is us',
     });
     expect(report.results).toContainEqual({
       ruleId: 'max-load',
       nodeId: 'b',
       outcome: 'fail',
+      severity: 'medium',
       message: 'load under 0.9',
     });
     expect(report.results).toContainEqual({
       ruleId: 'throws',
       nodeId: 'a',
       outcome: 'error',
+      severity: 'medium',
       message: 'rule threw: boom',
     });
-    expect(report.results.some((r) => (r.outcome as string) === 'pass')).toBe(false);
+    expect(report.results.some((r) => r.outcome === 'pass')).toBe(false);
     expect(report.results).toHaveLength(5);
     expect(report.nodeCompliance).toEqual({ a: 2 / 3, b: 0, c: 1 / 2 });
     expect(report.fleetCompliance).toBe(0);
@@ -102,6 +105,7 @@ describe('governance', () => {
         ruleId: 'bad',
         nodeId: 'a',
         outcome: 'error',
+        severity: 'medium',
         message: 'rule returned number; expected true, false or { ok, message }',
       },
     ]);
@@ -157,8 +161,20 @@ describe('governance', () => {
     const [report] = reports as [GovernanceReport];
     expect(report.tick).toBe(1);
     expect(report.results).toEqual([
-      { ruleId: 'max-load', nodeId: 'b', outcome: 'fail', message: 'load stays under 95%' },
-      { ruleId: 'has-mem', nodeId: 'b', outcome: 'error', message: 'rule threw: no mem metric' },
+      {
+        ruleId: 'max-load',
+        nodeId: 'b',
+        outcome: 'fail',
+        severity: 'medium',
+        message: 'load stays under 95%',
+      },
+      {
+        ruleId: 'has-mem',
+        nodeId: 'b',
+        outcome: 'error',
+        severity: 'medium',
+        message: 'rule threw: no mem metric',
+      },
     ]);
     expect(report.nodeCompliance).toEqual({ a: 1, b: 0 });
     expect(report.fleetCompliance).toBe(0.5);

@@ -100,6 +100,7 @@ export function runDemo(options: DemoOptions): DemoResult {
       'reduce-load': 'moving work away',
       isolate: 'draining it',
       reinstate: 'sending it work again',
+      warn: 'telling its owner',
     }[a.type];
     write(`${stamp()}   ↳ action ${a.type} on ${a.nodeId}: ${what}`);
     if (a.type === 'reduce-load') sheddingFrom.set(a.nodeId, a.at);

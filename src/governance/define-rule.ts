@@ -1,7 +1,10 @@
 import { DuplicateRuleError, InvalidRuleError } from '../errors.js';
+import { selectorProblem } from './selector.js';
 import type { Rule } from './types.js';
 
 const ruleIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const severities = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export const enforcements = ['audit', 'warn', 'reduce-load', 'isolate', 'deny'] as const;
 
 /**
  * Checks a rule and returns it unchanged, so a malformed rule fails where it is written rather
@@ -11,7 +14,10 @@ const ruleIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * const maxLoad = defineRule({
  *   id: 'max-load',
  *   description: 'load stays under 95%',
- *   evaluate: (node) => node.load < 0.95,
+ *   severity: 'high',
+ *   enforcement: 'reduce-load',
+ *   for: 3,
+ *   evaluate: (node) => ({ ok: node.load < 0.95, observed: node.load, expected: '< 0.95' }),
  * });
  */
 export function defineRule(rule: Rule): Rule {
@@ -24,22 +30,49 @@ export function validateRule(rule: unknown): asserts rule is Rule {
   if (typeof rule !== 'object' || rule === null) {
     throw new InvalidRuleError(undefined, `expected an object, got ${describeValue(rule)}`);
   }
-  const { id, description, evaluate, appliesTo } = rule as Record<string, unknown>;
+  const r = rule as Record<string, unknown>;
+  const { id } = r;
   if (typeof id !== 'string' || !ruleIdPattern.test(id)) {
     throw new InvalidRuleError(
       typeof id === 'string' ? id : undefined,
       `id must be 1-128 letters, digits, '.', '_' or '-' starting with a letter or digit, got ${describeValue(id)}`,
     );
   }
-  if (typeof description !== 'string' || description.trim() === '') {
-    throw new InvalidRuleError(id, 'description must be a non-empty string');
+  const problem = ruleProblem(r);
+  if (problem !== undefined) throw new InvalidRuleError(id, problem);
+}
+
+function ruleProblem(r: Record<string, unknown>): string | undefined {
+  if (typeof r.description !== 'string' || r.description.trim() === '') {
+    return 'description must be a non-empty string';
   }
-  if (typeof evaluate !== 'function') {
-    throw new InvalidRuleError(id, `evaluate must be a function, got ${describeValue(evaluate)}`);
+  if (typeof r.evaluate !== 'function') {
+    return `evaluate must be a function, got ${describeValue(r.evaluate)}`;
   }
-  if (appliesTo !== undefined && typeof appliesTo !== 'function') {
-    throw new InvalidRuleError(id, `appliesTo must be a function, got ${describeValue(appliesTo)}`);
+  if (r.appliesTo !== undefined && typeof r.appliesTo !== 'function') {
+    const problem = selectorProblem(r.appliesTo);
+    if (problem !== undefined)
+      return `appliesTo must be a label selector or a function: ${problem}`;
   }
+  if (r.severity !== undefined && !severities.includes(r.severity as never)) {
+    return `severity must be one of ${severities.join(', ')}, got ${describeValue(r.severity)}`;
+  }
+  if (r.category !== undefined && typeof r.category !== 'string') {
+    return `category must be a string, got ${describeValue(r.category)}`;
+  }
+  if (r.enforcement !== undefined && !enforcements.includes(r.enforcement as never)) {
+    return `enforcement must be one of ${enforcements.join(', ')}, got ${describeValue(r.enforcement)}`;
+  }
+  if (r.for !== undefined && (!Number.isSafeInteger(r.for) || (r.for as number) < 1)) {
+    return `for must be a positive integer (consecutive failing ticks), got ${describeValue(r.for)}`;
+  }
+  if (r.admission !== undefined && typeof r.admission !== 'boolean') {
+    return `admission must be a boolean, got ${describeValue(r.admission)}`;
+  }
+  if (r.onError !== undefined && r.onError !== 'fail' && r.onError !== 'skip') {
+    return `onError must be 'fail' or 'skip', got ${describeValue(r.onError)}`;
+  }
+  return undefined;
 }
 
 /** @internal Validates a rule set: each rule, and ids unique across the set. */
@@ -59,7 +92,9 @@ export function validateRules(rules: unknown): readonly Rule[] {
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string')
+  if (typeof value === 'string') {
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value;
 }

@@ -1,128 +1,120 @@
 import type { FleetSnapshot, NodeSnapshot } from '../types.js';
-import type { GovernanceReport, Rule, RuleContext, RuleResult, RuleSummary } from './types.js';
+import type { CompiledPolicy, CompiledRule } from './compile.js';
+import { exemptionFor } from './exemptions.js';
+import { judge } from './judge.js';
+import type { Exemption, RuleContext, RuleResult, RuleSummary } from './types.js';
 
-type Outcome = { readonly pass: true } | { readonly pass: false; readonly result: RuleResult };
+/** @internal A reported result with what enforcement needs to act on it. */
+export interface Finding {
+  readonly result: RuleResult;
+  readonly rule: CompiledRule;
+  readonly node: NodeSnapshot;
+}
 
-const passed: Outcome = { pass: true };
+/** @internal One tick's evaluation, before it is compared with the previous one. */
+export interface Evaluation {
+  readonly nodeCount: number;
+  readonly rules: readonly RuleSummary[];
+  readonly fleetCompliance: number;
+  readonly nodeCompliance: Record<string, number>;
+  readonly findings: readonly Finding[];
+}
+
+export interface EvaluationOptions {
+  /** Exemptions in force; matching results become `skip`. */
+  readonly exemptions?: readonly Exemption[];
+  /** A rule that takes longer than this over the whole fleet is flagged `slow`. Default: 25. */
+  readonly ruleBudgetMs?: number;
+  /** The time source for rule durations. Default: `performance.now`. */
+  readonly measure?: () => number;
+}
 
 /**
- * Evaluates every rule against every node of a snapshot. Pure and synchronous: a rule that
- * throws or answers nonsense becomes an `error` result for that node, and evaluation goes on.
- * Passing results are counted, never materialised.
+ * @internal Evaluates every rule against every node, rule by rule so that each rule can be
+ * timed and each call site stays monomorphic. Pure apart from the clock it reads.
  */
-export function evaluateRules(rules: readonly Rule[], snapshot: FleetSnapshot): GovernanceReport {
-  const ctx: RuleContext = {
-    tick: snapshot.tick,
-    at: snapshot.at,
-    fleetSize: snapshot.nodes.length,
-  };
-  const ruleCount = rules.length;
-  const pass = new Array<number>(ruleCount).fill(0);
-  const fail = new Array<number>(ruleCount).fill(0);
-  const error = new Array<number>(ruleCount).fill(0);
-  const skip = new Array<number>(ruleCount).fill(0);
-  const results: RuleResult[] = [];
-  const nodeCompliance: Record<string, number> = {};
-  let compliantNodes = 0;
+export function evaluatePolicy(
+  policy: CompiledPolicy,
+  snapshot: FleetSnapshot,
+  options: EvaluationOptions = {},
+): Evaluation {
+  const { nodes } = snapshot;
+  const nodeCount = nodes.length;
+  const ctx: RuleContext = { tick: snapshot.tick, at: snapshot.at, fleetSize: nodeCount };
+  const measure = options.measure ?? (() => performance.now());
+  const budget = options.ruleBudgetMs ?? 25;
+  const exemptions = options.exemptions ?? [];
+  // Per node: rules that applied, and rules passed (warnings count as passed).
+  const applicable = new Uint16Array(nodeCount);
+  const passedCount = new Uint16Array(nodeCount);
+  const findings: Finding[] = [];
+  const summaries: RuleSummary[] = [];
 
-  for (const node of snapshot.nodes) {
-    let applicable = 0;
-    let passes = 0;
-    for (let r = 0; r < ruleCount; r++) {
-      const rule = rules[r] as Rule;
-      if (rule.appliesTo !== undefined && !applies(rule, node)) {
-        skip[r] = (skip[r] as number) + 1;
+  for (const rule of policy.rules) {
+    const ruleExemptions = exemptions.filter((e) => e.ruleId === rule.id);
+    const counts = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
+    const startedAt = measure();
+    for (let i = 0; i < nodeCount; i++) {
+      const node = nodes[i] as NodeSnapshot;
+      const exemption =
+        ruleExemptions.length === 0 ? undefined : exemptionFor(ruleExemptions, node);
+      if (exemption !== undefined) {
+        counts.skip++;
+        findings.push({
+          rule,
+          node,
+          result: {
+            ruleId: rule.id,
+            nodeId: node.id,
+            outcome: 'skip',
+            severity: rule.severity,
+            message: `exempted: ${exemption.reason}`,
+            exemption: { id: exemption.id, reason: exemption.reason, until: exemption.until },
+          },
+        });
         continue;
       }
-      applicable++;
-      const outcome = evaluateOne(rule, node, ctx);
-      if (outcome.pass) {
-        passes++;
-        pass[r] = (pass[r] as number) + 1;
-      } else if (outcome.result.outcome === 'fail') {
-        fail[r] = (fail[r] as number) + 1;
-        results.push(outcome.result);
-      } else {
-        error[r] = (error[r] as number) + 1;
-        results.push(outcome.result);
+      const judgement = judge(rule, node, ctx);
+      counts[judgement.outcome]++;
+      if (judgement.outcome === 'skip') continue;
+      applicable[i] = (applicable[i] as number) + 1;
+      if (judgement.outcome === 'pass') {
+        passedCount[i] = (passedCount[i] as number) + 1;
+        continue;
       }
+      if (judgement.outcome === 'warn') passedCount[i] = (passedCount[i] as number) + 1;
+      findings.push({
+        rule,
+        node,
+        result: { ruleId: rule.id, nodeId: node.id, severity: rule.severity, ...judgement },
+      });
     }
-    if (passes === applicable) compliantNodes++;
-    nodeCompliance[node.id] = applicable === 0 ? 1 : passes / applicable;
+    const durationMs = measure() - startedAt;
+    summaries.push({
+      ruleId: rule.id,
+      description: rule.rule.description,
+      severity: rule.severity,
+      category: rule.rule.category,
+      enforcement: rule.enforcement,
+      ...counts,
+      durationMs,
+      slow: durationMs > budget,
+    });
   }
 
-  const summaries: RuleSummary[] = rules.map((rule, r) => ({
-    ruleId: rule.id,
-    description: rule.description,
-    pass: pass[r] as number,
-    fail: fail[r] as number,
-    error: error[r] as number,
-    skip: skip[r] as number,
-  }));
-  const nodeCount = snapshot.nodes.length;
+  const nodeCompliance: Record<string, number> = {};
+  let compliantNodes = 0;
+  for (let i = 0; i < nodeCount; i++) {
+    const total = applicable[i] as number;
+    const ok = passedCount[i] as number;
+    if (ok === total) compliantNodes++;
+    nodeCompliance[(nodes[i] as NodeSnapshot).id] = total === 0 ? 1 : ok / total;
+  }
   return {
-    tick: snapshot.tick,
-    at: snapshot.at,
     nodeCount,
     rules: summaries,
     fleetCompliance: nodeCount === 0 ? 1 : compliantNodes / nodeCount,
     nodeCompliance,
-    results,
+    findings,
   };
-}
-
-// A selector that throws is treated as "does not apply" rather than as a rule error: the
-// rule itself never ran, so there is no verdict to report.
-function applies(rule: Rule, node: NodeSnapshot): boolean {
-  try {
-    return rule.appliesTo?.(node) === true;
-  } catch {
-    return false;
-  }
-}
-
-function evaluateOne(rule: Rule, node: NodeSnapshot, ctx: RuleContext): Outcome {
-  let verdict: unknown;
-  try {
-    verdict = rule.evaluate(node, ctx);
-  } catch (err) {
-    return errorOutcome(
-      rule,
-      node,
-      `rule threw: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  if (verdict === true) return passed;
-  if (verdict === false) {
-    return {
-      pass: false,
-      result: { ruleId: rule.id, nodeId: node.id, outcome: 'fail', message: rule.description },
-    };
-  }
-  if (
-    typeof verdict === 'object' &&
-    verdict !== null &&
-    typeof (verdict as { ok: unknown }).ok === 'boolean'
-  ) {
-    const { ok, message } = verdict as { ok: boolean; message?: unknown };
-    if (ok) return passed;
-    return {
-      pass: false,
-      result: {
-        ruleId: rule.id,
-        nodeId: node.id,
-        outcome: 'fail',
-        message: typeof message === 'string' && message !== '' ? message : rule.description,
-      },
-    };
-  }
-  return errorOutcome(
-    rule,
-    node,
-    `rule returned ${verdict === null ? 'null' : typeof verdict}; expected true, false or { ok, message }`,
-  );
-}
-
-function errorOutcome(rule: Rule, node: NodeSnapshot, message: string): Outcome {
-  return { pass: false, result: { ruleId: rule.id, nodeId: node.id, outcome: 'error', message } };
 }

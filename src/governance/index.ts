@@ -1,11 +1,20 @@
 export { defineRule, validateRules } from './define-rule.js';
-export { evaluateRules } from './evaluate.js';
+export { evaluateRules, GovernanceEngine, type GovernanceOptions } from './engine.js';
+export type { ExemptionRequest } from './exemptions.js';
+export { matchesSelector } from './selector.js';
 export type {
+  Enforcement,
+  Exemption,
+  GovernanceDecision,
   GovernanceReport,
+  LabelSelector,
+  Policy,
+  ResultChange,
   Rule,
   RuleContext,
   RuleOutcome,
   RuleResult,
   RuleSummary,
   RuleVerdict,
+  Severity,
 } from './types.js';

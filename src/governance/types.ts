@@ -1,4 +1,4 @@
-import type { NodeSnapshot } from '../types.js';
+import type { NodeCommand, NodeSnapshot, RemediationAction } from '../types.js';
 
 /** What a rule sees besides the node: the tick it runs in and the fleet's size. */
 export interface RuleContext {
@@ -134,4 +134,11 @@ export interface GovernanceReport {
     readonly newlyFailing: readonly ResultChange[];
     readonly resolved: readonly ResultChange[];
   };
+}
+
+/** What governance hands the supervisor on each tick: the report and what enforcement asks. */
+export interface GovernanceDecision {
+  readonly report: GovernanceReport;
+  readonly commands: readonly NodeCommand[];
+  readonly actions: readonly RemediationAction[];
 }

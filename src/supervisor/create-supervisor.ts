@@ -3,6 +3,7 @@ import { governanceMachine } from '../../machines/governance.machine.js';
 import { healingMachine } from '../../machines/healing.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import {
+  AdmissionDeniedError,
   InvalidArgumentError,
   InvalidNodeError,
   NotStartedError,
@@ -10,11 +11,12 @@ import {
   TickInProgressError,
   UnknownNodeError,
 } from '../errors.js';
-import { evaluateRules } from '../governance/index.js';
+import { GovernanceEngine } from '../governance/index.js';
 import { OverloadStreaks, planHealing } from '../healing/index.js';
 import { parseHeartbeat, parseRegistration, TelemetryStore } from '../telemetry/index.js';
 import type { NodeRegistration } from '../telemetry/types.js';
 import type { NodeLifecycleEvent, NodeSnapshot, NodeState, RemediationAction } from '../types.js';
+import { admissionFailures } from './admission.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
 import { countStates, nodeSnapshot, nodeSnapshots } from './snapshot.js';
@@ -39,6 +41,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const store = new TelemetryStore();
   const outputs = new SupervisorOutputs(config.logger);
   const streaks = new OverloadStreaks();
+  const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
   const healingOptions = {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     overload: config.overload,
@@ -62,7 +65,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       governance: governanceMachine.provide({
         actions: {
           evaluateSnapshot: assign(({ event }) => ({
-            report: evaluateRules(config.rules, event.snapshot),
+            decision: governance.evaluate(event.snapshot),
           })),
         },
       }),
@@ -95,9 +98,12 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         if (event.type === 'OPERATOR.COMMAND') outputs.action(event.action);
       },
       emitTickResults: ({ context }) => {
-        const { snapshot, plan, report } = context;
-        if (snapshot === null || plan === null || report === null || progress === undefined) return;
+        const { snapshot, plan, decision } = context;
+        if (snapshot === null || plan === null || decision === null || progress === undefined)
+          return;
+        const { report } = decision;
         for (const action of plan.actions) outputs.action(action);
+        for (const action of decision.actions) outputs.action(action);
         outputs.report(report);
         lastSummary = {
           tick: snapshot.tick,
@@ -106,9 +112,10 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
           nodeCount: snapshot.nodes.length,
           states: progress.states,
           transitions: progress.transitions,
-          actions: plan.actions.length,
+          actions: plan.actions.length + decision.actions.length,
           fleetCompliance: report.fleetCompliance,
-          violations: report.results.length,
+          violations: report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error')
+            .length,
         };
         progress = undefined;
         outputs.tick(lastSummary);
@@ -153,6 +160,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     nodeId: unknown,
     type: 'ISOLATE' | 'REINSTATE',
     reason: unknown,
+    ruleId?: string,
   ): NodeSnapshot {
     const node = existing(nodeId, type === 'ISOLATE' ? 'isolate a node' : 'reinstate a node');
     if (typeof reason !== 'string' || reason.length === 0 || reason.length > 1024) {
@@ -167,6 +175,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       reason,
       tick: actor.getSnapshot().context.tick,
       at,
+      ...(ruleId === undefined ? {} : { ruleId }),
     };
     actor.send({ type: 'OPERATOR.COMMAND', command: { nodeId: node.id, event }, action });
     return view(node.id) as NodeSnapshot;
@@ -180,6 +189,21 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     );
     store.assertAvailable(registrations);
     const registeredAt = clock.now();
+    const tick = actor.getSnapshot().context.tick;
+    const failed = admissionFailures(governance, registrations, registeredAt, tick, store.size);
+    const decide = (nodeId: string, admitted: boolean) => {
+      const failures = (failed.get(nodeId) ?? []).map(({ ruleId, message }) => ({
+        ruleId,
+        message,
+      }));
+      const isolated = admitted && failures.length > 0;
+      outputs.admission({ nodeId, admitted, isolated, failures, at: registeredAt });
+    };
+    if (failed.size > 0 && config.admission === 'refuse') {
+      for (const nodeId of failed.keys()) decide(nodeId, false);
+      throw new AdmissionDeniedError([...failed.values()].flat());
+    }
+
     for (const registration of registrations) store.add(registration, registeredAt);
     const nodeIds = registrations.map((r) => r.id);
     actor.send({
@@ -187,6 +211,16 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       nodes: nodeIds.map((nodeId) => ({ nodeId, registeredAt })),
     });
     outputs.registered(nodeIds);
+    for (const nodeId of nodeIds) decide(nodeId, true);
+    for (const [nodeId, failures] of failed) {
+      const first = failures[0] as { ruleId: string; message: string };
+      operatorCommand(
+        nodeId,
+        'ISOLATE',
+        `admission: rule ${first.ruleId} failed: ${first.message}`,
+        first.ruleId,
+      );
+    }
     return nodeIds;
   }
 
@@ -250,7 +284,37 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
 
     report() {
-      return actor.getSnapshot().context.report;
+      return actor.getSnapshot().context.decision?.report ?? null;
+    },
+
+    explain(nodeId) {
+      const node = existing(nodeId, 'explain a node');
+      const ctx = {
+        tick: actor.getSnapshot().context.tick,
+        at: clock.now(),
+        fleetSize: store.size,
+      };
+      return governance.explain(node, ctx);
+    },
+
+    policy() {
+      return governance.policy;
+    },
+
+    setPolicy(policy) {
+      assertRunning('set a policy');
+      const from = governance.policy.version;
+      governance.setPolicy(policy);
+      outputs.policyChanged(from, policy.version, policy.rules.length);
+    },
+
+    exempt(request) {
+      assertRunning('add an exemption');
+      return governance.exempt(request, clock.now());
+    },
+
+    exemptions() {
+      return governance.exemptions(clock.now());
     },
 
     isolate(nodeId, reason = 'isolated by operator') {
@@ -265,5 +329,6 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     transitions$: outputs.transitions.asObservable(),
     reports$: outputs.reports.asObservable(),
     actions$: outputs.actions.asObservable(),
+    admissions$: outputs.admissions.asObservable(),
   };
 }

@@ -2,7 +2,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidOptionsError } from '../errors.js';
 import { validateRules } from '../governance/index.js';
-import type { Rule } from '../governance/types.js';
+import type { Policy } from '../governance/types.js';
 import type { OverloadOptions } from '../healing/types.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
 import type { SupervisorOptions } from './types.js';
@@ -12,7 +12,9 @@ export interface ResolvedOptions {
   readonly tickMs: number;
   readonly heartbeatTimeoutMs: number;
   readonly overload: OverloadOptions;
-  readonly rules: readonly Rule[];
+  readonly policy: Policy;
+  readonly ruleBudgetMs: number;
+  readonly admission: 'refuse' | 'isolate';
   readonly logger: Logger;
   readonly clock: Clock;
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
@@ -22,6 +24,8 @@ export const defaultOptions = {
   tickMs: 1000,
   heartbeatTimeoutMs: 3000,
   overload: { high: 0.9, low: 0.7, ticks: 3 },
+  ruleBudgetMs: 25,
+  admission: 'refuse',
 } as const;
 
 const knownOptions = new Set([
@@ -29,6 +33,9 @@ const knownOptions = new Set([
   'heartbeatTimeoutMs',
   'overload',
   'rules',
+  'policy',
+  'ruleBudgetMs',
+  'admission',
   'logger',
   'clock',
   'inspect',
@@ -87,11 +94,35 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     throw new InvalidOptionsError('inspect', 'expected a function or an observer');
   }
 
+  if (options.rules !== undefined && options.policy !== undefined) {
+    throw new InvalidOptionsError('rules', 'give rules or policy, not both');
+  }
+  const policy = options.policy ?? {
+    version: 'unversioned',
+    rules: validateRules(options.rules ?? []),
+  };
+  const ruleBudgetMs = options.ruleBudgetMs ?? defaultOptions.ruleBudgetMs;
+  if (typeof ruleBudgetMs !== 'number' || !(ruleBudgetMs > 0)) {
+    throw new InvalidOptionsError(
+      'ruleBudgetMs',
+      `must be a positive number of ms, got ${String(ruleBudgetMs)}`,
+    );
+  }
+  const admission = options.admission ?? defaultOptions.admission;
+  if (admission !== 'refuse' && admission !== 'isolate') {
+    throw new InvalidOptionsError(
+      'admission',
+      `must be 'refuse' or 'isolate', got ${String(admission)}`,
+    );
+  }
+
   return {
     tickMs,
     heartbeatTimeoutMs,
     overload,
-    rules: validateRules(options.rules ?? []),
+    policy,
+    ruleBudgetMs,
+    admission,
     logger,
     clock,
     inspect,

@@ -2,7 +2,7 @@ import { Subject } from 'rxjs';
 import type { GovernanceReport } from '../governance/types.js';
 import type { Logger } from '../logger.js';
 import type { NodeTransition, RemediationAction } from '../types.js';
-import type { TickSummary } from './types.js';
+import type { AdmissionDecision, TickSummary } from './types.js';
 
 /**
  * Where every decision leaves the supervisor: one rxjs stream per kind, and one structured
@@ -13,6 +13,7 @@ export class SupervisorOutputs {
   readonly transitions = new Subject<NodeTransition>();
   readonly reports = new Subject<GovernanceReport>();
   readonly actions = new Subject<RemediationAction>();
+  readonly admissions = new Subject<AdmissionDecision>();
   private readonly log: Logger;
   private readonly governanceLog: Logger;
 
@@ -28,8 +29,8 @@ export class SupervisorOutputs {
   }
 
   action(action: RemediationAction): void {
-    const { type, nodeId, reason, tick } = action;
-    this.log.info({ action: type, nodeId, reason, tick }, 'remediation action');
+    const { type, nodeId, reason, tick, ruleId } = action;
+    this.log.info({ action: type, nodeId, reason, tick, ruleId }, 'remediation action');
     this.actions.next(action);
   }
 
@@ -48,12 +49,36 @@ export class SupervisorOutputs {
         'rule errored',
       );
     }
+    for (const rule of report.rules) {
+      if (rule.slow) {
+        this.governanceLog.warn(
+          { ruleId: rule.ruleId, durationMs: rule.durationMs, tick: report.tick },
+          'rule over its time budget',
+        );
+      }
+    }
     this.reports.next(report);
   }
 
   tick(summary: TickSummary): void {
     this.log.debug(summary, 'tick');
     this.ticks.next(summary);
+  }
+
+  admission(decision: AdmissionDecision): void {
+    const { nodeId, admitted, isolated, failures } = decision;
+    if (admitted && !isolated) this.governanceLog.debug({ nodeId }, 'node admitted');
+    else {
+      this.governanceLog.warn(
+        { nodeId, admitted, isolated, failures },
+        admitted ? 'node admitted into isolation' : 'node refused admission',
+      );
+    }
+    this.admissions.next(decision);
+  }
+
+  policyChanged(from: string, to: string, rules: number): void {
+    this.governanceLog.info({ from, to, rules }, 'policy changed');
   }
 
   registered(nodeIds: readonly string[]): void {
@@ -70,5 +95,6 @@ export class SupervisorOutputs {
     this.transitions.complete();
     this.reports.complete();
     this.actions.complete();
+    this.admissions.complete();
   }
 }

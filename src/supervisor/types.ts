@@ -1,7 +1,8 @@
 import type { Observable } from 'rxjs';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock.js';
-import type { GovernanceReport, Rule } from '../governance/types.js';
+import type { ExemptionRequest } from '../governance/exemptions.js';
+import type { Exemption, GovernanceReport, Policy, Rule, RuleResult } from '../governance/types.js';
 import type { OverloadOptions } from '../healing/types.js';
 import type { Logger } from '../logger.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/types.js';
@@ -14,14 +15,30 @@ export interface SupervisorOptions {
   readonly heartbeatTimeoutMs?: number;
   /** Overload thresholds with hysteresis. Default: `{ high: 0.9, low: 0.7, ticks: 3 }`. */
   readonly overload?: Partial<OverloadOptions>;
-  /** Governance rules evaluated on every tick. Default: none. */
+  /** Governance rules evaluated on every tick (an unversioned policy). Default: none. */
   readonly rules?: readonly Rule[];
+  /** A versioned policy instead of `rules`; `setPolicy` replaces it live. */
+  readonly policy?: Policy;
+  /** A rule slower than this over the whole fleet in one tick is flagged. Default: 25. */
+  readonly ruleBudgetMs?: number;
+  /** What happens to a node that fails an admission rule: `refuse` it or `isolate` it. Default: `refuse`. */
+  readonly admission?: 'refuse' | 'isolate';
   /** A pino logger; each part logs through a child. Default: pino at `info` to stdout. */
   readonly logger?: Logger;
   /** The time source; pass XState's `SimulatedClock` in tests. Default: the system clock. */
   readonly clock?: Clock;
   /** Receives XState inspection events of every actor (for example Stately's inspector). */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/** The outcome of one registration against the admission rules. */
+export interface AdmissionDecision {
+  readonly nodeId: string;
+  readonly admitted: boolean;
+  /** Admitted straight into `isolated` (with `admission: 'isolate'`). */
+  readonly isolated: boolean;
+  readonly failures: ReadonlyArray<{ readonly ruleId: string; readonly message: string }>;
+  readonly at: number;
 }
 
 /** One line of bookkeeping per tick. */
@@ -62,6 +79,16 @@ export interface Supervisor {
   node(nodeId: string): NodeSnapshot | undefined;
   /** The latest governance report, or null before the first tick. */
   report(): GovernanceReport | null;
+  /** Every rule's result for one node now, passes included. Throws UnknownNodeError. */
+  explain(nodeId: string): RuleResult[];
+  /** The policy in force. */
+  policy(): Policy;
+  /** Replaces the policy; it takes effect from the next tick (never during one). */
+  setPolicy(policy: Policy): void;
+  /** Exempts a node, or the nodes a selector matches, from one rule until a time. */
+  exempt(request: ExemptionRequest): Exemption;
+  /** The exemptions in force now (expired ones are gone). */
+  exemptions(): readonly Exemption[];
   /** Isolates a node (no-op if it already is) and emits an `isolate` action. */
   isolate(nodeId: string, reason?: string): NodeSnapshot;
   /** Reinstates an isolated node (no-op otherwise) and emits a `reinstate` action. */
@@ -74,4 +101,6 @@ export interface Supervisor {
   readonly reports$: Observable<GovernanceReport>;
   /** Every remediation action, for the service to carry out. */
   readonly actions$: Observable<RemediationAction>;
+  /** Every admission decision, admitted or refused. */
+  readonly admissions$: Observable<AdmissionDecision>;
 }

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { AdmissionFailure } from '../errors.js';
+import type { FleetSnapshot, NodeSnapshot } from '../types.js';
+import { type CompiledPolicy, compilePolicy } from './compile.js';
+import { EnforcementMemory } from './enforcement.js';
+import { evaluatePolicy } from './evaluate.js';
+import { type ExemptionRequest, Exemptions, exemptionFor } from './exemptions.js';
+import { judge } from './judge.js';
+import type {
+  Exemption,
+  GovernanceDecision,
+  GovernanceReport,
+  Policy,
+  Rule,
+  RuleContext,
+  RuleResult,
+} from './types.js';
+
+export interface GovernanceOptions {
+  /** A rule slower than this over the whole fleet in one tick is flagged. Default: 25 ms. */
+  readonly ruleBudgetMs: number;
+  /** The time source for rule durations. Default: `performance.now`. */
+  readonly measure?: () => number;
+}
+
+/**
+ * @internal The governance side of a supervisor: the policy in force, its exemptions and its
+ * memory between ticks. The governance actor calls `evaluate` once per tick; the policy is
+ * swapped only between calls, so never during a tick.
+ */
+export class GovernanceEngine {
+  private compiled: CompiledPolicy;
+  private readonly memory = new EnforcementMemory();
+  private readonly exemptionList = new Exemptions();
+
+  constructor(
+    policy: Policy,
+    private readonly options: GovernanceOptions,
+  ) {
+    this.compiled = compilePolicy(policy);
+  }
+
+  get policy(): Policy {
+    return { version: this.compiled.version, rules: this.compiled.rules.map((r) => r.rule) };
+  }
+
+  setPolicy(policy: Policy): void {
+    this.compiled = compilePolicy(policy);
+  }
+
+  exempt(request: ExemptionRequest, now: number): Exemption {
+    return this.exemptionList.add(request, now, (ruleId) => this.compiled.byId.has(ruleId));
+  }
+
+  exemptions(now: number): readonly Exemption[] {
+    return this.exemptionList.list(now);
+  }
+
+  evaluate(snapshot: FleetSnapshot): GovernanceDecision {
+    const evaluation = evaluatePolicy(this.compiled, snapshot, {
+      exemptions: this.exemptionList.list(snapshot.at),
+      ruleBudgetMs: this.options.ruleBudgetMs,
+      ...(this.options.measure === undefined ? {} : { measure: this.options.measure }),
+    });
+    const { commands, actions, changes } = this.memory.decide(
+      evaluation.findings,
+      snapshot.tick,
+      snapshot.at,
+    );
+    const report: GovernanceReport = {
+      runId: randomUUID(),
+      tick: snapshot.tick,
+      at: snapshot.at,
+      policyVersion: this.compiled.version,
+      nodeCount: evaluation.nodeCount,
+      rules: evaluation.rules,
+      fleetCompliance: evaluation.fleetCompliance,
+      nodeCompliance: evaluation.nodeCompliance,
+      results: evaluation.findings.map((f) => f.result),
+      changes,
+    };
+    return { report, commands, actions };
+  }
+
+  /** Every rule's result for one node now, passes included. */
+  explain(node: NodeSnapshot, ctx: RuleContext): RuleResult[] {
+    const exemptions = this.exemptionList.list(ctx.at);
+    return this.compiled.rules.map((rule) => {
+      const exemption = exemptionFor(
+        exemptions.filter((e) => e.ruleId === rule.id),
+        node,
+      );
+      if (exemption !== undefined) {
+        return {
+          ruleId: rule.id,
+          nodeId: node.id,
+          outcome: 'skip',
+          severity: rule.severity,
+          message: `exempted: ${exemption.reason}`,
+          exemption: { id: exemption.id, reason: exemption.reason, until: exemption.until },
+        };
+      }
+      const judgement = judge(rule, node, ctx);
+      const message = judgement.outcome === 'pass' ? rule.rule.description : judgement.message;
+      return { ruleId: rule.id, nodeId: node.id, severity: rule.severity, ...judgement, message };
+    });
+  }
+
+  /** The admission rules a registering node fails (an error fails too: admission fails closed). */
+  admit(node: NodeSnapshot, ctx: RuleContext): AdmissionFailure[] {
+    const failures: AdmissionFailure[] = [];
+    for (const rule of this.compiled.rules) {
+      if (!rule.admission) continue;
+      const { outcome, message } = judge(rule, node, ctx);
+      if (outcome === 'fail' || outcome === 'error') {
+        failures.push({ nodeId: node.id, ruleId: rule.id, message });
+      }
+    }
+    return failures;
+  }
+}
+
+/**
+ * Evaluates rules against a snapshot of your own, outside a supervisor: for testing a policy.
+ * The report has no `changes`, since there is no previous tick.
+ */
+export function evaluateRules(
+  policy: Policy | readonly Rule[],
+  snapshot: FleetSnapshot,
+): GovernanceReport {
+  const engine = new GovernanceEngine(
+    Array.isArray(policy) ? { version: 'unversioned', rules: policy } : (policy as Policy),
+    { ruleBudgetMs: Number.POSITIVE_INFINITY },
+  );
+  return engine.evaluate(snapshot).report;
+}
