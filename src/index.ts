@@ -31,18 +31,28 @@ export {
 } from './errors.js';
 export {
   defineRule,
+  type Enforcement,
+  type Exemption,
+  type ExemptionRequest,
   evaluateRules,
+  type GovernanceDecision,
   type GovernanceReport,
+  type LabelSelector,
+  matchesSelector,
+  type Policy,
+  type ResultChange,
   type Rule,
   type RuleContext,
   type RuleOutcome,
   type RuleResult,
   type RuleSummary,
   type RuleVerdict,
+  type Severity,
 } from './governance/index.js';
 export type { HealingPlan, OverloadOptions } from './healing/index.js';
 export type { Logger } from './logger.js';
 export {
+  type AdmissionDecision,
   createSupervisor,
   defaultOptions,
   type Supervisor,
