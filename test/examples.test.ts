@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'wyneos/testing';
 import { simulateWorkers, startService } from '../examples/embed-basic.js';
+import { main as policyFileExample } from '../examples/policy-file.js';
 
 describe('examples', () => {
   it('embed-basic: the service reacts to overload and silence', async () => {
@@ -25,5 +26,21 @@ describe('examples', () => {
       ['worker-3', 'offline'],
     ]);
     await supervisor.stop();
+  });
+
+  it('policy-file: a YAML policy refuses, warns and isolates, then a stricter one applies live', async () => {
+    const lines: string[] = [];
+    await policyFileExample({ clock: new SimulatedClock(), log: (line) => lines.push(line) });
+    expect(lines).toEqual([
+      'Admission denied: legacy fails min-version (version 1.2.0 is older than 1.4.0)',
+      'action warn on web-1: rule metric-below-mem failed: metric mem is 0.95, not below 0.9',
+      'action isolate on web-2: rule allowed-label-values-region failed: label region is "apac", not one of eu, us',
+      'policy 2026-11-26.1: 0% compliant',
+      '  web-1 metric-below-mem: fail (metric mem is 0.95, not below 0.9)',
+      '  web-2 allowed-label-values-region: fail (label region is "apac", not one of eu, us)',
+      'policy 2026-11-26.2: 0% compliant',
+      '  web-2 allowed-label-values-region: fail (label region is "apac", not one of eu, us)',
+      '  web-1 max-load-strict: fail (load 0.4 is above the maximum 0.3)',
+    ]);
   });
 });

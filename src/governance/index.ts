@@ -1,6 +1,18 @@
+export {
+  allowedLabelValues,
+  type BuiltinRuleName,
+  builtinRules,
+  heartbeatFresh,
+  maxLoad,
+  metricBelow,
+  minVersion,
+  type RuleOverrides,
+  requiredLabels,
+} from './builtins.js';
 export { defineRule, validateRules } from './define-rule.js';
 export { evaluateRules, GovernanceEngine, type GovernanceOptions } from './engine.js';
 export type { ExemptionRequest } from './exemptions.js';
+export { loadPolicyFile, parsePolicy, parsePolicyText } from './policy-file.js';
 export { matchesSelector } from './selector.js';
 export type {
   Enforcement,
