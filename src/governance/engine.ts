@@ -106,6 +106,10 @@ export class GovernanceEngine {
     });
   }
 
+  get hasAdmissionRules(): boolean {
+    return this.compiled.rules.some((rule) => rule.admission);
+  }
+
   /** The admission rules a registering node fails (an error fails too: admission fails closed). */
   admit(node: NodeSnapshot, ctx: RuleContext): AdmissionFailure[] {
     const failures: AdmissionFailure[] = [];

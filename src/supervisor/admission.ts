@@ -33,6 +33,7 @@ export function admissionFailures(
   fleetSize: number,
 ): Map<string, AdmissionFailure[]> {
   const failed = new Map<string, AdmissionFailure[]>();
+  if (!engine.hasAdmissionRules) return failed;
   const ctx = { tick, at, fleetSize: fleetSize + registrations.length };
   for (const registration of registrations) {
     const failures = engine.admit(candidateSnapshot(registration, at), ctx);
