@@ -29,7 +29,10 @@ export function startService({ clock, log = console.log }: ServiceOptions = {}) 
     ...(clock === undefined ? {} : { clock }),
   });
 
+  // Act on each action once, when it is proposed (a hook registered with `onAction` is the
+  // other way: then the supervisor runs it and records whether it worked).
   supervisor.actions$.subscribe((action) => {
+    if (action.status !== 'proposed') return;
     switch (action.type) {
       case 'reduce-load':
         log(`rebalancing: moving jobs away from ${action.nodeId} (${action.reason})`);

@@ -21,7 +21,9 @@ export async function main({
 } = {}) {
   const policy = await loadPolicyFile(fileURLToPath(new URL('./policy.yaml', import.meta.url)));
   const sup = createSupervisor({ policy, ...(clock === undefined ? {} : { clock }) });
-  sup.actions$.subscribe((a) => log(`action ${a.type} on ${a.nodeId}: ${a.reason}`));
+  sup.actions$.subscribe((a) => {
+    if (a.status === 'proposed') log(`action ${a.type} on ${a.nodeId}: ${a.reason}`);
+  });
 
   sup.register({ id: 'web-1', labels: { region: 'eu', tier: 'prod' }, version: '1.5.0' });
   sup.register({ id: 'web-2', labels: { region: 'apac', tier: 'prod' }, version: '1.4.1' });

@@ -39,8 +39,7 @@ export const governanceMachine = setup({
           results: [],
           changes: { newlyFailing: [], resolved: [] },
         },
-        commands: [],
-        actions: [],
+        proposals: [],
       },
     })),
     sendDecision: sendParent(({ context }): GovernanceReportedEvent => {

@@ -26,7 +26,7 @@ export const healingMachine = setup({
   },
   actions: {
     planSnapshot: assign(({ event }) => ({
-      plan: { tick: event.snapshot.tick, commands: [], actions: [] },
+      plan: { tick: event.snapshot.tick, commands: [], proposals: [] },
     })),
     sendPlan: sendParent(({ context }): HealingPlannedEvent => {
       if (context.plan === null) throw new Error('healing: no plan to send');

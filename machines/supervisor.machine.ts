@@ -1,7 +1,12 @@
 import { type ActorRefFrom, assign, createActor, enqueueActions, sendTo, setup } from 'xstate';
 import type { GovernanceDecision } from '../src/governance/types.js';
 import type { HealingPlan } from '../src/healing/types.js';
-import type { FleetSnapshot, NodeCommand, RemediationAction } from '../src/types.js';
+import type {
+  ActionProposal,
+  FleetSnapshot,
+  NodeCommand,
+  RemediationAction,
+} from '../src/types.js';
 import type { GovernanceReportedEvent } from './governance.machine.js';
 import { governanceMachine } from './governance.machine.js';
 import type { HealingPlannedEvent } from './healing.machine.js';
@@ -24,6 +29,14 @@ export interface SupervisorContext {
   readonly snapshot: FleetSnapshot | null;
   readonly plan: HealingPlan | null;
   readonly decision: GovernanceDecision | null;
+  readonly review: TickReview | null;
+}
+
+/** The safety review of one tick: what may be applied, and what is held back and by what. */
+export interface TickReview {
+  readonly approved: readonly ActionProposal[];
+  readonly held: ReadonlyArray<{ readonly proposal: ActionProposal; readonly limit: string }>;
+  readonly degraded: readonly string[];
 }
 
 export interface SupervisorInput {
@@ -108,12 +121,24 @@ export const supervisorMachine = setup({
     recordDecision: assign(({ event }) => ({
       decision: event.type === 'GOVERNANCE.REPORTED' ? event.decision : null,
     })),
-    // Healing first, then governance: a node that went offline and broke a rule ends isolated.
+    // Without limits everything proposed is approved; createSupervisor provides the real review.
+    reviewProposals: assign(({ context }) => ({
+      review: {
+        approved: [...(context.plan?.proposals ?? []), ...(context.decision?.proposals ?? [])],
+        held: [],
+        degraded: [],
+      },
+    })),
+    // Observations first, then approved actions: a node that went offline and broke a rule
+    // ends isolated.
     applyDecisions: enqueueActions(({ context, enqueue }) => {
-      const commands = [...(context.plan?.commands ?? []), ...(context.decision?.commands ?? [])];
-      for (const { nodeId, event } of commands) {
+      for (const { nodeId, event } of context.plan?.commands ?? []) {
         const node = context.nodes.get(nodeId);
         if (node !== undefined) enqueue.sendTo(node, event);
+      }
+      for (const { action, event } of context.review?.approved ?? []) {
+        const node = context.nodes.get(action.nodeId);
+        if (node !== undefined && event !== undefined) enqueue.sendTo(node, event);
       }
     }),
     // Queued behind the node events of this tick, so the tick completes after their transitions.
@@ -136,6 +161,7 @@ export const supervisorMachine = setup({
     snapshot: null,
     plan: null,
     decision: null,
+    review: null,
   }),
   invoke: [
     { id: 'healing', systemId: 'healing', src: 'healing' },
@@ -183,7 +209,7 @@ export const supervisorMachine = setup({
           },
         },
         applying: {
-          entry: ['applyDecisions', 'signalTickApplied'],
+          entry: ['reviewProposals', 'applyDecisions', 'signalTickApplied'],
           on: {
             'TICK.APPLIED': {
               target: 'waiting',

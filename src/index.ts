@@ -78,6 +78,10 @@ export {
   registrationSchema,
 } from './telemetry/index.js';
 export type {
+  ActionOrigin,
+  ActionProposal,
+  ActionRecord,
+  ActionStatus,
   FleetSnapshot,
   Labels,
   Metrics,

@@ -85,3 +85,36 @@ export interface RemediationAction {
   /** The governance rule whose enforcement asked for it, if any. */
   readonly ruleId?: string;
 }
+
+/** Who asked for an action: healing, a governance rule, or an operator (never held back). */
+export type ActionOrigin = 'healing' | 'governance' | 'operator';
+
+/** An action as healing or governance propose it, with the lifecycle event it brings, if any. */
+export interface ActionProposal {
+  readonly action: RemediationAction;
+  readonly origin: ActionOrigin;
+  /** For `isolate` and `reinstate`: the event for the node actor, sent only if the action is not held. */
+  readonly event?: NodeLifecycleEvent;
+}
+
+/**
+ * `proposed` when decided; then `applied`, `held` (by the safety limit named in `heldBy`) or
+ * `failed` (a hook threw or timed out).
+ */
+export type ActionStatus = 'proposed' | 'applied' | 'held' | 'failed';
+
+/** One step of an action's lifecycle, as `actions$` emits it. */
+export interface ActionRecord extends RemediationAction {
+  /** The same for every step of one action. */
+  readonly id: string;
+  readonly status: ActionStatus;
+  readonly origin: ActionOrigin;
+  /** For `held`: the safety limit that held it back. */
+  readonly heldBy?: string;
+  /** For `failed`: what went wrong. */
+  readonly error?: string;
+  /** What the hook that carried it out returned. */
+  readonly output?: unknown;
+  /** How many times a hook was tried. */
+  readonly attempts?: number;
+}

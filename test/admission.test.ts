@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AdmissionDecision,
-  AdmissionDeniedError,
-  defineRule,
-  type RemediationAction,
-  type Rule,
-} from 'wyneos';
-import { captureLogger, collect, simulatedSupervisor } from './helpers.js';
+import { type AdmissionDecision, AdmissionDeniedError, defineRule, type Rule } from 'wyneos';
+import { captureLogger, collect, collectApplied, simulatedSupervisor } from './helpers.js';
 
 const euOnly: Rule = defineRule({
   id: 'eu-only',
@@ -83,7 +77,7 @@ describe('admission', () => {
 
   it('admits a failing node straight into isolation when configured to', () => {
     const { sup } = simulatedSupervisor({ rules: [euOnly], admission: 'isolate' });
-    const actions = collect<RemediationAction>(sup.actions$);
+    const actions = collectApplied(sup);
     const decisions = collect<AdmissionDecision>(sup.admissions$);
     sup.register({ id: 'x', labels: { region: 'us' } });
     expect(sup.node('x')).toMatchObject({

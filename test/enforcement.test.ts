@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defineRule,
-  type GovernanceReport,
-  type NodeTransition,
-  type RemediationAction,
-  type Rule,
-} from 'wyneos';
-import { collect, simulatedSupervisor } from './helpers.js';
+import { defineRule, type GovernanceReport, type NodeTransition, type Rule } from 'wyneos';
+import { collect, collectApplied, simulatedSupervisor } from './helpers.js';
 
 /** A rule that fails while a node's `bad` metric is 1. */
 function badMetric(overrides: Partial<Rule> = {}): Rule {
@@ -20,7 +14,7 @@ function badMetric(overrides: Partial<Rule> = {}): Rule {
 
 function fleet(rule: Rule) {
   const f = simulatedSupervisor({ rules: [rule] });
-  const actions = collect<RemediationAction>(f.sup.actions$);
+  const actions = collectApplied(f.sup);
   const reports = collect<GovernanceReport>(f.sup.reports$);
   const transitions = collect<NodeTransition>(f.sup.transitions$);
   f.sup.registerMany([

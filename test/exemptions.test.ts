@@ -10,7 +10,8 @@ const noBad = defineRule({
 });
 
 function badFleet() {
-  const f = simulatedSupervisor({ rules: [noBad] });
+  // No isolation cap here: these tests are about exemptions, not safety limits.
+  const f = simulatedSupervisor({ rules: [noBad], safety: { maxIsolatedFraction: 1 } });
   const reports = collect<GovernanceReport>(f.sup.reports$);
   f.sup.registerMany([
     { id: 'a', labels: { team: 'infra' } },

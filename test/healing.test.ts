@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeTransition, RemediationAction } from 'wyneos';
-import { collect, simulatedSupervisor } from './helpers.js';
+import type { NodeTransition } from 'wyneos';
+import { collect, collectApplied, simulatedSupervisor } from './helpers.js';
 
 describe('healing', () => {
   it('declares a silent node offline at the first tick at or after the heartbeat timeout', () => {
@@ -51,7 +51,7 @@ describe('healing', () => {
 
   it('overloads a node after `ticks` ticks at or over high, with a reduce-load action', () => {
     const { sup, advance } = simulatedSupervisor({ overload: { high: 0.8, low: 0.5, ticks: 2 } });
-    const actions = collect<RemediationAction>(sup.actions$);
+    const actions = collectApplied(sup);
     sup.register({ id: 'hot' });
     sup.heartbeat({ nodeId: 'hot', seq: 1, load: 0.8 });
     advance(1000);
@@ -126,7 +126,7 @@ describe('healing', () => {
 
   it('applies the whole flow: analyse, detect, act, apply, across a fleet', () => {
     const { sup, advance } = simulatedSupervisor({ overload: { high: 0.9, low: 0.7, ticks: 2 } });
-    const actions = collect<RemediationAction>(sup.actions$);
+    const actions = collectApplied(sup);
     const transitions = collect<NodeTransition>(sup.transitions$);
     sup.registerMany([{ id: 'ok' }, { id: 'silent' }, { id: 'hot' }]);
     for (let seq = 1; seq <= 4; seq++) {

@@ -1,6 +1,12 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { createSupervisor, type Supervisor, type SupervisorOptions } from 'wyneos';
+import {
+  type ActionRecord,
+  createSupervisor,
+  type RemediationAction,
+  type Supervisor,
+  type SupervisorOptions,
+} from 'wyneos';
 import { advanceClock } from 'wyneos/testing';
 import { SimulatedClock } from 'xstate';
 
@@ -37,4 +43,13 @@ export function collect<T>(stream: { subscribe(next: (value: T) => void): unknow
   const values: T[] = [];
   stream.subscribe((value: T) => values.push(value));
   return values;
+}
+
+/** The actions a supervisor applied, as plain actions (the lifecycle fields left out). */
+export function collectApplied(sup: Supervisor): RemediationAction[] {
+  const actions: RemediationAction[] = [];
+  sup.actions$.subscribe(({ id: _id, status, origin: _origin, ...action }: ActionRecord) => {
+    if (status === 'applied') actions.push(action);
+  });
+  return actions;
 }

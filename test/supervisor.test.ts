@@ -6,7 +6,6 @@ import {
   InvalidNodeError,
   InvalidOptionsError,
   NotStartedError,
-  type RemediationAction,
   SupervisorStoppedError,
   TickInProgressError,
   type TickSummary,
@@ -15,7 +14,13 @@ import {
 } from 'wyneos';
 import { SimulatedClock } from 'wyneos/testing';
 import type { InspectionEvent } from 'xstate';
-import { captureLogger, collect, silentLogger, simulatedSupervisor } from './helpers.js';
+import {
+  captureLogger,
+  collect,
+  collectApplied,
+  silentLogger,
+  simulatedSupervisor,
+} from './helpers.js';
 
 describe('supervisor', () => {
   it('ticks on its clock every tickMs once started, and not before', () => {
@@ -153,7 +158,7 @@ describe('supervisor', () => {
 
   it('isolates and reinstates on request, emitting actions, and ignores repeats', () => {
     const { sup, advance } = simulatedSupervisor();
-    const actions = collect<RemediationAction>(sup.actions$);
+    const actions = collectApplied(sup);
     sup.register({ id: 'a' });
     advance(1000);
     expect(sup.isolate('a', 'maintenance')).toMatchObject({

@@ -95,6 +95,7 @@ export function runDemo(options: DemoOptions): DemoResult {
   });
   // The embedding service's side: carry out what the supervisor decides.
   sup.actions$.subscribe((a) => {
+    if (a.status !== 'proposed') return;
     counts.actions[a.type] = (counts.actions[a.type] ?? 0) + 1;
     const what = {
       'reduce-load': 'moving work away',

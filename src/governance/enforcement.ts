@@ -1,4 +1,4 @@
-import type { NodeCommand, RemediationAction, RemediationActionType } from '../types.js';
+import type { ActionProposal, RemediationActionType } from '../types.js';
 import type { Finding } from './evaluate.js';
 import type { Enforcement, ResultChange } from './types.js';
 
@@ -10,8 +10,7 @@ const actionOf: Partial<Record<Enforcement, RemediationActionType>> = {
 
 /** @internal What enforcement decided on one tick. */
 export interface EnforcementDecision {
-  readonly commands: readonly NodeCommand[];
-  readonly actions: readonly RemediationAction[];
+  readonly proposals: readonly ActionProposal[];
   readonly changes: { readonly newlyFailing: ResultChange[]; readonly resolved: ResultChange[] };
 }
 
@@ -24,8 +23,7 @@ export class EnforcementMemory {
 
   decide(findings: readonly Finding[], tick: number, at: number): EnforcementDecision {
     const next = new Map<string, { ruleId: string; nodeId: string; ticks: number }>();
-    const commands: NodeCommand[] = [];
-    const actions: RemediationAction[] = [];
+    const proposals: ActionProposal[] = [];
     const newlyFailing: ResultChange[] = [];
 
     for (const { result, rule, node } of findings) {
@@ -42,15 +40,19 @@ export class EnforcementMemory {
       next.set(key, { ruleId: result.ruleId, nodeId: result.nodeId, ticks });
       if (previous === undefined)
         newlyFailing.push({ ruleId: result.ruleId, nodeId: result.nodeId });
-      // Act once, on the tick the streak reaches `for`; a longer streak does not repeat it.
-      if (ticks !== rule.for) continue;
       const type = actionOf[rule.enforcement];
-      if (type === undefined) continue;
-      if (type === 'isolate' && node.state === 'isolated') continue;
+      if (type === undefined || ticks < rule.for) continue;
+      // Isolation is a state to reach: asked for on every tick the node is not isolated yet, so
+      // one held back by a safety limit happens once the limit allows. Warnings and load
+      // shedding are one-off: asked for once, on the tick the streak reaches `for`.
+      if (type === 'isolate' ? node.state === 'isolated' : ticks !== rule.for) continue;
       const reason = `rule ${rule.id} failed${rule.for > 1 ? ` for ${rule.for} ticks` : ''}: ${result.message}`;
-      actions.push({ type, nodeId: node.id, reason, tick, at, ruleId: rule.id });
-      if (type === 'isolate')
-        commands.push({ nodeId: node.id, event: { type: 'ISOLATE', at, reason } });
+      const action = { type, nodeId: node.id, reason, tick, at, ruleId: rule.id };
+      proposals.push(
+        type === 'isolate'
+          ? { origin: 'governance', action, event: { type: 'ISOLATE', at, reason } }
+          : { origin: 'governance', action },
+      );
     }
 
     const resolved: ResultChange[] = [];
@@ -58,6 +60,6 @@ export class EnforcementMemory {
       if (!next.has(key)) resolved.push({ ruleId: streak.ruleId, nodeId: streak.nodeId });
     }
     this.streaks = next;
-    return { commands, actions, changes: { newlyFailing, resolved } };
+    return { proposals, changes: { newlyFailing, resolved } };
   }
 }

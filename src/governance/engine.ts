@@ -62,7 +62,7 @@ export class GovernanceEngine {
       ruleBudgetMs: this.options.ruleBudgetMs,
       ...(this.options.measure === undefined ? {} : { measure: this.options.measure }),
     });
-    const { commands, actions, changes } = this.memory.decide(
+    const { proposals, changes } = this.memory.decide(
       evaluation.findings,
       snapshot.tick,
       snapshot.at,
@@ -79,7 +79,7 @@ export class GovernanceEngine {
       results: evaluation.findings.map((f) => f.result),
       changes,
     };
-    return { report, commands, actions };
+    return { report, proposals };
   }
 
   /** Every rule's result for one node now, passes included. */

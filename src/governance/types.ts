@@ -1,4 +1,4 @@
-import type { NodeCommand, NodeSnapshot, RemediationAction } from '../types.js';
+import type { ActionProposal, NodeSnapshot } from '../types.js';
 
 /** What a rule sees besides the node: the tick it runs in and the fleet's size. */
 export interface RuleContext {
@@ -139,6 +139,5 @@ export interface GovernanceReport {
 /** What governance hands the supervisor on each tick: the report and what enforcement asks. */
 export interface GovernanceDecision {
   readonly report: GovernanceReport;
-  readonly commands: readonly NodeCommand[];
-  readonly actions: readonly RemediationAction[];
+  readonly proposals: readonly ActionProposal[];
 }

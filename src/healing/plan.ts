@@ -1,4 +1,4 @@
-import type { FleetSnapshot, NodeCommand, NodeSnapshot, RemediationAction } from '../types.js';
+import type { ActionProposal, FleetSnapshot, NodeCommand, NodeSnapshot } from '../types.js';
 import type { OverloadStreaks } from './overload-streaks.js';
 import type { HealingOptions, HealingPlan } from './types.js';
 
@@ -15,7 +15,7 @@ export function planHealing(
   const { tick, at } = snapshot;
   const { heartbeatTimeoutMs, overload } = options;
   const commands: NodeCommand[] = [];
-  const actions: RemediationAction[] = [];
+  const proposals: ActionProposal[] = [];
 
   for (const node of snapshot.nodes) {
     if (node.state === 'isolated') continue;
@@ -44,7 +44,10 @@ export function planHealing(
     if (node.state === 'online' && streak.high >= overload.ticks) {
       const reason = `load at or over ${overload.high} for ${streak.high} ticks`;
       commands.push(command(node.id, 'OVERLOADED', at, reason));
-      actions.push({ type: 'reduce-load', nodeId: node.id, reason, tick, at });
+      proposals.push({
+        origin: 'healing',
+        action: { type: 'reduce-load', nodeId: node.id, reason, tick, at },
+      });
       streaks.reset(node.id);
     } else if (node.state === 'overloaded' && streak.low >= overload.ticks) {
       const reason = `load at or under ${overload.low} for ${streak.low} ticks`;
@@ -53,7 +56,7 @@ export function planHealing(
     }
   }
   streaks.forgetAllBut(tick);
-  return { tick, commands, actions };
+  return { tick, commands, proposals };
 }
 
 function lastSeenAt(node: NodeSnapshot): number {

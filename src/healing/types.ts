@@ -1,4 +1,4 @@
-import type { NodeCommand, RemediationAction } from '../types.js';
+import type { ActionProposal, NodeCommand } from '../types.js';
 
 /** Load thresholds with hysteresis: in at `high` for `ticks` ticks, out at `low` for `ticks` ticks. */
 export interface OverloadOptions {
@@ -16,9 +16,13 @@ export interface HealingOptions {
   readonly overload: OverloadOptions;
 }
 
-/** What healing decided on one tick: lifecycle events for node actors, and actions. */
+/**
+ * What healing decided on one tick: lifecycle events for what it observed (offline, back,
+ * overloaded, recovered), applied as they are, and actions it proposes, which the safety
+ * limits review first.
+ */
 export interface HealingPlan {
   readonly tick: number;
   readonly commands: readonly NodeCommand[];
-  readonly actions: readonly RemediationAction[];
+  readonly proposals: readonly ActionProposal[];
 }

@@ -12,14 +12,15 @@ import {
   UnknownNodeError,
 } from '../errors.js';
 import { GovernanceEngine } from '../governance/index.js';
-import { OverloadStreaks, planHealing } from '../healing/index.js';
+import { OverloadStreaks, planHealing, SafetyGuard } from '../healing/index.js';
 import { parseHeartbeat, parseRegistration, TelemetryStore } from '../telemetry/index.js';
 import type { NodeRegistration } from '../telemetry/types.js';
-import type { NodeLifecycleEvent, NodeSnapshot, NodeState, RemediationAction } from '../types.js';
+import type { ActionProposal, NodeLifecycleEvent, NodeSnapshot, NodeState } from '../types.js';
+import { ActionLedger } from './action-ledger.js';
 import { admissionFailures } from './admission.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
-import { countStates, nodeSnapshot, nodeSnapshots } from './snapshot.js';
+import { countStates, fleetCondition, nodeSnapshot, nodeSnapshots } from './snapshot.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
 
 const stopBatchSize = 1000;
@@ -42,6 +43,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const outputs = new SupervisorOutputs(config.logger);
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
+  const safety = new SafetyGuard(config.safety);
+  const ledger = new ActionLedger((record) => outputs.action(record));
+  let degraded: readonly string[] = [];
   const healingOptions = {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     overload: config.overload,
@@ -95,15 +99,31 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         outputs.transition({ nodeId, from, to, reason, at, tick: context.tick });
       },
       emitOperatorAction: ({ event }) => {
-        if (event.type === 'OPERATOR.COMMAND') outputs.action(event.action);
+        if (event.type === 'OPERATOR.COMMAND') {
+          ledger.recordOperator({ origin: 'operator', action: event.action });
+        }
       },
-      emitTickResults: ({ context }) => {
+      reviewProposals: assign(({ context }) => {
         const { snapshot, plan, decision } = context;
-        if (snapshot === null || plan === null || decision === null || progress === undefined)
+        if (snapshot === null || plan === null || decision === null) return {};
+        const proposals = [...plan.proposals, ...decision.proposals];
+        const review = safety.review(
+          proposals,
+          fleetCondition(snapshot, plan, config.heartbeatTimeoutMs),
+        );
+        return { review };
+      }),
+      emitTickResults: ({ context }) => {
+        const { snapshot, decision, review } = context;
+        if (snapshot === null || decision === null || review === null || progress === undefined) {
           return;
+        }
         const { report } = decision;
-        for (const action of plan.actions) outputs.action(action);
-        for (const action of decision.actions) outputs.action(action);
+        ledger.recordTick(review);
+        if (review.degraded.join() !== degraded.join()) {
+          outputs.fleetHealth(review.degraded, snapshot.tick);
+        }
+        degraded = review.degraded;
         outputs.report(report);
         lastSummary = {
           tick: snapshot.tick,
@@ -112,7 +132,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
           nodeCount: snapshot.nodes.length,
           states: progress.states,
           transitions: progress.transitions,
-          actions: plan.actions.length + decision.actions.length,
+          actions: review.approved.length,
+          held: review.held.length,
+          degraded: review.degraded,
           fleetCompliance: report.fleetCompliance,
           violations: report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error')
             .length,
@@ -169,7 +191,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     if ((node.state === 'isolated') === (type === 'ISOLATE')) return node;
     const at = clock.now();
     const event: NodeLifecycleEvent = { type, at, reason };
-    const action: RemediationAction = {
+    const action: ActionProposal['action'] = {
       type: type === 'ISOLATE' ? 'isolate' : 'reinstate',
       nodeId: node.id,
       reason,
@@ -257,6 +279,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     deregister(nodeId) {
       const node = existing(nodeId, 'deregister a node');
       store.delete(node.id);
+      safety.forget(node.id);
       actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
       outputs.deregistered(node.id);
     },
@@ -323,6 +346,18 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
 
     reinstate(nodeId, reason = 'reinstated by operator') {
       return operatorCommand(nodeId, 'REINSTATE', reason);
+    },
+
+    protect(nodeId, on = true) {
+      safety.protect(existing(nodeId, 'protect a node').id, on);
+    },
+
+    pin(nodeId, on = true) {
+      safety.pin(existing(nodeId, 'pin a node').id, on);
+    },
+
+    overrides() {
+      return { protected: safety.protectedIds(), pinned: safety.pinnedIds() };
     },
 
     ticks$: outputs.ticks.asObservable(),

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { InvalidOptionsError } from '../errors.js';
 import { validateRules } from '../governance/index.js';
 import type { Policy } from '../governance/types.js';
+import type { SafetyOptions } from '../healing/safety.js';
 import type { OverloadOptions } from '../healing/types.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
 import type { SupervisorOptions } from './types.js';
@@ -14,6 +15,7 @@ export interface ResolvedOptions {
   readonly overload: OverloadOptions;
   readonly policy: Policy;
   readonly ruleBudgetMs: number;
+  readonly safety: SafetyOptions;
   readonly admission: 'refuse' | 'isolate';
   readonly logger: Logger;
   readonly clock: Clock;
@@ -26,6 +28,12 @@ export const defaultOptions = {
   overload: { high: 0.9, low: 0.7, ticks: 3 },
   ruleBudgetMs: 25,
   admission: 'refuse',
+  safety: {
+    maxIsolatedFraction: 0.3,
+    maxActionsPerTick: 1000,
+    maxIsolationsPerMinute: 100,
+    partitionFraction: 0.5,
+  },
 } as const;
 
 const knownOptions = new Set([
@@ -36,11 +44,13 @@ const knownOptions = new Set([
   'policy',
   'ruleBudgetMs',
   'admission',
+  'safety',
   'logger',
   'clock',
   'inspect',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
+const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
 
 /** @internal Merges the user's options over the defaults, failing early with a precise error. */
 export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions {
@@ -116,11 +126,37 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     );
   }
 
+  const safetyInput = options.safety ?? {};
+  if (typeof safetyInput !== 'object' || safetyInput === null) {
+    throw new InvalidOptionsError('safety', 'expected an object of safety limits');
+  }
+  rejectUnknown(safetyInput, knownSafetyOptions, 'safety.');
+  const safetyDefaults = defaultOptions.safety;
+  const safety = {
+    maxIsolatedFraction: fraction(
+      safetyInput.maxIsolatedFraction ?? safetyDefaults.maxIsolatedFraction,
+      'safety.maxIsolatedFraction',
+    ),
+    maxActionsPerTick: positiveInteger(
+      safetyInput.maxActionsPerTick ?? safetyDefaults.maxActionsPerTick,
+      'safety.maxActionsPerTick',
+    ),
+    maxIsolationsPerMinute: positiveInteger(
+      safetyInput.maxIsolationsPerMinute ?? safetyDefaults.maxIsolationsPerMinute,
+      'safety.maxIsolationsPerMinute',
+    ),
+    partitionFraction: fraction(
+      safetyInput.partitionFraction ?? safetyDefaults.partitionFraction,
+      'safety.partitionFraction',
+    ),
+  };
+
   return {
     tickMs,
     heartbeatTimeoutMs,
     overload,
     policy,
+    safety,
     ruleBudgetMs,
     admission,
     logger,

@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import type { GovernanceReport } from '../governance/types.js';
 import type { Logger } from '../logger.js';
-import type { NodeTransition, RemediationAction } from '../types.js';
+import type { ActionRecord, NodeTransition } from '../types.js';
 import type { AdmissionDecision, TickSummary } from './types.js';
 
 /**
@@ -12,7 +12,7 @@ export class SupervisorOutputs {
   readonly ticks = new Subject<TickSummary>();
   readonly transitions = new Subject<NodeTransition>();
   readonly reports = new Subject<GovernanceReport>();
-  readonly actions = new Subject<RemediationAction>();
+  readonly actions = new Subject<ActionRecord>();
   readonly admissions = new Subject<AdmissionDecision>();
   private readonly log: Logger;
   private readonly governanceLog: Logger;
@@ -28,10 +28,18 @@ export class SupervisorOutputs {
     this.transitions.next(transition);
   }
 
-  action(action: RemediationAction): void {
-    const { type, nodeId, reason, tick, ruleId } = action;
-    this.log.info({ action: type, nodeId, reason, tick, ruleId }, 'remediation action');
-    this.actions.next(action);
+  action(record: ActionRecord): void {
+    const { id, type, status, nodeId, reason, tick, ruleId, origin, heldBy, error } = record;
+    const fields = { actionId: id, action: type, status, nodeId, reason, tick, ruleId, origin };
+    if (status === 'held') this.log.warn({ ...fields, heldBy }, 'remediation action held');
+    else if (status === 'failed') this.log.warn({ ...fields, error }, 'remediation action failed');
+    else this.log.info(fields, 'remediation action');
+    this.actions.next(record);
+  }
+
+  fleetHealth(degraded: readonly string[], tick: number): void {
+    if (degraded.length > 0) this.log.warn({ degraded, tick }, 'fleet degraded');
+    else this.log.info({ tick }, 'fleet healthy again');
   }
 
   report(report: GovernanceReport): void {

@@ -1,7 +1,8 @@
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
+import type { FleetCondition, HealingPlan } from '../healing/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
 import type { NodeRecord } from '../telemetry/types.js';
-import type { NodeSnapshot, NodeState } from '../types.js';
+import type { FleetSnapshot, NodeSnapshot, NodeState } from '../types.js';
 
 /** One node as a tick sees it: lifecycle from its actor, the rest from its telemetry record. */
 export function nodeSnapshot(record: NodeRecord, actor: NodeActorRef): NodeSnapshot {
@@ -40,4 +41,30 @@ export function countStates(nodes: readonly NodeSnapshot[]): Record<NodeState, n
   const states = { online: 0, overloaded: 0, isolated: 0, offline: 0 };
   for (const node of nodes) states[node.state]++;
   return states;
+}
+
+/** What the safety limits look at: isolations, and how many nodes went offline recently. */
+export function fleetCondition(
+  snapshot: FleetSnapshot,
+  plan: HealingPlan,
+  windowMs: number,
+): FleetCondition {
+  let isolated = 0;
+  let offline = 0;
+  let recentlyOffline = 0;
+  for (const node of snapshot.nodes) {
+    if (node.state === 'isolated') isolated++;
+    else if (node.state === 'offline') {
+      offline++;
+      if (node.since > snapshot.at - windowMs) recentlyOffline++;
+    }
+  }
+  for (const { event } of plan.commands) {
+    if (event.type === 'WENT_OFFLINE') {
+      offline++;
+      recentlyOffline++;
+    } else if (event.type === 'CAME_BACK') offline--;
+  }
+  const nodeCount = snapshot.nodes.length;
+  return { at: snapshot.at, nodeCount, isolated, offline, recentlyOffline, windowMs };
 }

@@ -3,10 +3,11 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { ExemptionRequest } from '../governance/exemptions.js';
 import type { Exemption, GovernanceReport, Policy, Rule, RuleResult } from '../governance/types.js';
+import type { SafetyOptions } from '../healing/safety.js';
 import type { OverloadOptions } from '../healing/types.js';
 import type { Logger } from '../logger.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/types.js';
-import type { NodeSnapshot, NodeState, NodeTransition, RemediationAction } from '../types.js';
+import type { ActionRecord, NodeSnapshot, NodeState, NodeTransition } from '../types.js';
 
 export interface SupervisorOptions {
   /** How often the supervisor ticks, in ms. Default: 1000. */
@@ -23,6 +24,8 @@ export interface SupervisorOptions {
   readonly ruleBudgetMs?: number;
   /** What happens to a node that fails an admission rule: `refuse` it or `isolate` it. Default: `refuse`. */
   readonly admission?: 'refuse' | 'isolate';
+  /** Safety limits on what healing and governance may do; see the README's healing section. */
+  readonly safety?: Partial<SafetyOptions>;
   /** A pino logger; each part logs through a child. Default: pino at `info` to stdout. */
   readonly logger?: Logger;
   /** The time source; pass XState's `SimulatedClock` in tests. Default: the system clock. */
@@ -51,7 +54,12 @@ export interface TickSummary {
   /** Nodes per state after the tick. */
   readonly states: Readonly<Record<NodeState, number>>;
   readonly transitions: number;
+  /** Actions applied this tick. */
   readonly actions: number;
+  /** Actions a safety limit held back this tick. */
+  readonly held: number;
+  /** Why the fleet is degraded (`partition`, `isolation-cap`); empty when it is not. */
+  readonly degraded: readonly string[];
   readonly fleetCompliance: number;
   /** How many rule results were `fail` or `error`. */
   readonly violations: number;
@@ -93,6 +101,12 @@ export interface Supervisor {
   isolate(nodeId: string, reason?: string): NodeSnapshot;
   /** Reinstates an isolated node (no-op otherwise) and emits a `reinstate` action. */
   reinstate(nodeId: string, reason?: string): NodeSnapshot;
+  /** Never isolate this node automatically (`on: false` lifts it). */
+  protect(nodeId: string, on?: boolean): void;
+  /** Never reinstate this node automatically (`on: false` lifts it). */
+  pin(nodeId: string, on?: boolean): void;
+  /** The operator's overrides in force. */
+  overrides(): { readonly protected: readonly string[]; readonly pinned: readonly string[] };
   /** A summary after every tick. */
   readonly ticks$: Observable<TickSummary>;
   /** Every lifecycle transition of every node. */
@@ -100,7 +114,7 @@ export interface Supervisor {
   /** The governance report of every tick. */
   readonly reports$: Observable<GovernanceReport>;
   /** Every remediation action, for the service to carry out. */
-  readonly actions$: Observable<RemediationAction>;
+  readonly actions$: Observable<ActionRecord>;
   /** Every admission decision, admitted or refused. */
   readonly admissions$: Observable<AdmissionDecision>;
 }
