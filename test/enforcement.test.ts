@@ -144,7 +144,8 @@ describe('enforcement', () => {
       { nodeId: 'a', outcome: 'warn', message: 'close to the limit' },
     ]);
     expect(report?.rules[0]).toMatchObject({ warn: 1, pass: 1, fail: 0 });
-    expect(report?.nodeCompliance.a).toBe(1);
+    expect(report?.nodeCompliance).toEqual({});
+    expect(report?.fleetCompliance).toBe(1);
     expect(f.sup.node('a')?.state).toBe('online');
   });
 

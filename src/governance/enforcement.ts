@@ -1,5 +1,5 @@
 import type { ActionProposal, RemediationActionType } from '../types.js';
-import type { Finding } from './evaluate.js';
+import type { Findings } from './evaluate.js';
 import type { Enforcement, ResultChange } from './types.js';
 
 const actionOf: Partial<Record<Enforcement, RemediationActionType>> = {
@@ -19,27 +19,37 @@ export interface EnforcementDecision {
  * pair has been failing. Only failing pairs have an entry, so a compliant fleet costs nothing.
  */
 export class EnforcementMemory {
-  private streaks = new Map<string, { ruleId: string; nodeId: string; ticks: number }>();
+  // Per rule, per node: consecutive failing ticks (keyed twice rather than by a joined string,
+  // which would cost an allocation per failure per tick).
+  private streaks = new Map<string, Map<string, number>>();
 
-  decide(findings: readonly Finding[], tick: number, at: number): EnforcementDecision {
-    const next = new Map<string, { ruleId: string; nodeId: string; ticks: number }>();
+  decide(findings: Findings, tick: number, at: number): EnforcementDecision {
+    const next = new Map<string, Map<string, number>>();
     const proposals: ActionProposal[] = [];
     const newlyFailing: ResultChange[] = [];
+    const { results, rules, nodes } = findings;
 
-    for (const { result, rule, node } of findings) {
-      const key = `${result.ruleId}\u0000${result.nodeId}`;
-      const previous = this.streaks.get(key);
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i] as (typeof results)[number];
+      const rule = rules[i] as (typeof rules)[number];
+      const node = nodes[i] as (typeof nodes)[number];
+      const previous = this.streaks.get(rule.id)?.get(node.id);
       const failing =
         result.outcome === 'fail' || (result.outcome === 'error' && rule.onError === 'fail');
+      let ruleStreaks = next.get(rule.id);
+      if (ruleStreaks === undefined) {
+        ruleStreaks = new Map();
+        next.set(rule.id, ruleStreaks);
+      }
       if (!failing) {
         // Fail open: an error the rule counts as skip neither starts nor ends a streak.
-        if (result.outcome === 'error' && previous !== undefined) next.set(key, previous);
+        if (result.outcome === 'error' && previous !== undefined)
+          ruleStreaks.set(node.id, previous);
         continue;
       }
-      const ticks = (previous?.ticks ?? 0) + 1;
-      next.set(key, { ruleId: result.ruleId, nodeId: result.nodeId, ticks });
-      if (previous === undefined)
-        newlyFailing.push({ ruleId: result.ruleId, nodeId: result.nodeId });
+      const ticks = (previous ?? 0) + 1;
+      ruleStreaks.set(node.id, ticks);
+      if (previous === undefined) newlyFailing.push({ ruleId: rule.id, nodeId: node.id });
       const type = actionOf[rule.enforcement];
       if (type === undefined || ticks < rule.for) continue;
       // Isolation is a state to reach: asked for on every tick the node is not isolated yet, so
@@ -56,8 +66,11 @@ export class EnforcementMemory {
     }
 
     const resolved: ResultChange[] = [];
-    for (const [key, streak] of this.streaks) {
-      if (!next.has(key)) resolved.push({ ruleId: streak.ruleId, nodeId: streak.nodeId });
+    for (const [ruleId, ruleStreaks] of this.streaks) {
+      const still = next.get(ruleId);
+      for (const nodeId of ruleStreaks.keys()) {
+        if (still?.has(nodeId) !== true) resolved.push({ ruleId, nodeId });
+      }
     }
     this.streaks = next;
     return { proposals, changes: { newlyFailing, resolved } };

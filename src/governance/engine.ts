@@ -3,9 +3,9 @@ import type { AdmissionFailure } from '../errors.js';
 import type { FleetSnapshot, NodeSnapshot } from '../types.js';
 import { type CompiledPolicy, compilePolicy } from './compile.js';
 import { EnforcementMemory } from './enforcement.js';
-import { evaluatePolicy } from './evaluate.js';
+import { type Evaluation, evaluatePolicy } from './evaluate.js';
 import { type ExemptionRequest, Exemptions, exemptionFor } from './exemptions.js';
-import { judge } from './judge.js';
+import { judge, notApplicable, passed } from './judge.js';
 import type {
   Exemption,
   GovernanceDecision,
@@ -67,42 +67,32 @@ export class GovernanceEngine {
       snapshot.tick,
       snapshot.at,
     );
-    const report: GovernanceReport = {
-      runId: randomUUID(),
-      tick: snapshot.tick,
-      at: snapshot.at,
-      policyVersion: this.compiled.version,
-      nodeCount: evaluation.nodeCount,
-      rules: evaluation.rules,
-      fleetCompliance: evaluation.fleetCompliance,
-      nodeCompliance: evaluation.nodeCompliance,
-      results: evaluation.findings.map((f) => f.result),
-      changes,
-    };
-    return { report, proposals };
+    return { report: report(this.compiled, snapshot, evaluation, changes), proposals };
   }
 
   /** Every rule's result for one node now, passes included. */
   explain(node: NodeSnapshot, ctx: RuleContext): RuleResult[] {
     const exemptions = this.exemptionList.list(ctx.at);
-    return this.compiled.rules.map((rule) => {
+    return this.compiled.rules.map((rule): RuleResult => {
+      const base = { ruleId: rule.id, nodeId: node.id, severity: rule.severity };
       const exemption = exemptionFor(
         exemptions.filter((e) => e.ruleId === rule.id),
         node,
       );
       if (exemption !== undefined) {
         return {
-          ruleId: rule.id,
-          nodeId: node.id,
+          ...base,
           outcome: 'skip',
-          severity: rule.severity,
           message: `exempted: ${exemption.reason}`,
           exemption: { id: exemption.id, reason: exemption.reason, until: exemption.until },
         };
       }
       const judgement = judge(rule, node, ctx);
-      const message = judgement.outcome === 'pass' ? rule.rule.description : judgement.message;
-      return { ruleId: rule.id, nodeId: node.id, severity: rule.severity, ...judgement, message };
+      if (judgement === passed) return { ...base, outcome: 'pass', message: rule.rule.description };
+      if (judgement === notApplicable) {
+        return { ...base, outcome: 'skip', message: 'the rule does not apply to this node' };
+      }
+      return judgement as RuleResult;
     });
   }
 
@@ -115,9 +105,13 @@ export class GovernanceEngine {
     const failures: AdmissionFailure[] = [];
     for (const rule of this.compiled.rules) {
       if (!rule.admission) continue;
-      const { outcome, message } = judge(rule, node, ctx);
-      if (outcome === 'fail' || outcome === 'error') {
-        failures.push({ nodeId: node.id, ruleId: rule.id, message });
+      const judgement = judge(rule, node, ctx);
+      if (judgement.outcome === 'fail' || judgement.outcome === 'error') {
+        failures.push({
+          nodeId: node.id,
+          ruleId: rule.id,
+          message: (judgement as RuleResult).message,
+        });
       }
     }
     return failures;
@@ -132,9 +126,29 @@ export function evaluateRules(
   policy: Policy | readonly Rule[],
   snapshot: FleetSnapshot,
 ): GovernanceReport {
-  const engine = new GovernanceEngine(
+  const compiled = compilePolicy(
     Array.isArray(policy) ? { version: 'unversioned', rules: policy } : (policy as Policy),
-    { ruleBudgetMs: Number.POSITIVE_INFINITY },
   );
-  return engine.evaluate(snapshot).report;
+  const evaluation = evaluatePolicy(compiled, snapshot, { ruleBudgetMs: Number.POSITIVE_INFINITY });
+  return report(compiled, snapshot, evaluation, { newlyFailing: [], resolved: [] });
+}
+
+function report(
+  compiled: CompiledPolicy,
+  snapshot: FleetSnapshot,
+  evaluation: Evaluation,
+  changes: GovernanceReport['changes'],
+): GovernanceReport {
+  return {
+    runId: randomUUID(),
+    tick: snapshot.tick,
+    at: snapshot.at,
+    policyVersion: compiled.version,
+    nodeCount: evaluation.nodeCount,
+    rules: evaluation.rules,
+    fleetCompliance: evaluation.fleetCompliance,
+    nodeCompliance: evaluation.nodeCompliance,
+    results: evaluation.findings.results,
+    changes,
+  };
 }

@@ -4,11 +4,14 @@ import { exemptionFor } from './exemptions.js';
 import { judge } from './judge.js';
 import type { Exemption, RuleContext, RuleResult, RuleSummary } from './types.js';
 
-/** @internal A reported result with what enforcement needs to act on it. */
-export interface Finding {
-  readonly result: RuleResult;
-  readonly rule: CompiledRule;
-  readonly node: NodeSnapshot;
+/**
+ * @internal The reported results of one tick, with what enforcement needs to act on each:
+ * three parallel arrays rather than an object per result, since the hot loop allocates.
+ */
+export interface Findings {
+  readonly results: RuleResult[];
+  readonly rules: CompiledRule[];
+  readonly nodes: NodeSnapshot[];
 }
 
 /** @internal One tick's evaluation, before it is compared with the previous one. */
@@ -17,7 +20,7 @@ export interface Evaluation {
   readonly rules: readonly RuleSummary[];
   readonly fleetCompliance: number;
   readonly nodeCompliance: Record<string, number>;
-  readonly findings: readonly Finding[];
+  readonly findings: Findings;
 }
 
 export interface EvaluationOptions {
@@ -44,50 +47,63 @@ export function evaluatePolicy(
   const measure = options.measure ?? (() => performance.now());
   const budget = options.ruleBudgetMs ?? 25;
   const exemptions = options.exemptions ?? [];
-  // Per node: rules that applied, and rules passed (warnings count as passed).
+  // Per node: rules that applied, and rules not passed (warnings count as passed).
   const applicable = new Uint16Array(nodeCount);
-  const passedCount = new Uint16Array(nodeCount);
-  const findings: Finding[] = [];
+  const missed = new Uint16Array(nodeCount);
+  const findings: Findings = { results: [], rules: [], nodes: [] };
   const summaries: RuleSummary[] = [];
 
   for (const rule of policy.rules) {
     const ruleExemptions = exemptions.filter((e) => e.ruleId === rule.id);
-    const counts = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
+    let pass = 0;
+    let fail = 0;
+    let warn = 0;
+    let error = 0;
+    let skip = 0;
     const startedAt = measure();
     for (let i = 0; i < nodeCount; i++) {
       const node = nodes[i] as NodeSnapshot;
       const exemption =
         ruleExemptions.length === 0 ? undefined : exemptionFor(ruleExemptions, node);
       if (exemption !== undefined) {
-        counts.skip++;
-        findings.push({
-          rule,
-          node,
-          result: {
-            ruleId: rule.id,
-            nodeId: node.id,
-            outcome: 'skip',
-            severity: rule.severity,
-            message: `exempted: ${exemption.reason}`,
-            exemption: { id: exemption.id, reason: exemption.reason, until: exemption.until },
-          },
+        skip++;
+        findings.results.push({
+          ruleId: rule.id,
+          nodeId: node.id,
+          outcome: 'skip',
+          severity: rule.severity,
+          message: `exempted: ${exemption.reason}`,
+          exemption: { id: exemption.id, reason: exemption.reason, until: exemption.until },
         });
+        findings.rules.push(rule);
+        findings.nodes.push(node);
         continue;
       }
       const judgement = judge(rule, node, ctx);
-      counts[judgement.outcome]++;
-      if (judgement.outcome === 'skip') continue;
-      applicable[i] = (applicable[i] as number) + 1;
-      if (judgement.outcome === 'pass') {
-        passedCount[i] = (passedCount[i] as number) + 1;
-        continue;
+      switch (judgement.outcome) {
+        case 'pass':
+          pass++;
+          applicable[i] = (applicable[i] as number) + 1;
+          continue;
+        case 'skip':
+          skip++;
+          continue;
+        case 'warn':
+          warn++;
+          break;
+        case 'fail':
+          fail++;
+          missed[i] = (missed[i] as number) + 1;
+          break;
+        case 'error':
+          error++;
+          missed[i] = (missed[i] as number) + 1;
+          break;
       }
-      if (judgement.outcome === 'warn') passedCount[i] = (passedCount[i] as number) + 1;
-      findings.push({
-        rule,
-        node,
-        result: { ruleId: rule.id, nodeId: node.id, severity: rule.severity, ...judgement },
-      });
+      applicable[i] = (applicable[i] as number) + 1;
+      findings.results.push(judgement as RuleResult);
+      findings.rules.push(rule);
+      findings.nodes.push(node);
     }
     const durationMs = measure() - startedAt;
     summaries.push({
@@ -96,19 +112,27 @@ export function evaluatePolicy(
       severity: rule.severity,
       category: rule.rule.category,
       enforcement: rule.enforcement,
-      ...counts,
+      pass,
+      fail,
+      warn,
+      error,
+      skip,
       durationMs,
       slow: durationMs > budget,
     });
   }
 
+  // Sparse: only nodes that miss a rule are listed; every other node is at 1.
   const nodeCompliance: Record<string, number> = {};
   let compliantNodes = 0;
   for (let i = 0; i < nodeCount; i++) {
+    const misses = missed[i] as number;
+    if (misses === 0) {
+      compliantNodes++;
+      continue;
+    }
     const total = applicable[i] as number;
-    const ok = passedCount[i] as number;
-    if (ok === total) compliantNodes++;
-    nodeCompliance[(nodes[i] as NodeSnapshot).id] = total === 0 ? 1 : ok / total;
+    nodeCompliance[(nodes[i] as NodeSnapshot).id] = (total - misses) / total;
   }
   return {
     nodeCount,

@@ -1,42 +1,36 @@
 import type { NodeSnapshot } from '../types.js';
 import type { CompiledRule } from './compile.js';
-import type { RuleContext, RuleOutcome } from './types.js';
+import type { RuleContext, RuleResult } from './types.js';
 
-/** @internal One rule's verdict on one node, before it becomes a reported result. */
-export interface Judgement {
-  readonly outcome: RuleOutcome;
-  readonly message: string;
-  readonly observed?: unknown;
-  readonly expected?: unknown;
-}
+/** @internal The verdict for a node the rule passes: one shared object, never reported. */
+export const passed = { outcome: 'pass' } as const;
+/** @internal The verdict for a node the rule does not apply to. */
+export const notApplicable = { outcome: 'skip' } as const;
 
-const passed: Judgement = { outcome: 'pass', message: '' };
-const notApplicable: Judgement = {
-  outcome: 'skip',
-  message: 'the rule does not apply to this node',
-};
+/** @internal What one rule says about one node. */
+export type Judgement = typeof passed | typeof notApplicable | RuleResult;
 
 /**
  * @internal Runs one rule on one node. Never throws: a rule or selector that throws, or a
- * verdict that is neither a boolean nor `{ ok }`, is an `error`. Passes share one object, so
- * the hot loop allocates only for results that are reported.
+ * verdict that is neither a boolean nor `{ ok }`, is an `error` result. Passes and skips are
+ * shared constants, so the hot loop allocates one object per reported result and nothing else.
  */
 export function judge(rule: CompiledRule, node: NodeSnapshot, ctx: RuleContext): Judgement {
   if (rule.applies !== undefined) {
     try {
       if (rule.applies(node) !== true) return notApplicable;
     } catch (err) {
-      return { outcome: 'error', message: `appliesTo threw: ${messageOf(err)}` };
+      return result(rule, node, 'error', `appliesTo threw: ${messageOf(err)}`);
     }
   }
   let verdict: unknown;
   try {
     verdict = rule.rule.evaluate(node, ctx);
   } catch (err) {
-    return { outcome: 'error', message: `rule threw: ${messageOf(err)}` };
+    return result(rule, node, 'error', `rule threw: ${messageOf(err)}`);
   }
   if (verdict === true) return passed;
-  if (verdict === false) return { outcome: 'fail', message: rule.rule.description };
+  if (verdict === false) return result(rule, node, 'fail', rule.rule.description);
   if (
     typeof verdict === 'object' &&
     verdict !== null &&
@@ -52,18 +46,27 @@ export function judge(rule: CompiledRule, node: NodeSnapshot, ctx: RuleContext):
     if (v.ok) return passed;
     const message =
       typeof v.message === 'string' && v.message !== '' ? v.message : rule.rule.description;
-    const judgement: { -readonly [K in keyof Judgement]: Judgement[K] } = {
-      outcome: v.warn === true ? 'warn' : 'fail',
-      message,
-    };
-    if ('observed' in v) judgement.observed = v.observed;
-    if ('expected' in v) judgement.expected = v.expected;
-    return judgement;
+    const judged = result(rule, node, v.warn === true ? 'warn' : 'fail', message);
+    if ('observed' in v) judged.observed = v.observed;
+    if ('expected' in v) judged.expected = v.expected;
+    return judged;
   }
-  return {
-    outcome: 'error',
-    message: `rule returned ${verdict === null ? 'null' : typeof verdict}; expected true, false or { ok, message }`,
-  };
+  const kind = verdict === null ? 'null' : typeof verdict;
+  return result(
+    rule,
+    node,
+    'error',
+    `rule returned ${kind}; expected true, false or { ok, message }`,
+  );
+}
+
+function result(
+  rule: CompiledRule,
+  node: NodeSnapshot,
+  outcome: RuleResult['outcome'],
+  message: string,
+): { -readonly [K in keyof RuleResult]: RuleResult[K] } {
+  return { ruleId: rule.id, nodeId: node.id, outcome, severity: rule.severity, message };
 }
 
 function messageOf(err: unknown): string {

@@ -1,0 +1,91 @@
+/**
+ * Runs the benchmarks: `npm run bench` for all, `npm run bench -- <name> ...` for some.
+ * Prints each figure and each ratio against its budget, and writes bench/results.json.
+ */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { Figure, ScenarioResult } from './measure.js';
+import { governanceVsHandWritten } from './scenarios/governance-vs-hand-written.js';
+import { governanceVsJsonRulesEngine } from './scenarios/governance-vs-json-rules-engine.js';
+
+const scenarios: Readonly<Record<string, () => Promise<ScenarioResult>>> = {
+  'governance-vs-hand-written': governanceVsHandWritten,
+  'governance-vs-json-rules-engine': governanceVsJsonRulesEngine,
+};
+
+const resultsFile = new URL('./results.json', import.meta.url);
+
+async function main(names: readonly string[]): Promise<void> {
+  const unknown = names.filter((name) => !(name in scenarios));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown scenario ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}`,
+    );
+  }
+  const selected = names.length > 0 ? names : Object.keys(scenarios);
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+  };
+  console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
+
+  const results: ScenarioResult[] = [];
+  for (const name of selected) {
+    const run = scenarios[name];
+    if (run === undefined) continue;
+    process.stderr.write(`${name}...\n`);
+    const result = await run();
+    results.push(result);
+    print(result);
+  }
+
+  console.log('Summary');
+  for (const r of results) {
+    console.log(
+      `  ${r.meets ? 'ok  ' : 'MISS'} ${r.name}: ${r.ratio.toFixed(2)} (${r.budget.kind} ${r.budget.value})`,
+    );
+  }
+  const report = { machine, date: new Date().toISOString(), scenarios: results };
+  await writeFile(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${resultsFile.pathname}`);
+}
+
+function print(result: ScenarioResult): void {
+  console.log(`\n${result.name}`);
+  const rows = result.figures.map(row);
+  const header = ['task', 'mean ms', 'p50 ms', 'p99 ms', '± %', 'samples', 'evaluations/s'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)));
+  console.log(`  ${line(header).join('  ')}`);
+  for (const r of rows) console.log(`  ${line(r).join('  ')}`);
+  console.log(
+    `  ratio (${result.ratioOf}): ${result.ratio.toFixed(2)}, budget ${result.budget.kind} ` +
+      `${result.budget.value}: ${result.meets ? 'met' : 'MISSED'}`,
+  );
+  for (const d of result.derived) {
+    console.log(
+      `  ${d.label}: ${d.value.toFixed(d.unit === '%' ? 0 : 2)}${d.unit === '×' ? '' : ` ${d.unit}`}`,
+    );
+  }
+  console.log('');
+}
+
+function row(f: Figure): string[] {
+  return [
+    f.label,
+    f.mean.toFixed(2),
+    f.p50.toFixed(2),
+    f.p99.toFixed(2),
+    f.rme.toFixed(1),
+    String(f.samples),
+    Math.round(f.evaluationsPerSecond).toLocaleString('en-US'),
+  ];
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
