@@ -61,7 +61,17 @@ export {
   requiredLabels,
   type Severity,
 } from './governance/index.js';
-export type { HealingPlan, OverloadOptions } from './healing/index.js';
+export {
+  type ActionHook,
+  type CommandHookOptions,
+  type CommandResult,
+  commandHook,
+  type HealingPlan,
+  type HookContext,
+  type HookPolicy,
+  type OverloadOptions,
+  type SafetyOptions,
+} from './healing/index.js';
 export type { Logger } from './logger.js';
 export {
   type AdmissionDecision,

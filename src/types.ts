@@ -70,7 +70,13 @@ export interface NodeTransition {
   readonly tick: number;
 }
 
-export type RemediationActionType = 'isolate' | 'reduce-load' | 'reinstate' | 'warn';
+export type RemediationActionType =
+  | 'isolate'
+  | 'reduce-load'
+  | 'reinstate'
+  | 'warn'
+  | 'recover'
+  | 'propagate';
 
 /**
  * Something the fleet should do about a node, for the embedding service to carry out

@@ -102,6 +102,8 @@ export function runDemo(options: DemoOptions): DemoResult {
       isolate: 'draining it',
       reinstate: 'sending it work again',
       warn: 'telling its owner',
+      recover: 'restarting it',
+      propagate: 'telling its peers',
     }[a.type];
     write(`${stamp()}   ↳ action ${a.type} on ${a.nodeId}: ${what}`);
     if (a.type === 'reduce-load') sheddingFrom.set(a.nodeId, a.at);

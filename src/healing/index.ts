@@ -1,3 +1,11 @@
+export { type CommandHookOptions, type CommandResult, commandHook } from './command-hook.js';
+export {
+  type ActionHook,
+  defaultHookPolicy,
+  type HookContext,
+  type HookOutcome,
+  type HookPolicy,
+} from './hooks.js';
 export { OverloadStreaks } from './overload-streaks.js';
 export { planHealing } from './plan.js';
 export {

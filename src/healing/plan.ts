@@ -32,6 +32,12 @@ export function planHealing(
       streaks.reset(node.id);
       const reason = `no heartbeat for ${silentFor} ms (timeout ${heartbeatTimeoutMs} ms)`;
       commands.push(command(node.id, 'WENT_OFFLINE', at, reason));
+      if (options.proposeRecovery === true) {
+        proposals.push({
+          origin: 'healing',
+          action: { type: 'recover', nodeId: node.id, reason, tick, at },
+        });
+      }
       continue;
     }
 

@@ -14,6 +14,8 @@ export interface HealingOptions {
   /** A node silent this long (supervisor clock, at receive time) is offline. */
   readonly heartbeatTimeoutMs: number;
   readonly overload: OverloadOptions;
+  /** Propose a `recover` action for every node that goes offline (when a hook carries them out). */
+  readonly proposeRecovery?: boolean;
 }
 
 /**

@@ -44,7 +44,12 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
   const safety = new SafetyGuard(config.safety);
-  const ledger = new ActionLedger((record) => outputs.action(record));
+  const ledger = new ActionLedger(
+    (record) => outputs.action(record),
+    config.onAction,
+    config.hooks,
+    clock,
+  );
   let degraded: readonly string[] = [];
   const healingOptions = {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
@@ -62,7 +67,10 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       healing: healingMachine.provide({
         actions: {
           planSnapshot: assign(({ event }) => ({
-            plan: planHealing(event.snapshot, streaks, healingOptions),
+            plan: planHealing(event.snapshot, streaks, {
+              ...healingOptions,
+              proposeRecovery: ledger.hasHook('recover'),
+            }),
           })),
         },
       }),
@@ -261,6 +269,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       }
       actor.send({ type: 'STOP' });
       actor.stop();
+      // Hooks already running finish (each within its timeout) and their outcome is emitted.
+      await ledger.settled();
       outputs.complete();
     },
 

@@ -3,9 +3,11 @@ import { type Clock, systemClock } from '../clock.js';
 import { InvalidOptionsError } from '../errors.js';
 import { validateRules } from '../governance/index.js';
 import type { Policy } from '../governance/types.js';
+import { type HookPolicy, resolveHookPolicy } from '../healing/hooks.js';
 import type { SafetyOptions } from '../healing/safety.js';
 import type { OverloadOptions } from '../healing/types.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
+import type { ActionHooks } from './action-ledger.js';
 import type { SupervisorOptions } from './types.js';
 
 /** @internal Options with every default filled in and every value checked. */
@@ -16,6 +18,8 @@ export interface ResolvedOptions {
   readonly policy: Policy;
   readonly ruleBudgetMs: number;
   readonly safety: SafetyOptions;
+  readonly onAction: ActionHooks;
+  readonly hooks: HookPolicy;
   readonly admission: 'refuse' | 'isolate';
   readonly logger: Logger;
   readonly clock: Clock;
@@ -45,12 +49,22 @@ const knownOptions = new Set([
   'ruleBudgetMs',
   'admission',
   'safety',
+  'onAction',
+  'hooks',
   'logger',
   'clock',
   'inspect',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
 const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
+const actionTypes = new Set([
+  'isolate',
+  'reduce-load',
+  'reinstate',
+  'warn',
+  'recover',
+  'propagate',
+]);
 
 /** @internal Merges the user's options over the defaults, failing early with a precise error. */
 export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions {
@@ -151,12 +165,28 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     ),
   };
 
+  const onAction = options.onAction ?? {};
+  if (typeof onAction !== 'object' || onAction === null) {
+    throw new InvalidOptionsError('onAction', 'expected an object of hooks by action type');
+  }
+  rejectUnknown(onAction, actionTypes, 'onAction.');
+  for (const [type, hook] of Object.entries(onAction)) {
+    if (typeof hook !== 'function') {
+      throw new InvalidOptionsError(
+        `onAction.${type}`,
+        'expected a function (action, { signal, attempt })',
+      );
+    }
+  }
+
   return {
     tickMs,
     heartbeatTimeoutMs,
     overload,
     policy,
     safety,
+    onAction,
+    hooks: resolveHookPolicy(options.hooks, 'hooks'),
     ruleBudgetMs,
     admission,
     logger,

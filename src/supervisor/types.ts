@@ -3,11 +3,13 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { ExemptionRequest } from '../governance/exemptions.js';
 import type { Exemption, GovernanceReport, Policy, Rule, RuleResult } from '../governance/types.js';
+import type { HookPolicy } from '../healing/hooks.js';
 import type { SafetyOptions } from '../healing/safety.js';
 import type { OverloadOptions } from '../healing/types.js';
 import type { Logger } from '../logger.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/types.js';
 import type { ActionRecord, NodeSnapshot, NodeState, NodeTransition } from '../types.js';
+import type { ActionHooks } from './action-ledger.js';
 
 export interface SupervisorOptions {
   /** How often the supervisor ticks, in ms. Default: 1000. */
@@ -26,6 +28,14 @@ export interface SupervisorOptions {
   readonly admission?: 'refuse' | 'isolate';
   /** Safety limits on what healing and governance may do; see the README's healing section. */
   readonly safety?: Partial<SafetyOptions>;
+  /**
+   * Hooks that carry out actions, by action type (recovery scripts on `recover`, mesh updates
+   * on `propagate`, ...). An action with a hook is `applied` when it succeeds and `failed` when
+   * it throws or times out. `recover` actions are proposed only when a hook handles them.
+   */
+  readonly onAction?: ActionHooks;
+  /** Timeout and retries of every hook. Default: `{ timeoutMs: 10000, retries: 2, backoffMs: 500 }`. */
+  readonly hooks?: Partial<HookPolicy>;
   /** A pino logger; each part logs through a child. Default: pino at `info` to stdout. */
   readonly logger?: Logger;
   /** The time source; pass XState's `SimulatedClock` in tests. Default: the system clock. */
@@ -69,7 +79,10 @@ export interface TickSummary {
 export interface Supervisor {
   /** Starts the tick loop; registrations and heartbeats are accepted before it too. */
   start(): void;
-  /** Stops the tick loop and every node actor, and completes every stream. Idempotent. */
+  /**
+   * Stops the tick loop and every node actor, waits for running hooks, and completes every
+   * stream. Idempotent.
+   */
   stop(): Promise<void>;
   /** Registers one node; throws InvalidNodeError or DuplicateNodeError and changes nothing. */
   register(node: NodeRegistration): NodeSnapshot;
