@@ -76,6 +76,7 @@ export function generateFleet(count: number, seed = 42): NodeSnapshot[] {
       },
       seq: i,
       lastHeartbeatAt,
+      suspicion: 0,
     });
   }
   return nodes;

@@ -33,6 +33,11 @@ export interface NodeSnapshot {
   readonly seq: number | undefined;
   /** When the latest heartbeat was received, on the supervisor's clock; undefined before the first. */
   readonly lastHeartbeatAt: number | undefined;
+  /**
+   * How suspect the failure detector finds the node: silence / timeout for the timeout
+   * detector (1 means offline), phi for the phi accrual detector (its threshold means offline).
+   */
+  readonly suspicion: number;
 }
 
 /** Everything one tick evaluates: every registered node at one instant. */

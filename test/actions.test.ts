@@ -105,7 +105,7 @@ describe('actions', () => {
           command: process.execPath,
           args: [
             '-e',
-            'process.stdout.write(`drained ${process.env.WYNEOS_NODE_ID} for ${process.env.WYNEOS_RULE_ID}`)',
+            "process.stdout.write('drained ' + process.env.WYNEOS_NODE_ID + ' for ' + process.env.WYNEOS_RULE_ID)",
           ],
         }),
       },

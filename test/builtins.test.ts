@@ -26,6 +26,7 @@ function node(fields: Partial<NodeSnapshot> = {}): NodeSnapshot {
     metrics: {},
     seq: undefined,
     lastHeartbeatAt: undefined,
+    suspicion: 0,
     ...fields,
   };
 }

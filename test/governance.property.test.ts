@@ -155,6 +155,7 @@ describe('governance properties', () => {
         metrics: {},
         seq: undefined,
         lastHeartbeatAt: undefined,
+        suspicion: 0,
       })),
     };
     const { report } = engine.evaluate(snapshot);

@@ -24,6 +24,7 @@ function node(id: string, fields: Partial<NodeSnapshot> = {}): NodeSnapshot {
     metrics: {},
     seq: undefined,
     lastHeartbeatAt: undefined,
+    suspicion: 0,
     ...fields,
   };
 }

@@ -30,6 +30,7 @@ function node(fields: Partial<NodeSnapshot> = {}): NodeSnapshot {
     metrics: {},
     seq: undefined,
     lastHeartbeatAt: undefined,
+    suspicion: 0,
     ...fields,
   };
 }

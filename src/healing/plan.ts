@@ -13,14 +13,13 @@ export function planHealing(
   options: HealingOptions,
 ): HealingPlan {
   const { tick, at } = snapshot;
-  const { heartbeatTimeoutMs, overload } = options;
+  const { heartbeatTimeoutMs, overload, detector } = options;
   const commands: NodeCommand[] = [];
   const proposals: ActionProposal[] = [];
 
   for (const node of snapshot.nodes) {
     if (node.state === 'isolated') continue;
-    const silentFor = at - lastSeenAt(node);
-    const live = silentFor < heartbeatTimeoutMs;
+    const live = node.suspicion < detector.failedAt;
 
     if (node.state === 'offline') {
       if (live) {
@@ -30,7 +29,11 @@ export function planHealing(
     }
     if (!live) {
       streaks.reset(node.id);
-      const reason = `no heartbeat for ${silentFor} ms (timeout ${heartbeatTimeoutMs} ms)`;
+      const silentFor = at - lastSeenAt(node);
+      const reason =
+        detector.kind === 'timeout'
+          ? `no heartbeat for ${silentFor} ms (timeout ${heartbeatTimeoutMs} ms)`
+          : `phi ${node.suspicion.toFixed(1)} reached ${detector.failedAt} after ${silentFor} ms without a heartbeat`;
       commands.push(command(node.id, 'WENT_OFFLINE', at, reason));
       if (options.proposeRecovery === true) {
         proposals.push({

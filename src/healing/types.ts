@@ -11,8 +11,10 @@ export interface OverloadOptions {
 }
 
 export interface HealingOptions {
-  /** A node silent this long (supervisor clock, at receive time) is offline. */
+  /** The timeout detector's timeout; with phi accrual, only used to word reasons. */
   readonly heartbeatTimeoutMs: number;
+  /** The detector whose `suspicion` in the snapshot decides liveness. */
+  readonly detector: { readonly kind: 'timeout' | 'phi'; readonly failedAt: number };
   readonly overload: OverloadOptions;
   /** Propose a `recover` action for every node that goes offline (when a hook carries them out). */
   readonly proposeRecovery?: boolean;

@@ -21,6 +21,7 @@ export function candidateSnapshot(
     metrics: Object.freeze({}),
     seq: undefined,
     lastHeartbeatAt: undefined,
+    suspicion: 0,
   };
 }
 

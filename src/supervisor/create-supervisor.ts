@@ -39,7 +39,7 @@ const stopBatchSize = 1000;
 export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const config = resolveOptions(options);
   const { clock } = config;
-  const store = new TelemetryStore();
+  const store = new TelemetryStore(config.detector);
   const outputs = new SupervisorOutputs(config.logger);
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
@@ -54,7 +54,12 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const healingOptions = {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     overload: config.overload,
+    detector: { kind: config.detector.kind, failedAt: config.failedAt },
   };
+  // Self-distrust: silence from before this time does not count (see takeSnapshot).
+  let watchedSince = Number.NEGATIVE_INFINITY;
+  let lastTickAt: number | undefined;
+  const reader = (at: number) => ({ detector: config.detector, at, watchedSince });
 
   // What the tick in progress has done so far, for its summary.
   let progress:
@@ -83,12 +88,19 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       }),
     },
     actions: {
-      takeSnapshot: assign(({ context }) => {
-        const snapshot = {
-          tick: context.tick,
-          at: clock.now(),
-          nodes: nodeSnapshots(context.nodes, store),
-        };
+      takeSnapshot: assign(({ context, event }) => {
+        const at = clock.now();
+        // A clock-driven tick that comes late means the supervisor was not watching: a GC
+        // pause or a blocked loop. Heartbeats sent meanwhile may not have been read yet, so
+        // nobody's silence is counted from before now.
+        const late = lastTickAt === undefined ? 0 : at - lastTickAt - config.tickMs;
+        if (event.type !== 'TICK' && late > config.lateToleranceMs) {
+          watchedSince = at - config.tickMs;
+          outputs.selfDistrust(late, context.tick);
+        }
+        lastTickAt = at;
+        const nodes = nodeSnapshots(context.nodes, store, reader(at));
+        const snapshot = { tick: context.tick, at, nodes };
         progress = {
           startedAt: performance.now(),
           states: countStates(snapshot.nodes),
@@ -172,7 +184,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     const nodeActor = nodeActors.get(nodeId);
     return record === undefined || nodeActor === undefined
       ? undefined
-      : nodeSnapshot(record, nodeActor);
+      : nodeSnapshot(record, nodeActor, reader(clock.now()));
   }
 
   function existing(nodeId: unknown, operation: string): NodeSnapshot {
@@ -309,7 +321,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
 
     nodes() {
-      return nodeSnapshots(nodeActors, store);
+      return nodeSnapshots(nodeActors, store, reader(clock.now()));
     },
 
     node(nodeId) {

@@ -3,10 +3,17 @@ import { type Clock, systemClock } from '../clock.js';
 import { InvalidOptionsError } from '../errors.js';
 import { validateRules } from '../governance/index.js';
 import type { Policy } from '../governance/types.js';
+import {
+  type FailureDetector,
+  type PhiAccrualOptions,
+  phiAccrualDetector,
+  timeoutDetector,
+} from '../healing/detectors/index.js';
 import { type HookPolicy, resolveHookPolicy } from '../healing/hooks.js';
 import type { SafetyOptions } from '../healing/safety.js';
 import type { OverloadOptions } from '../healing/types.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
+import type { DetectorState } from '../telemetry/types.js';
 import type { ActionHooks } from './action-ledger.js';
 import type { SupervisorOptions } from './types.js';
 
@@ -19,6 +26,10 @@ export interface ResolvedOptions {
   readonly ruleBudgetMs: number;
   readonly safety: SafetyOptions;
   readonly onAction: ActionHooks;
+  readonly detector: FailureDetector<DetectorState>;
+  /** The suspicion at which the detector declares a node failed. */
+  readonly failedAt: number;
+  readonly lateToleranceMs: number;
   readonly hooks: HookPolicy;
   readonly admission: 'refuse' | 'isolate';
   readonly logger: Logger;
@@ -51,6 +62,8 @@ const knownOptions = new Set([
   'safety',
   'onAction',
   'hooks',
+  'detector',
+  'lateToleranceMs',
   'logger',
   'clock',
   'inspect',
@@ -179,6 +192,15 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     }
   }
 
+  const { detector, failedAt } = resolveDetector(options.detector, heartbeatTimeoutMs);
+  const lateToleranceMs = options.lateToleranceMs ?? tickMs;
+  if (typeof lateToleranceMs !== 'number' || !(lateToleranceMs > 0)) {
+    throw new InvalidOptionsError(
+      'lateToleranceMs',
+      `must be a positive number of ms, got ${String(lateToleranceMs)}`,
+    );
+  }
+
   return {
     tickMs,
     heartbeatTimeoutMs,
@@ -186,6 +208,9 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     policy,
     safety,
     onAction,
+    detector,
+    failedAt,
+    lateToleranceMs,
     hooks: resolveHookPolicy(options.hooks, 'hooks'),
     ruleBudgetMs,
     admission,
@@ -193,6 +218,30 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     clock,
     inspect,
   };
+}
+
+/** The detector option: `'timeout'` (the default), `'phi'`, or `{ kind: 'phi', ...options }`. */
+export type DetectorOption =
+  | 'timeout'
+  | 'phi'
+  | { readonly kind: 'timeout' }
+  | ({ readonly kind: 'phi' } & PhiAccrualOptions);
+
+function resolveDetector(
+  option: DetectorOption | undefined,
+  heartbeatTimeoutMs: number,
+): { detector: FailureDetector<DetectorState>; failedAt: number } {
+  const kind = typeof option === 'string' ? option : (option?.kind ?? 'timeout');
+  if (kind === 'timeout') {
+    return { detector: timeoutDetector({ timeoutMs: heartbeatTimeoutMs }), failedAt: 1 };
+  }
+  if (kind !== 'phi') {
+    throw new InvalidOptionsError('detector', `must be 'timeout' or 'phi', got ${String(kind)}`);
+  }
+  const { kind: _kind, ...phiOptions } =
+    typeof option === 'object' ? (option as { kind: 'phi' } & PhiAccrualOptions) : { kind: 'phi' };
+  const detector = phiAccrualDetector(phiOptions);
+  return { detector, failedAt: detector.options.threshold };
 }
 
 function rejectUnknown(object: object, known: ReadonlySet<string>, prefix: string): void {

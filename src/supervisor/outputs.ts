@@ -37,6 +37,13 @@ export class SupervisorOutputs {
     this.actions.next(record);
   }
 
+  selfDistrust(lateMs: number, tick: number): void {
+    this.log.warn(
+      { lateMs, tick },
+      'supervisor tick was late: silence from while it was not watching does not count',
+    );
+  }
+
   fleetHealth(degraded: readonly string[], tick: number): void {
     if (degraded.length > 0) this.log.warn({ degraded, tick }, 'fleet degraded');
     else this.log.info({ tick }, 'fleet healthy again');

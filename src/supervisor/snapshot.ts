@@ -1,12 +1,33 @@
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
+import type { FailureDetector } from '../healing/detectors/index.js';
 import type { FleetCondition, HealingPlan } from '../healing/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
-import type { NodeRecord } from '../telemetry/types.js';
+import type { DetectorState, NodeRecord } from '../telemetry/types.js';
 import type { FleetSnapshot, NodeSnapshot, NodeState } from '../types.js';
 
+/**
+ * How a tick reads suspicion: from the failure detector, at `at`, except that silence from
+ * before `watchedSince` (when the supervisor itself was not watching) does not count.
+ */
+export interface SuspicionReader {
+  readonly detector: FailureDetector<DetectorState>;
+  readonly at: number;
+  readonly watchedSince: number;
+}
+
 /** One node as a tick sees it: lifecycle from its actor, the rest from its telemetry record. */
-export function nodeSnapshot(record: NodeRecord, actor: NodeActorRef): NodeSnapshot {
+export function nodeSnapshot(
+  record: NodeRecord,
+  actor: NodeActorRef,
+  reader: SuspicionReader,
+): NodeSnapshot {
   const { value, context } = actor.getSnapshot();
+  const { detector, at, watchedSince } = reader;
+  const last = record.detector.last;
+  const suspicion = detector.suspicion(
+    record.detector,
+    last < watchedSince ? last + (at - watchedSince) : at,
+  );
   return {
     id: record.id,
     state: value,
@@ -20,6 +41,7 @@ export function nodeSnapshot(record: NodeRecord, actor: NodeActorRef): NodeSnaps
     metrics: record.metrics,
     seq: record.seq,
     lastHeartbeatAt: record.lastHeartbeatAt,
+    suspicion,
   };
 }
 
@@ -27,11 +49,12 @@ export function nodeSnapshot(record: NodeRecord, actor: NodeActorRef): NodeSnaps
 export function nodeSnapshots(
   actors: ReadonlyMap<string, NodeActorRef>,
   store: TelemetryStore,
+  reader: SuspicionReader,
 ): NodeSnapshot[] {
   const nodes: NodeSnapshot[] = [];
   for (const record of store.values()) {
     const actor = actors.get(record.id);
-    if (actor !== undefined) nodes.push(nodeSnapshot(record, actor));
+    if (actor !== undefined) nodes.push(nodeSnapshot(record, actor, reader));
   }
   return nodes;
 }

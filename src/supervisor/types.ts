@@ -10,12 +10,24 @@ import type { Logger } from '../logger.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/types.js';
 import type { ActionRecord, NodeSnapshot, NodeState, NodeTransition } from '../types.js';
 import type { ActionHooks } from './action-ledger.js';
+import type { DetectorOption } from './options.js';
 
 export interface SupervisorOptions {
   /** How often the supervisor ticks, in ms. Default: 1000. */
   readonly tickMs?: number;
   /** A node silent this long (supervisor clock) goes offline; must exceed `tickMs`. Default: 3000. */
   readonly heartbeatTimeoutMs?: number;
+  /**
+   * How nodes are judged failed: `'timeout'` (silent for `heartbeatTimeoutMs`) or `'phi'`, the
+   * phi accrual detector, optionally as `{ kind: 'phi', threshold, minStdDevMs,
+   * acceptablePauseMs, windowSize, firstHeartbeatEstimateMs }`. Default: `'timeout'`.
+   */
+  readonly detector?: DetectorOption;
+  /**
+   * A clock-driven tick later than this means the supervisor itself was not watching (a long
+   * GC pause, a blocked event loop): silence from before it does not count. Default: `tickMs`.
+   */
+  readonly lateToleranceMs?: number;
   /** Overload thresholds with hysteresis. Default: `{ high: 0.9, low: 0.7, ticks: 3 }`. */
   readonly overload?: Partial<OverloadOptions>;
   /** Governance rules evaluated on every tick (an unversioned policy). Default: none. */

@@ -1,5 +1,6 @@
 import { DuplicateNodeError, StaleHeartbeatError, UnknownNodeError } from '../errors.js';
-import type { Heartbeat, NodeRecord, NodeRegistration } from './types.js';
+import type { FailureDetector } from '../healing/detectors/index.js';
+import type { DetectorState, Heartbeat, NodeRecord, NodeRegistration } from './types.js';
 
 const noMetrics = Object.freeze({});
 
@@ -9,6 +10,8 @@ const noMetrics = Object.freeze({});
  */
 export class TelemetryStore {
   private readonly records = new Map<string, NodeRecord>();
+
+  constructor(private readonly detector: FailureDetector<DetectorState>) {}
 
   get size(): number {
     return this.records.size;
@@ -47,6 +50,7 @@ export class TelemetryStore {
       metrics: noMetrics,
       seq: undefined,
       lastHeartbeatAt: undefined,
+      detector: this.detector.createState(registeredAt),
     };
     this.records.set(record.id, record);
     return record;
@@ -67,6 +71,7 @@ export class TelemetryStore {
     record.load = heartbeat.load;
     if (heartbeat.metrics !== undefined) record.metrics = Object.freeze({ ...heartbeat.metrics });
     record.lastHeartbeatAt = receivedAt;
+    this.detector.recordHeartbeat(record.detector, receivedAt);
     return record;
   }
 }

@@ -32,4 +32,11 @@ export interface NodeRecord {
   metrics: Metrics;
   seq: number | undefined;
   lastHeartbeatAt: number | undefined;
+  /** The failure detector's state for this node (its own shape per detector). */
+  readonly detector: DetectorState;
+}
+
+/** @internal What every detector's per-node state has: the time of the last arrival. */
+export interface DetectorState {
+  last: number;
 }
