@@ -9,6 +9,12 @@ export interface NodeContext {
   readonly reason: string;
   /** How many times the node has been isolated. */
   readonly isolations: number;
+  /** For an automatic isolation: when healing may reinstate the node on probation. */
+  readonly reinstateAt: number | null;
+  /** Until when a reinstated node is on probation. */
+  readonly probationUntil: number | null;
+  /** Automatic isolations in a row. */
+  readonly escalation: number;
 }
 
 export interface NodeInput {
@@ -39,7 +45,16 @@ export const nodeMachine = setup({
   },
   actions: {
     recordTransition: assign(({ event }) => ({ since: event.at, reason: event.reason })),
-    countIsolation: assign(({ context }) => ({ isolations: context.isolations + 1 })),
+    recordIsolation: assign(({ context, event }) => ({
+      isolations: context.isolations + 1,
+      reinstateAt: event.type === 'ISOLATE' ? (event.reinstateAt ?? null) : null,
+      escalation:
+        event.type === 'ISOLATE' ? (event.escalation ?? context.escalation) : context.escalation,
+    })),
+    recordReinstatement: assign(({ event }) => ({
+      reinstateAt: null,
+      probationUntil: event.type === 'REINSTATE' ? (event.probationUntil ?? null) : null,
+    })),
     notifySupervisor: sendParent(
       ({ context }, params: { from: NodeState; to: NodeState }): NodeTransitionedEvent => ({
         type: 'NODE.TRANSITIONED',
@@ -58,6 +73,9 @@ export const nodeMachine = setup({
     since: input.registeredAt,
     reason: 'registered',
     isolations: 0,
+    reinstateAt: null,
+    probationUntil: null,
+    escalation: 0,
   }),
   initial: 'online',
   states: {
@@ -81,7 +99,7 @@ export const nodeMachine = setup({
           target: 'isolated',
           actions: [
             'recordTransition',
-            'countIsolation',
+            'recordIsolation',
             { type: 'notifySupervisor', params: { from: 'online', to: 'isolated' } },
           ],
         },
@@ -107,7 +125,7 @@ export const nodeMachine = setup({
           target: 'isolated',
           actions: [
             'recordTransition',
-            'countIsolation',
+            'recordIsolation',
             { type: 'notifySupervisor', params: { from: 'overloaded', to: 'isolated' } },
           ],
         },
@@ -126,7 +144,7 @@ export const nodeMachine = setup({
           target: 'isolated',
           actions: [
             'recordTransition',
-            'countIsolation',
+            'recordIsolation',
             { type: 'notifySupervisor', params: { from: 'offline', to: 'isolated' } },
           ],
         },
@@ -138,6 +156,7 @@ export const nodeMachine = setup({
           target: 'online',
           actions: [
             'recordTransition',
+            'recordReinstatement',
             { type: 'notifySupervisor', params: { from: 'isolated', to: 'online' } },
           ],
         },

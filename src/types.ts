@@ -22,6 +22,12 @@ export interface NodeSnapshot {
   readonly reason: string;
   /** How many times the node has been isolated. */
   readonly isolations: number;
+  /** When an automatically isolated node may be reinstated on probation. */
+  readonly reinstateAt: number | undefined;
+  /** Until when a reinstated node is on probation: failing sends it straight back. */
+  readonly probationUntil: number | undefined;
+  /** Automatic isolations in a row; each one's backoff grows with it. */
+  readonly escalation: number;
   readonly labels: Labels;
   readonly version: string | undefined;
   readonly registeredAt: number;
@@ -53,8 +59,22 @@ export type NodeLifecycleEvent =
   | { readonly type: 'RECOVERED'; readonly at: number; readonly reason: string }
   | { readonly type: 'WENT_OFFLINE'; readonly at: number; readonly reason: string }
   | { readonly type: 'CAME_BACK'; readonly at: number; readonly reason: string }
-  | { readonly type: 'ISOLATE'; readonly at: number; readonly reason: string }
-  | { readonly type: 'REINSTATE'; readonly at: number; readonly reason: string };
+  | {
+      readonly type: 'ISOLATE';
+      readonly at: number;
+      readonly reason: string;
+      /** For automatic isolations: when healing may reinstate the node on probation. */
+      readonly reinstateAt?: number;
+      /** For automatic isolations: how many times in a row (sets the backoff). */
+      readonly escalation?: number;
+    }
+  | {
+      readonly type: 'REINSTATE';
+      readonly at: number;
+      readonly reason: string;
+      /** For automatic reinstatements: until when failing sends the node straight back. */
+      readonly probationUntil?: number;
+    };
 
 export type NodeLifecycleEventType = NodeLifecycleEvent['type'];
 

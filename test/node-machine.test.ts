@@ -134,7 +134,15 @@ describe('node machine', () => {
     const machine = nodeMachine.provide({ actions: { notifySupervisor: () => {} } });
     const isolated = machine.resolveState({
       value: 'isolated',
-      context: { nodeId: 'n', since: 0, reason: 'x', isolations: 1 },
+      context: {
+        nodeId: 'n',
+        since: 0,
+        reason: 'x',
+        isolations: 1,
+        reinstateAt: null,
+        probationUntil: null,
+        escalation: 0,
+      },
     });
     for (const type of [
       'OVERLOADED',

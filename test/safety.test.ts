@@ -123,7 +123,11 @@ describe('safety', () => {
   });
 
   it('limits automatic isolations per minute', () => {
-    const f = fleet(10, { safety: { maxIsolatedFraction: 1, maxIsolationsPerMinute: 2 } });
+    const f = fleet(10, {
+      safety: { maxIsolatedFraction: 1, maxIsolationsPerMinute: 2 },
+      // No reinstatement on probation within the test's few minutes.
+      escalation: { baseMs: 3_600_000, maxMs: 3_600_000 },
+    });
     const all = [0, 1, 2, 3, 4];
     f.tick(all);
     expect(f.isolated()).toBe(2);

@@ -1,5 +1,11 @@
 export { type CommandHookOptions, type CommandResult, commandHook } from './command-hook.js';
 export {
+  type EscalationOptions,
+  escalate,
+  FlapCounter,
+  type FlappingOptions,
+} from './escalation.js';
+export {
   type ActionHook,
   defaultHookPolicy,
   type HookContext,

@@ -1,4 +1,5 @@
 import type { ActionProposal, FleetSnapshot, NodeCommand, NodeSnapshot } from '../types.js';
+import { escalate } from './escalation.js';
 import type { OverloadStreaks } from './overload-streaks.js';
 import type { HealingOptions, HealingPlan } from './types.js';
 
@@ -17,9 +18,41 @@ export function planHealing(
   const commands: NodeCommand[] = [];
   const proposals: ActionProposal[] = [];
 
+  const isolate = (node: NodeSnapshot, reason: string, holdMs = 0) => {
+    const { escalation, reinstateAt } = escalate(node, at, options.escalation, holdMs);
+    proposals.push({
+      origin: 'healing',
+      action: { type: 'isolate', nodeId: node.id, reason, tick, at },
+      event: { type: 'ISOLATE', at, reason, escalation, reinstateAt },
+    });
+  };
+
   for (const node of snapshot.nodes) {
-    if (node.state === 'isolated') continue;
     const live = node.suspicion < detector.failedAt;
+    if (node.state === 'isolated') {
+      // Back on probation once the backoff is over, if it beats: never an operator's isolation.
+      if (node.reinstateAt !== undefined && at >= node.reinstateAt && live) {
+        const reason = `backoff over after isolation ${node.escalation}: reinstated on probation`;
+        proposals.push({
+          origin: 'healing',
+          action: { type: 'reinstate', nodeId: node.id, reason, tick, at },
+          event: {
+            type: 'REINSTATE',
+            at,
+            reason,
+            probationUntil: at + options.escalation.probationMs,
+          },
+        });
+      }
+      continue;
+    }
+    const onProbation = node.probationUntil !== undefined && at < node.probationUntil;
+    const flaps = options.flappingNodes?.get(node.id);
+    if (flaps !== undefined) {
+      const window = options.flapping.windowMs;
+      isolate(node, `flapping: ${flaps} transitions in ${window} ms`, options.flapping.holdMs);
+      continue;
+    }
 
     if (node.state === 'offline') {
       if (live) {
@@ -35,6 +68,7 @@ export function planHealing(
           ? `no heartbeat for ${silentFor} ms (timeout ${heartbeatTimeoutMs} ms)`
           : `phi ${node.suspicion.toFixed(1)} reached ${detector.failedAt} after ${silentFor} ms without a heartbeat`;
       commands.push(command(node.id, 'WENT_OFFLINE', at, reason));
+      if (onProbation) isolate(node, `failed during probation: ${reason}`);
       if (options.proposeRecovery === true) {
         proposals.push({
           origin: 'healing',
@@ -53,6 +87,7 @@ export function planHealing(
     if (node.state === 'online' && streak.high >= overload.ticks) {
       const reason = `load at or over ${overload.high} for ${streak.high} ticks`;
       commands.push(command(node.id, 'OVERLOADED', at, reason));
+      if (onProbation) isolate(node, `failed during probation: ${reason}`);
       proposals.push({
         origin: 'healing',
         action: { type: 'reduce-load', nodeId: node.id, reason, tick, at },

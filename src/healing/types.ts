@@ -1,4 +1,5 @@
 import type { ActionProposal, NodeCommand } from '../types.js';
+import type { EscalationOptions, FlappingOptions } from './escalation.js';
 
 /** Load thresholds with hysteresis: in at `high` for `ticks` ticks, out at `low` for `ticks` ticks. */
 export interface OverloadOptions {
@@ -18,6 +19,10 @@ export interface HealingOptions {
   readonly overload: OverloadOptions;
   /** Propose a `recover` action for every node that goes offline (when a hook carries them out). */
   readonly proposeRecovery?: boolean;
+  readonly escalation: EscalationOptions;
+  readonly flapping: FlappingOptions;
+  /** Nodes flapping now, with their transitions in the window. */
+  readonly flappingNodes?: ReadonlyMap<string, number>;
 }
 
 /**

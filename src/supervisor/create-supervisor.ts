@@ -12,6 +12,7 @@ import {
   UnknownNodeError,
 } from '../errors.js';
 import { GovernanceEngine } from '../governance/index.js';
+import { escalate, FlapCounter } from '../healing/escalation.js';
 import { OverloadStreaks, planHealing, SafetyGuard } from '../healing/index.js';
 import { parseHeartbeat, parseRegistration, TelemetryStore } from '../telemetry/index.js';
 import type { NodeRegistration } from '../telemetry/types.js';
@@ -55,7 +56,10 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     overload: config.overload,
     detector: { kind: config.detector.kind, failedAt: config.failedAt },
+    escalation: config.escalation,
+    flapping: config.flapping,
   };
+  const flaps = new FlapCounter(config.flapping);
   // Self-distrust: silence from before this time does not count (see takeSnapshot).
   let watchedSince = Number.NEGATIVE_INFINITY;
   let lastTickAt: number | undefined;
@@ -75,6 +79,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
             plan: planHealing(event.snapshot, streaks, {
               ...healingOptions,
               proposeRecovery: ledger.hasHook('recover'),
+              flappingNodes: flaps.flapping(event.snapshot.at),
             }),
           })),
         },
@@ -111,6 +116,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       emitTransition: ({ context, event }) => {
         if (event.type !== 'NODE.TRANSITIONED') return;
         const { nodeId, from, to, reason, at } = event;
+        // Isolation and reinstatement are decisions, not flaps; a node isolated starts afresh.
+        if (to === 'isolated') flaps.forget(nodeId);
+        else if (from !== 'isolated') flaps.record(nodeId, at);
         if (progress !== undefined) {
           progress.states[from]--;
           progress.states[to]++;
@@ -126,7 +134,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       reviewProposals: assign(({ context }) => {
         const { snapshot, plan, decision } = context;
         if (snapshot === null || plan === null || decision === null) return {};
-        const proposals = [...plan.proposals, ...decision.proposals];
+        const proposals = [...plan.proposals, ...decision.proposals.map(withBackoff)];
         const review = safety.review(
           proposals,
           fleetCondition(snapshot, plan, config.heartbeatTimeoutMs),
@@ -177,6 +185,15 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
 
   function assertRunning(operation: string): void {
     if (stopped) throw new SupervisorStoppedError(operation);
+  }
+
+  // A rule's isolation escalates like healing's: it comes back on probation after a backoff.
+  function withBackoff(proposal: ActionProposal): ActionProposal {
+    const { event } = proposal;
+    if (event?.type !== 'ISOLATE' || event.reinstateAt !== undefined) return proposal;
+    const node = view(proposal.action.nodeId);
+    if (node === undefined) return proposal;
+    return { ...proposal, event: { ...event, ...escalate(node, event.at, config.escalation) } };
   }
 
   function view(nodeId: string): NodeSnapshot | undefined {

@@ -9,6 +9,7 @@ import {
   phiAccrualDetector,
   timeoutDetector,
 } from '../healing/detectors/index.js';
+import type { EscalationOptions, FlappingOptions } from '../healing/escalation.js';
 import { type HookPolicy, resolveHookPolicy } from '../healing/hooks.js';
 import type { SafetyOptions } from '../healing/safety.js';
 import type { OverloadOptions } from '../healing/types.js';
@@ -30,6 +31,8 @@ export interface ResolvedOptions {
   /** The suspicion at which the detector declares a node failed. */
   readonly failedAt: number;
   readonly lateToleranceMs: number;
+  readonly escalation: EscalationOptions;
+  readonly flapping: FlappingOptions;
   readonly hooks: HookPolicy;
   readonly admission: 'refuse' | 'isolate';
   readonly logger: Logger;
@@ -43,6 +46,15 @@ export const defaultOptions = {
   overload: { high: 0.9, low: 0.7, ticks: 3 },
   ruleBudgetMs: 25,
   admission: 'refuse',
+  escalation: {
+    baseMs: 30_000,
+    multiplier: 2,
+    maxMs: 300_000,
+    jitter: 0.1,
+    probationMs: 60_000,
+    resetAfterMs: 3_600_000,
+  },
+  flapping: { maxTransitions: 6, windowMs: 60_000, holdMs: 120_000 },
   safety: {
     maxIsolatedFraction: 0.3,
     maxActionsPerTick: 1000,
@@ -64,6 +76,8 @@ const knownOptions = new Set([
   'hooks',
   'detector',
   'lateToleranceMs',
+  'escalation',
+  'flapping',
   'logger',
   'clock',
   'inspect',
@@ -201,6 +215,28 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     );
   }
 
+  const escalation = numbersIn<EscalationOptions>(
+    options.escalation,
+    defaultOptions.escalation,
+    'escalation',
+    {
+      multiplier: 1,
+      jitter: 0,
+    },
+  );
+  if (escalation.jitter > 1) {
+    throw new InvalidOptionsError(
+      'escalation.jitter',
+      `must be at most 1, got ${escalation.jitter}`,
+    );
+  }
+  const flapping = numbersIn<FlappingOptions>(
+    options.flapping,
+    defaultOptions.flapping,
+    'flapping',
+    {},
+  );
+
   return {
     tickMs,
     heartbeatTimeoutMs,
@@ -211,6 +247,8 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     detector,
     failedAt,
     lateToleranceMs,
+    escalation,
+    flapping,
     hooks: resolveHookPolicy(options.hooks, 'hooks'),
     ruleBudgetMs,
     admission,
@@ -242,6 +280,39 @@ function resolveDetector(
     typeof option === 'object' ? (option as { kind: 'phi' } & PhiAccrualOptions) : { kind: 'phi' };
   const detector = phiAccrualDetector(phiOptions);
   return { detector, failedAt: detector.options.threshold };
+}
+
+/**
+ * An object of numbers over its defaults: every key known, every value a finite number at
+ * least its minimum (`minimums`, default: above 0).
+ */
+function numbersIn<T extends object>(
+  input: Partial<T> | undefined,
+  defaults: Readonly<T>,
+  path: string,
+  minimums: Partial<Record<keyof T, number>>,
+): T {
+  const value = input ?? {};
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionsError(path, 'expected an object');
+  }
+  rejectUnknown(value, new Set(Object.keys(defaults)), `${path}.`);
+  const resolved = { ...defaults } as Record<string, number>;
+  for (const [key, given] of Object.entries(value)) {
+    if (given === undefined) continue;
+    const minimum = minimums[key as keyof T];
+    const ok =
+      typeof given === 'number' &&
+      Number.isFinite(given) &&
+      (minimum === undefined ? given > 0 : given >= minimum);
+    if (!ok) {
+      const wanted =
+        minimum === undefined ? 'a positive number' : `a number of at least ${minimum}`;
+      throw new InvalidOptionsError(`${path}.${key}`, `must be ${wanted}, got ${String(given)}`);
+    }
+    resolved[key] = given as number;
+  }
+  return resolved as T;
 }
 
 function rejectUnknown(object: object, known: ReadonlySet<string>, prefix: string): void {

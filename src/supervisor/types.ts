@@ -3,6 +3,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { ExemptionRequest } from '../governance/exemptions.js';
 import type { Exemption, GovernanceReport, Policy, Rule, RuleResult } from '../governance/types.js';
+import type { EscalationOptions, FlappingOptions } from '../healing/escalation.js';
 import type { HookPolicy } from '../healing/hooks.js';
 import type { SafetyOptions } from '../healing/safety.js';
 import type { OverloadOptions } from '../healing/types.js';
@@ -38,6 +39,18 @@ export interface SupervisorOptions {
   readonly ruleBudgetMs?: number;
   /** What happens to a node that fails an admission rule: `refuse` it or `isolate` it. Default: `refuse`. */
   readonly admission?: 'refuse' | 'isolate';
+  /**
+   * Escalating isolation: an automatically isolated node comes back on probation after
+   * `baseMs × multiplier^(n-1)` (capped at `maxMs`, with jitter); failing on probation sends it
+   * straight back. Default: `{ baseMs: 30000, multiplier: 2, maxMs: 300000, jitter: 0.1,
+   * probationMs: 60000, resetAfterMs: 3600000 }`.
+   */
+  readonly escalation?: Partial<EscalationOptions>;
+  /**
+   * A node with more than `maxTransitions` transitions in `windowMs` is isolated as flapping
+   * for at least `holdMs`. Default: `{ maxTransitions: 6, windowMs: 60000, holdMs: 120000 }`.
+   */
+  readonly flapping?: Partial<FlappingOptions>;
   /** Safety limits on what healing and governance may do; see the README's healing section. */
   readonly safety?: Partial<SafetyOptions>;
   /**

@@ -1,0 +1,87 @@
+import type { NodeSnapshot } from '../types.js';
+
+export interface EscalationOptions {
+  /** Backoff of a first automatic isolation. Default: 30 s (Envoy's base ejection time). */
+  readonly baseMs: number;
+  /** Each isolation in a row multiplies the backoff by this. Default: 2. */
+  readonly multiplier: number;
+  /** The backoff never exceeds this. Default: 300 s (Envoy's max ejection time). */
+  readonly maxMs: number;
+  /** Spread of the backoff, as a fraction either way, so reinstatements do not align. Default: 0.1. */
+  readonly jitter: number;
+  /** How long a reinstated node is on probation. Default: 60 s. */
+  readonly probationMs: number;
+  /** A node this long past its probation starts again at the base backoff. Default: 1 h. */
+  readonly resetAfterMs: number;
+}
+
+export interface FlappingOptions {
+  /** More transitions than this within `windowMs` is flapping. Default: 6. */
+  readonly maxTransitions: number;
+  /** Default: 60 s. */
+  readonly windowMs: number;
+  /** A flapping node stays isolated at least this long, and until it beats again. Default: 120 s. */
+  readonly holdMs: number;
+}
+
+/**
+ * The fields of an automatic isolation: how many in a row, and when the node may come back,
+ * `base × multiplier^(n-1)`, capped, with jitter. The jitter comes from the node id and `n`,
+ * not from a random source, so a run replays decision for decision.
+ */
+export function escalate(
+  node: NodeSnapshot,
+  at: number,
+  options: EscalationOptions,
+  holdMs = 0,
+): { escalation: number; reinstateAt: number } {
+  const recently =
+    node.probationUntil !== undefined && at <= node.probationUntil + options.resetAfterMs;
+  const escalation = recently ? node.escalation + 1 : 1;
+  const backoff = Math.min(options.maxMs, options.baseMs * options.multiplier ** (escalation - 1));
+  const spread = (unitHash(`${node.id}#${escalation}`) * 2 - 1) * options.jitter;
+  const reinstateAt = at + Math.max(holdMs, Math.round(backoff * (1 + spread)));
+  return { escalation, reinstateAt };
+}
+
+/** A number in [0, 1) from a string (FNV-1a). */
+function unitHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) / 2 ** 32;
+}
+
+/**
+ * Recent lifecycle transitions per node, to tell a flapping node. Only nodes that moved within
+ * the window have an entry.
+ */
+export class FlapCounter {
+  private readonly times = new Map<string, number[]>();
+
+  constructor(private readonly options: FlappingOptions) {}
+
+  record(nodeId: string, at: number): void {
+    const list = this.times.get(nodeId) ?? [];
+    list.push(at);
+    this.times.set(nodeId, list);
+  }
+
+  /** Nodes with more than `maxTransitions` transitions in the window ending at `at`. */
+  flapping(at: number): Map<string, number> {
+    const flapping = new Map<string, number>();
+    for (const [nodeId, list] of this.times) {
+      const recent = list.filter((t) => t > at - this.options.windowMs);
+      if (recent.length === 0) this.times.delete(nodeId);
+      else this.times.set(nodeId, recent);
+      if (recent.length > this.options.maxTransitions) flapping.set(nodeId, recent.length);
+    }
+    return flapping;
+  }
+
+  forget(nodeId: string): void {
+    this.times.delete(nodeId);
+  }
+}
