@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { NodeTransition } from 'wyneos';
-import { captureLogger, collect, simulatedSupervisor } from './helpers.js';
+import { createSupervisor, type NodeTransition } from 'wyneos';
+import { captureLogger, collect, silentLogger, simulatedSupervisor } from './helpers.js';
 
 describe('detection', () => {
   it('reports every crashed node offline within timeout + one tick (fixed timeout)', () => {
@@ -107,5 +107,18 @@ describe('detection', () => {
     expect(() => simulatedSupervisor({ detector: { kind: 'phi', threshold: -1 } })).toThrow(
       /detector.threshold/,
     );
+  });
+
+  it('reports event-loop lag on real time, and none on a simulated clock', async () => {
+    const real = createSupervisor({
+      logger: silentLogger,
+      tickMs: 60_000,
+      heartbeatTimeoutMs: 180_000,
+    });
+    real.start();
+    expect(real.tick().eventLoopLagMs).toEqual(expect.any(Number));
+    await real.stop();
+    const { sup } = simulatedSupervisor();
+    expect(sup.tick().eventLoopLagMs).toBeUndefined();
   });
 });

@@ -1,7 +1,9 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { assign, createActor } from 'xstate';
 import { governanceMachine } from '../../machines/governance.machine.js';
 import { healingMachine } from '../../machines/healing.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
+import { systemClock } from '../clock.js';
 import {
   AdmissionDeniedError,
   InvalidArgumentError,
@@ -60,6 +62,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     flapping: config.flapping,
   };
   const flaps = new FlapCounter(config.flapping);
+  // Event-loop lag, measured only on real time: a simulated clock has no loop to be late on.
+  const loopDelay = clock === systemClock ? monitorEventLoopDelay({ resolution: 20 }) : undefined;
   // Self-distrust: silence from before this time does not count (see takeSnapshot).
   let watchedSince = Number.NEGATIVE_INFINITY;
   let lastTickAt: number | undefined;
@@ -163,11 +167,13 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
           actions: review.approved.length,
           held: review.held.length,
           degraded: review.degraded,
+          eventLoopLagMs: loopDelay === undefined ? undefined : loopDelay.max / 1e6,
           fleetCompliance: report.fleetCompliance,
           violations: report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error')
             .length,
         };
         progress = undefined;
+        loopDelay?.reset();
         outputs.tick(lastSummary);
       },
     },
@@ -286,12 +292,14 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   return {
     start() {
       assertRunning('start');
+      loopDelay?.enable();
       actor.send({ type: 'START' });
     },
 
     async stop() {
       if (stopped) return;
       stopped = true;
+      loopDelay?.disable();
       const nodeIds = [...nodeActors.keys()];
       for (let i = 0; i < nodeIds.length; i += stopBatchSize) {
         actor.send({ type: 'NODES.STOP', nodeIds: nodeIds.slice(i, i + stopBatchSize) });

@@ -95,6 +95,8 @@ export interface TickSummary {
   readonly held: number;
   /** Why the fleet is degraded (`partition`, `isolation-cap`); empty when it is not. */
   readonly degraded: readonly string[];
+  /** The longest event-loop delay since the previous tick, in ms (system clock only). */
+  readonly eventLoopLagMs: number | undefined;
   readonly fleetCompliance: number;
   /** How many rule results were `fail` or `error`. */
   readonly violations: number;
