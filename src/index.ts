@@ -77,6 +77,7 @@ export {
   type AdmissionDecision,
   createSupervisor,
   defaultOptions,
+  type FleetHealth,
   type Supervisor,
   type SupervisorOptions,
   type TickSummary,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type ActionRecord,
   defineRule,
+  type FleetHealth,
   heartbeatFresh,
   type SupervisorOptions,
   type TickSummary,
@@ -144,6 +145,7 @@ describe('safety', () => {
       safety: { maxIsolatedFraction: 1 },
     });
     const ticks = collect<TickSummary>(f.sup.ticks$);
+    const health = collect<FleetHealth>(f.sup.fleet$);
     const ids = Array.from({ length: 10 }, (_, i) => `n${i}`);
     f.sup.registerMany(ids.map((id) => ({ id })));
     let seq = 0;
@@ -162,6 +164,10 @@ describe('safety', () => {
     for (let s = 0; s < 3; s++) beat(() => false);
     expect(f.sup.nodes().every((n) => n.state === 'online')).toBe(true);
     expect(ticks.at(-1)?.degraded).toEqual([]);
+    expect(health.map((h) => [h.status, h.reasons])).toEqual([
+      ['fleet-degraded', ['partition']],
+      ['fleet-healthy', []],
+    ]);
   });
 
   it('rejects unknown or out-of-range safety options', () => {

@@ -153,7 +153,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         const { report } = decision;
         ledger.recordTick(review);
         if (review.degraded.join() !== degraded.join()) {
-          outputs.fleetHealth(review.degraded, snapshot.tick);
+          outputs.fleetHealth(review.degraded, snapshot.tick, snapshot.at);
         }
         degraded = review.degraded;
         outputs.report(report);
@@ -412,5 +412,6 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     reports$: outputs.reports.asObservable(),
     actions$: outputs.actions.asObservable(),
     admissions$: outputs.admissions.asObservable(),
+    fleet$: outputs.fleet.asObservable(),
   };
 }

@@ -1,3 +1,9 @@
 export { createSupervisor } from './create-supervisor.js';
 export { defaultOptions } from './options.js';
-export type { AdmissionDecision, Supervisor, SupervisorOptions, TickSummary } from './types.js';
+export type {
+  AdmissionDecision,
+  FleetHealth,
+  Supervisor,
+  SupervisorOptions,
+  TickSummary,
+} from './types.js';

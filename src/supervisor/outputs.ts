@@ -2,7 +2,7 @@ import { Subject } from 'rxjs';
 import type { GovernanceReport } from '../governance/types.js';
 import type { Logger } from '../logger.js';
 import type { ActionRecord, NodeTransition } from '../types.js';
-import type { AdmissionDecision, TickSummary } from './types.js';
+import type { AdmissionDecision, FleetHealth, TickSummary } from './types.js';
 
 /**
  * Where every decision leaves the supervisor: one rxjs stream per kind, and one structured
@@ -14,6 +14,7 @@ export class SupervisorOutputs {
   readonly reports = new Subject<GovernanceReport>();
   readonly actions = new Subject<ActionRecord>();
   readonly admissions = new Subject<AdmissionDecision>();
+  readonly fleet = new Subject<FleetHealth>();
   private readonly log: Logger;
   private readonly governanceLog: Logger;
 
@@ -44,9 +45,11 @@ export class SupervisorOutputs {
     );
   }
 
-  fleetHealth(degraded: readonly string[], tick: number): void {
+  fleetHealth(degraded: readonly string[], tick: number, at: number): void {
     if (degraded.length > 0) this.log.warn({ degraded, tick }, 'fleet degraded');
     else this.log.info({ tick }, 'fleet healthy again');
+    const status = degraded.length > 0 ? 'fleet-degraded' : 'fleet-healthy';
+    this.fleet.next({ status, reasons: degraded, tick, at });
   }
 
   report(report: GovernanceReport): void {
@@ -111,5 +114,6 @@ export class SupervisorOutputs {
     this.reports.complete();
     this.actions.complete();
     this.admissions.complete();
+    this.fleet.complete();
   }
 }

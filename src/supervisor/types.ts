@@ -79,6 +79,15 @@ export interface AdmissionDecision {
   readonly at: number;
 }
 
+/** A change of the fleet's health, as `fleet$` emits it. */
+export interface FleetHealth {
+  readonly status: 'fleet-degraded' | 'fleet-healthy';
+  /** Why it is degraded: `partition`, `isolation-cap`. */
+  readonly reasons: readonly string[];
+  readonly tick: number;
+  readonly at: number;
+}
+
 /** One line of bookkeeping per tick. */
 export interface TickSummary {
   readonly tick: number;
@@ -157,4 +166,6 @@ export interface Supervisor {
   readonly actions$: Observable<ActionRecord>;
   /** Every admission decision, admitted or refused. */
   readonly admissions$: Observable<AdmissionDecision>;
+  /** Every change of the fleet's health: `fleet-degraded` with its reasons, `fleet-healthy`. */
+  readonly fleet$: Observable<FleetHealth>;
 }
