@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createNodeSnapshot } from 'wyneos/testing';
 import { InvalidPolicyError } from '../src/errors.js';
 import {
   allowedLabelValues,
@@ -13,25 +14,7 @@ import type { Rule, RuleContext } from '../src/governance/types.js';
 import type { NodeSnapshot } from '../src/types.js';
 
 function node(fields: Partial<NodeSnapshot> = {}): NodeSnapshot {
-  return {
-    id: 'n1',
-    state: 'online',
-    since: 0,
-    reason: 'registered',
-    isolations: 0,
-    reinstateAt: undefined,
-    probationUntil: undefined,
-    escalation: 0,
-    labels: {},
-    version: undefined,
-    registeredAt: 0,
-    load: 0,
-    metrics: {},
-    seq: undefined,
-    lastHeartbeatAt: undefined,
-    suspicion: 0,
-    ...fields,
-  };
+  return createNodeSnapshot({ id: 'n1', ...fields });
 }
 
 const ctx: RuleContext = { tick: 3, at: 60_000, fleetSize: 1 };

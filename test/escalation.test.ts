@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ActionRecord, defineRule, type NodeSnapshot, type NodeTransition } from 'wyneos';
+import { createNodeSnapshot } from 'wyneos/testing';
 import { escalate } from '../src/healing/index.js';
 import { collect, simulatedSupervisor } from './helpers.js';
 
@@ -99,24 +100,8 @@ describe('escalating isolation', () => {
   });
 
   it('computes the backoff as base × multiplier^(n-1), capped, within the jitter', () => {
-    const node = (escalationLevel: number, probationUntil?: number): NodeSnapshot => ({
-      id: 'n',
-      state: 'online',
-      since: 0,
-      reason: '',
-      isolations: escalationLevel,
-      reinstateAt: undefined,
-      probationUntil,
-      escalation: escalationLevel,
-      labels: {},
-      version: undefined,
-      registeredAt: 0,
-      load: 0,
-      metrics: {},
-      seq: undefined,
-      lastHeartbeatAt: undefined,
-      suspicion: 0,
-    });
+    const node = (escalationLevel: number, probationUntil?: number): NodeSnapshot =>
+      createNodeSnapshot({ id: 'n', escalation: escalationLevel, probationUntil });
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 12 }),

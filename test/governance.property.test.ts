@@ -7,6 +7,7 @@ import {
   type Rule,
   type TickSummary,
 } from 'wyneos';
+import { createNodeSnapshot } from 'wyneos/testing';
 import { GovernanceEngine } from '../src/governance/index.js';
 import { collect, simulatedSupervisor } from './helpers.js';
 
@@ -115,7 +116,14 @@ describe('governance properties', () => {
           expect(slice(run(mixed), goodIds)).toEqual(slice(run(goodRules), goodIds));
         },
       ),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Found by this property: something thrown that has no string form broke the tick.
+        examples: [
+          [[{ max: 0.5 }], [{ kind: 'throws', thrown: Object.create(null) }], [0.3]],
+          [[{ max: 0.5 }], [{ kind: 'throws', thrown: { toString: 1 } }], [0.7]],
+        ],
+      },
     );
   });
 
@@ -142,24 +150,7 @@ describe('governance properties', () => {
     const snapshot: FleetSnapshot = {
       tick: 1,
       at: 0,
-      nodes: ['a', 'b', 'c'].map((id) => ({
-        id,
-        state: 'online',
-        since: 0,
-        reason: 'registered',
-        isolations: 0,
-        reinstateAt: undefined,
-        probationUntil: undefined,
-        escalation: 0,
-        labels: {},
-        version: undefined,
-        registeredAt: 0,
-        load: 0,
-        metrics: {},
-        seq: undefined,
-        lastHeartbeatAt: undefined,
-        suspicion: 0,
-      })),
+      nodes: ['a', 'b', 'c'].map((id) => createNodeSnapshot({ id })),
     };
     const { report } = engine.evaluate(snapshot);
     expect(report.rules.map((r) => [r.ruleId, r.durationMs, r.slow])).toEqual([

@@ -8,28 +8,11 @@ import {
   InvalidRuleError,
   type NodeSnapshot,
 } from 'wyneos';
+import { createNodeSnapshot } from 'wyneos/testing';
 import { collect, simulatedSupervisor } from './helpers.js';
 
 function node(id: string, fields: Partial<NodeSnapshot> = {}): NodeSnapshot {
-  return {
-    id,
-    state: 'online',
-    since: 0,
-    reason: 'registered',
-    isolations: 0,
-    reinstateAt: undefined,
-    probationUntil: undefined,
-    escalation: 0,
-    labels: {},
-    version: undefined,
-    registeredAt: 0,
-    load: 0,
-    metrics: {},
-    seq: undefined,
-    lastHeartbeatAt: undefined,
-    suspicion: 0,
-    ...fields,
-  };
+  return createNodeSnapshot({ id, ...fields });
 }
 
 const fleet = (nodes: NodeSnapshot[]): FleetSnapshot => ({ tick: 7, at: 7000, nodes });

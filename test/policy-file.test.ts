@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createNodeSnapshot } from 'wyneos/testing';
 import { InvalidPolicyError } from '../src/errors.js';
 import { loadPolicyFile, parsePolicy, parsePolicyText } from '../src/governance/policy-file.js';
 import type { NodeSnapshot } from '../src/types.js';
@@ -17,25 +18,7 @@ function write(name: string, text: string): string {
 }
 
 function node(fields: Partial<NodeSnapshot> = {}): NodeSnapshot {
-  return {
-    id: 'n1',
-    state: 'online',
-    since: 0,
-    reason: 'registered',
-    isolations: 0,
-    reinstateAt: undefined,
-    probationUntil: undefined,
-    escalation: 0,
-    labels: {},
-    version: undefined,
-    registeredAt: 0,
-    load: 0,
-    metrics: {},
-    seq: undefined,
-    lastHeartbeatAt: undefined,
-    suspicion: 0,
-    ...fields,
-  };
+  return createNodeSnapshot({ id: 'n1', ...fields });
 }
 
 const ctx = { tick: 1, at: 10_000, fleetSize: 1 };

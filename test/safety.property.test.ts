@@ -44,7 +44,16 @@ function run({ nodes, cap, steps }: Scenario) {
   const records = collect<ActionRecord>(f.sup.actions$);
   const ids = Array.from({ length: nodes }, (_, i) => `n${i}`);
   f.sup.registerMany(ids.map((id) => ({ id })));
-  return { f, ids, transitions, records, steps, nodes, cap };
+  /** Every node does what the step says: beats (bad, hot or fine) or stays silent. */
+  const beat = (behaviour: readonly string[], seq: number) => {
+    behaviour.forEach((b, i) => {
+      if (b === 'silent') return;
+      const nodeId = ids[i] as string;
+      const metrics = { bad: b === 'bad' ? 1 : 0 };
+      f.sup.heartbeat({ nodeId, seq, load: b === 'hot' ? 0.95 : 0.2, metrics });
+    });
+  };
+  return { f, ids, transitions, records, steps, nodes, cap, beat };
 }
 
 interface Scenario {
@@ -60,22 +69,13 @@ describe('safety properties', () => {
   it('automatic isolation never takes the fleet past maxIsolatedFraction', () => {
     fc.assert(
       fc.property(scenario, (input) => {
-        const { f, ids, steps, nodes, cap } = run({
+        const { f, steps, nodes, cap, beat } = run({
           ...input,
           steps: input.steps.map((s) => ({ ...s, operator: null })),
         });
         const maxIsolated = Math.max(1, Math.floor(nodes * cap));
         steps.forEach((step, seq) => {
-          step.behaviour.forEach((b, i) => {
-            if (b === 'silent') return;
-            const nodeId = ids[i] as string;
-            f.sup.heartbeat({
-              nodeId,
-              seq: seq + 1,
-              load: b === 'hot' ? 0.95 : 0.2,
-              metrics: { bad: b === 'bad' ? 1 : 0 },
-            });
-          });
+          beat(step.behaviour, seq + 1);
           f.advance(1000);
           const isolated = f.sup.nodes().filter((n) => n.state === 'isolated').length;
           expect(isolated).toBeLessThanOrEqual(maxIsolated);
@@ -88,18 +88,9 @@ describe('safety properties', () => {
   it('an isolated node leaves isolation only by reinstatement', () => {
     fc.assert(
       fc.property(scenario, (input) => {
-        const { f, ids, steps, transitions, records } = run(input);
+        const { f, ids, steps, transitions, records, beat } = run(input);
         steps.forEach((step, seq) => {
-          step.behaviour.forEach((b, i) => {
-            if (b === 'silent') return;
-            const nodeId = ids[i] as string;
-            f.sup.heartbeat({
-              nodeId,
-              seq: seq + 1,
-              load: b === 'hot' ? 0.95 : 0.2,
-              metrics: { bad: b === 'bad' ? 1 : 0 },
-            });
-          });
+          beat(step.behaviour, seq + 1);
           if (step.operator !== null) {
             const nodeId = ids[step.operator.node] as string;
             if (step.operator.kind === 'isolate') f.sup.isolate(nodeId);

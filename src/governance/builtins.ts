@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { InvalidPolicyError } from '../errors.js';
+import { show } from '../show.js';
 import type { NodeSnapshot } from '../types.js';
 import type { Rule, RuleContext, RuleVerdict } from './types.js';
 
@@ -281,13 +282,4 @@ function checkStrings(param: string, value: unknown, nonEmptyItems: boolean): vo
   });
 }
 
-/** @internal A short, safe rendering of a value for error messages. */
-export function show(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') {
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  }
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
+export { show };

@@ -1,4 +1,5 @@
 import { DuplicateRuleError, InvalidRuleError } from '../errors.js';
+import { show } from '../show.js';
 import { selectorProblem } from './selector.js';
 import type { Rule } from './types.js';
 
@@ -28,14 +29,14 @@ export function defineRule(rule: Rule): Rule {
 /** @internal */
 export function validateRule(rule: unknown): asserts rule is Rule {
   if (typeof rule !== 'object' || rule === null) {
-    throw new InvalidRuleError(undefined, `expected an object, got ${describeValue(rule)}`);
+    throw new InvalidRuleError(undefined, `expected an object, got ${show(rule)}`);
   }
   const r = rule as Record<string, unknown>;
   const { id } = r;
   if (typeof id !== 'string' || !ruleIdPattern.test(id)) {
     throw new InvalidRuleError(
       typeof id === 'string' ? id : undefined,
-      `id must be 1-128 letters, digits, '.', '_' or '-' starting with a letter or digit, got ${describeValue(id)}`,
+      `id must be 1-128 letters, digits, '.', '_' or '-' starting with a letter or digit, got ${show(id)}`,
     );
   }
   const problem = ruleProblem(r);
@@ -47,7 +48,7 @@ function ruleProblem(r: Record<string, unknown>): string | undefined {
     return 'description must be a non-empty string';
   }
   if (typeof r.evaluate !== 'function') {
-    return `evaluate must be a function, got ${describeValue(r.evaluate)}`;
+    return `evaluate must be a function, got ${show(r.evaluate)}`;
   }
   if (r.appliesTo !== undefined && typeof r.appliesTo !== 'function') {
     const problem = selectorProblem(r.appliesTo);
@@ -55,22 +56,22 @@ function ruleProblem(r: Record<string, unknown>): string | undefined {
       return `appliesTo must be a label selector or a function: ${problem}`;
   }
   if (r.severity !== undefined && !severities.includes(r.severity as never)) {
-    return `severity must be one of ${severities.join(', ')}, got ${describeValue(r.severity)}`;
+    return `severity must be one of ${severities.join(', ')}, got ${show(r.severity)}`;
   }
   if (r.category !== undefined && typeof r.category !== 'string') {
-    return `category must be a string, got ${describeValue(r.category)}`;
+    return `category must be a string, got ${show(r.category)}`;
   }
   if (r.enforcement !== undefined && !enforcements.includes(r.enforcement as never)) {
-    return `enforcement must be one of ${enforcements.join(', ')}, got ${describeValue(r.enforcement)}`;
+    return `enforcement must be one of ${enforcements.join(', ')}, got ${show(r.enforcement)}`;
   }
   if (r.for !== undefined && (!Number.isSafeInteger(r.for) || (r.for as number) < 1)) {
-    return `for must be a positive integer (consecutive failing ticks), got ${describeValue(r.for)}`;
+    return `for must be a positive integer (consecutive failing ticks), got ${show(r.for)}`;
   }
   if (r.admission !== undefined && typeof r.admission !== 'boolean') {
-    return `admission must be a boolean, got ${describeValue(r.admission)}`;
+    return `admission must be a boolean, got ${show(r.admission)}`;
   }
   if (r.onError !== undefined && r.onError !== 'fail' && r.onError !== 'skip') {
-    return `onError must be 'fail' or 'skip', got ${describeValue(r.onError)}`;
+    return `onError must be 'fail' or 'skip', got ${show(r.onError)}`;
   }
   return undefined;
 }
@@ -78,7 +79,7 @@ function ruleProblem(r: Record<string, unknown>): string | undefined {
 /** @internal Validates a rule set: each rule, and ids unique across the set. */
 export function validateRules(rules: unknown): readonly Rule[] {
   if (!Array.isArray(rules)) {
-    throw new InvalidRuleError(undefined, `rules must be an array, got ${describeValue(rules)}`);
+    throw new InvalidRuleError(undefined, `rules must be an array, got ${show(rules)}`);
   }
   const seen = new Set<string>();
   for (const rule of rules) {
@@ -87,14 +88,4 @@ export function validateRules(rules: unknown): readonly Rule[] {
     seen.add(rule.id);
   }
   return rules;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') {
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return typeof value;
 }

@@ -1,4 +1,5 @@
 import { InvalidExemptionError } from '../errors.js';
+import { show } from '../show.js';
 import type { NodeSnapshot } from '../types.js';
 import { matchesSelector, selectorProblem } from './selector.js';
 import type { Exemption, LabelSelector } from './types.js';
@@ -43,7 +44,7 @@ export class Exemptions {
     if (until === undefined || until <= now) {
       throw new InvalidExemptionError(
         'until',
-        `expected a time after now (${now}), got ${String(r.until)}`,
+        `expected a time after now (${now}), got ${show(r.until)}`,
       );
     }
     if (typeof r.reason !== 'string' || r.reason.trim() === '') {

@@ -1,3 +1,4 @@
+import { thrownMessage } from '../show.js';
 import type { NodeSnapshot } from '../types.js';
 import type { CompiledRule } from './compile.js';
 import type { RuleContext, RuleResult } from './types.js';
@@ -20,14 +21,14 @@ export function judge(rule: CompiledRule, node: NodeSnapshot, ctx: RuleContext):
     try {
       if (rule.applies(node) !== true) return notApplicable;
     } catch (err) {
-      return result(rule, node, 'error', `appliesTo threw: ${messageOf(err)}`);
+      return result(rule, node, 'error', `appliesTo threw: ${thrownMessage(err)}`);
     }
   }
   let verdict: unknown;
   try {
     verdict = rule.rule.evaluate(node, ctx);
   } catch (err) {
-    return result(rule, node, 'error', `rule threw: ${messageOf(err)}`);
+    return result(rule, node, 'error', `rule threw: ${thrownMessage(err)}`);
   }
   if (verdict === true) return passed;
   if (verdict === false) return result(rule, node, 'fail', rule.rule.description);
@@ -67,8 +68,4 @@ function result(
   message: string,
 ): { -readonly [K in keyof RuleResult]: RuleResult[K] } {
   return { ruleId: rule.id, nodeId: node.id, outcome, severity: rule.severity, message };
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

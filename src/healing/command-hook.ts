@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { InvalidOptionsError } from '../errors.js';
+import { show } from '../show.js';
 import type { RemediationAction } from '../types.js';
 import type { ActionHook } from './hooks.js';
 
@@ -160,7 +161,7 @@ function resolveCommandOptions(options: CommandHookOptions): ResolvedCommandOpti
   ) {
     throw new InvalidOptionsError(
       'commandHook.timeoutMs',
-      `must be a positive integer, got ${String(timeoutMs)}`,
+      `must be a positive integer, got ${show(timeoutMs)}`,
     );
   }
   if (
@@ -178,7 +179,7 @@ function resolveCommandOptions(options: CommandHookOptions): ResolvedCommandOpti
   ) {
     throw new InvalidOptionsError(
       'commandHook.maxOutputBytes',
-      `must be a non-negative integer, got ${String(maxOutputBytes)}`,
+      `must be a non-negative integer, got ${show(maxOutputBytes)}`,
     );
   }
   return { command, args: [...args], timeoutMs, env, maxOutputBytes };

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { InvalidOptionsError } from '../errors.js';
+import { show, thrownMessage } from '../show.js';
 import type { RemediationAction } from '../types.js';
 
 /** What a hook is given besides the action, for one attempt. */
@@ -100,7 +101,7 @@ export function resolveHookPolicy(
 
 function integer(value: unknown, path: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidOptionsError(path, `must be a non-negative integer, got ${String(value)}`);
+    throw new InvalidOptionsError(path, `must be a non-negative integer, got ${show(value)}`);
   }
   return value;
 }
@@ -165,14 +166,14 @@ function attemptOnce(
     try {
       returned = hook(action, { signal: controller.signal, attempt });
     } catch (thrown) {
-      settle({ ok: false, error: messageOf(thrown) });
+      settle({ ok: false, error: thrownMessage(thrown) });
       return;
     }
     // A hook that settles after its timeout is ignored, but its rejection is still handled
     // here so that it never surfaces as an unhandled rejection.
     Promise.resolve(returned).then(
       (output) => settle({ ok: true, output }),
-      (rejected) => settle({ ok: false, error: messageOf(rejected) }),
+      (rejected) => settle({ ok: false, error: thrownMessage(rejected) }),
     );
   });
 }
@@ -181,14 +182,4 @@ function delay(clock: Clock, ms: number): Promise<void> {
   // A zero-length timer on a simulated clock would wait for the next increment.
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve) => clock.setTimeout(resolve, ms));
-}
-
-function messageOf(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.message;
-  try {
-    return String(thrown);
-  } catch {
-    // An object without a usable toString (Object.create(null), say) must not fail the run.
-    return 'the hook failed with a value that has no string form';
-  }
 }

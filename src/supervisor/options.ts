@@ -14,6 +14,7 @@ import { type HookPolicy, resolveHookPolicy } from '../healing/hooks.js';
 import type { SafetyOptions } from '../healing/safety.js';
 import type { OverloadOptions } from '../healing/types.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
+import { show } from '../show.js';
 import type { DetectorState } from '../telemetry/types.js';
 import type { ActionHooks } from './action-ledger.js';
 import type { SupervisorOptions } from './types.js';
@@ -156,14 +157,14 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
   if (typeof ruleBudgetMs !== 'number' || !(ruleBudgetMs > 0)) {
     throw new InvalidOptionsError(
       'ruleBudgetMs',
-      `must be a positive number of ms, got ${String(ruleBudgetMs)}`,
+      `must be a positive number of ms, got ${show(ruleBudgetMs)}`,
     );
   }
   const admission = options.admission ?? defaultOptions.admission;
   if (admission !== 'refuse' && admission !== 'isolate') {
     throw new InvalidOptionsError(
       'admission',
-      `must be 'refuse' or 'isolate', got ${String(admission)}`,
+      `must be 'refuse' or 'isolate', got ${show(admission)}`,
     );
   }
 
@@ -211,7 +212,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
   if (typeof lateToleranceMs !== 'number' || !(lateToleranceMs > 0)) {
     throw new InvalidOptionsError(
       'lateToleranceMs',
-      `must be a positive number of ms, got ${String(lateToleranceMs)}`,
+      `must be a positive number of ms, got ${show(lateToleranceMs)}`,
     );
   }
 
@@ -274,7 +275,7 @@ function resolveDetector(
     return { detector: timeoutDetector({ timeoutMs: heartbeatTimeoutMs }), failedAt: 1 };
   }
   if (kind !== 'phi') {
-    throw new InvalidOptionsError('detector', `must be 'timeout' or 'phi', got ${String(kind)}`);
+    throw new InvalidOptionsError('detector', `must be 'timeout' or 'phi', got ${show(kind)}`);
   }
   const { kind: _kind, ...phiOptions } =
     typeof option === 'object' ? (option as { kind: 'phi' } & PhiAccrualOptions) : { kind: 'phi' };
@@ -308,7 +309,7 @@ function numbersIn<T extends object>(
     if (!ok) {
       const wanted =
         minimum === undefined ? 'a positive number' : `a number of at least ${minimum}`;
-      throw new InvalidOptionsError(`${path}.${key}`, `must be ${wanted}, got ${String(given)}`);
+      throw new InvalidOptionsError(`${path}.${key}`, `must be ${wanted}, got ${show(given)}`);
     }
     resolved[key] = given as number;
   }
@@ -328,14 +329,14 @@ function rejectUnknown(object: object, known: ReadonlySet<string>, prefix: strin
 
 function positiveInteger(value: unknown, path: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidOptionsError(path, `must be a positive integer, got ${String(value)}`);
+    throw new InvalidOptionsError(path, `must be a positive integer, got ${show(value)}`);
   }
   return value;
 }
 
 function fraction(value: unknown, path: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new InvalidOptionsError(path, `must be a number between 0 and 1, got ${String(value)}`);
+    throw new InvalidOptionsError(path, `must be a number between 0 and 1, got ${show(value)}`);
   }
   return value;
 }

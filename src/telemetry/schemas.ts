@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
+import { show } from '../show.js';
 import type { Heartbeat, NodeRegistration } from './types.js';
 
 // One compiled JSON Schema per edge: ajv's generated validators are the fastest option we
@@ -88,14 +89,4 @@ function valueAt(input: unknown, pointer: string): unknown {
     value = (value as Record<string, unknown>)[segment.replaceAll('~1', '/').replaceAll('~0', '~')];
   }
   return value;
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') {
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  }
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
 }

@@ -3,3 +3,4 @@
  */
 export { SimulatedClock } from 'xstate';
 export { advanceClock } from './clock.js';
+export { createNodeSnapshot } from './node-snapshot.js';
