@@ -1,30 +1,30 @@
 /**
- * Consecutive ticks each node has spent at or over the high-water mark, or at or under the
- * low-water mark. Only nodes in the middle of a streak have an entry, so a quiet fleet keeps
- * this map empty. It is the healing actor's memory from one tick to the next.
+ * Consecutive ticks each node has spent past the mark that matters for it: at or over the
+ * high-water mark while online, at or under the low-water mark while overloaded. Only nodes in
+ * the middle of a streak have an entry, so a quiet fleet keeps this map empty and a tick costs
+ * one size check per node. It is the healing actor's memory from one tick to the next.
  */
 export class OverloadStreaks {
-  private readonly streaks = new Map<string, { high: number; low: number; tick: number }>();
+  private readonly streaks = new Map<string, { ticks: number; tick: number }>();
 
-  /** Counts this tick's load for a node and returns its streaks. */
-  record(nodeId: string, tick: number, atOrOverHigh: boolean, atOrUnderLow: boolean) {
-    let streak = this.streaks.get(nodeId);
-    if (!atOrOverHigh && !atOrUnderLow) {
-      if (streak !== undefined) this.streaks.delete(nodeId);
-      return { high: 0, low: 0 };
+  /** Counts this tick for a node: past its mark or not. Returns the streak, 0 when broken. */
+  count(nodeId: string, tick: number, pastMark: boolean): number {
+    if (!pastMark) {
+      if (this.streaks.size > 0) this.streaks.delete(nodeId);
+      return 0;
     }
+    const streak = this.streaks.get(nodeId);
     if (streak === undefined) {
-      streak = { high: 0, low: 0, tick };
-      this.streaks.set(nodeId, streak);
+      this.streaks.set(nodeId, { ticks: 1, tick });
+      return 1;
     }
-    streak.high = atOrOverHigh ? streak.high + 1 : 0;
-    streak.low = atOrUnderLow ? streak.low + 1 : 0;
+    streak.ticks++;
     streak.tick = tick;
-    return streak;
+    return streak.ticks;
   }
 
   reset(nodeId: string): void {
-    this.streaks.delete(nodeId);
+    if (this.streaks.size > 0) this.streaks.delete(nodeId);
   }
 
   /** Drops streaks of nodes not seen on `tick` (deregistered, or no longer counting). */

@@ -78,25 +78,22 @@ export function planHealing(
       continue;
     }
 
-    const streak = streaks.record(
-      node.id,
-      tick,
-      node.load >= overload.high,
-      node.load <= overload.low,
-    );
-    if (node.state === 'online' && streak.high >= overload.ticks) {
-      const reason = `load at or over ${overload.high} for ${streak.high} ticks`;
+    const online = node.state === 'online';
+    const pastMark = online ? node.load >= overload.high : node.load <= overload.low;
+    const ticks = streaks.count(node.id, tick, pastMark);
+    if (ticks < overload.ticks) continue;
+    streaks.reset(node.id);
+    if (online) {
+      const reason = `load at or over ${overload.high} for ${ticks} ticks`;
       commands.push(command(node.id, 'OVERLOADED', at, reason));
       if (onProbation) isolate(node, `failed during probation: ${reason}`);
       proposals.push({
         origin: 'healing',
         action: { type: 'reduce-load', nodeId: node.id, reason, tick, at },
       });
-      streaks.reset(node.id);
-    } else if (node.state === 'overloaded' && streak.low >= overload.ticks) {
-      const reason = `load at or under ${overload.low} for ${streak.low} ticks`;
+    } else {
+      const reason = `load at or under ${overload.low} for ${ticks} ticks`;
       commands.push(command(node.id, 'RECOVERED', at, reason));
-      streaks.reset(node.id);
     }
   }
   streaks.forgetAllBut(tick);

@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { assign, createActor } from 'xstate';
 import { governanceMachine } from '../../machines/governance.machine.js';
 import { healingMachine } from '../../machines/healing.machine.js';
+import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { systemClock } from '../clock.js';
 import {
@@ -42,7 +43,7 @@ const stopBatchSize = 1000;
 export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const config = resolveOptions(options);
   const { clock } = config;
-  const store = new TelemetryStore(config.detector);
+  const store = new TelemetryStore<NodeActorRef>(config.detector);
   const outputs = new SupervisorOutputs(config.logger);
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
@@ -108,7 +109,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
           outputs.selfDistrust(late, context.tick);
         }
         lastTickAt = at;
-        const nodes = nodeSnapshots(context.nodes, store, reader(at));
+        const nodes = nodeSnapshots(store, reader(at));
         const snapshot = { tick: context.tick, at, nodes };
         progress = {
           startedAt: performance.now(),
@@ -204,10 +205,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
 
   function view(nodeId: string): NodeSnapshot | undefined {
     const record = store.get(nodeId);
-    const nodeActor = nodeActors.get(nodeId);
-    return record === undefined || nodeActor === undefined
+    return record?.attached === undefined
       ? undefined
-      : nodeSnapshot(record, nodeActor, reader(clock.now()));
+      : nodeSnapshot(record, record.attached, reader(clock.now()));
   }
 
   function existing(nodeId: unknown, operation: string): NodeSnapshot {
@@ -269,12 +269,14 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       throw new AdmissionDeniedError([...failed.values()].flat());
     }
 
-    for (const registration of registrations) store.add(registration, registeredAt);
+    const records = registrations.map((registration) => store.add(registration, registeredAt));
     const nodeIds = registrations.map((r) => r.id);
     actor.send({
       type: 'NODES.REGISTER',
       nodes: nodeIds.map((nodeId) => ({ nodeId, registeredAt })),
     });
+    // Each record points at its actor, so a tick reads both without a lookup per node.
+    for (const record of records) record.attached = nodeActors.get(record.id);
     outputs.registered(nodeIds);
     for (const nodeId of nodeIds) decide(nodeId, true);
     for (const [nodeId, failures] of failed) {
@@ -346,7 +348,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
 
     nodes() {
-      return nodeSnapshots(nodeActors, store, reader(clock.now()));
+      return nodeSnapshots(store, reader(clock.now()));
     },
 
     node(nodeId) {

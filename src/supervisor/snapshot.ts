@@ -17,7 +17,7 @@ export interface SuspicionReader {
 
 /** One node as a tick sees it: lifecycle from its actor, the rest from its telemetry record. */
 export function nodeSnapshot(
-  record: NodeRecord,
+  record: NodeRecord<NodeActorRef>,
   actor: NodeActorRef,
   reader: SuspicionReader,
 ): NodeSnapshot {
@@ -50,14 +50,12 @@ export function nodeSnapshot(
 
 /** Every registered node, in registration order. */
 export function nodeSnapshots(
-  actors: ReadonlyMap<string, NodeActorRef>,
-  store: TelemetryStore,
+  store: TelemetryStore<NodeActorRef>,
   reader: SuspicionReader,
 ): NodeSnapshot[] {
   const nodes: NodeSnapshot[] = [];
   for (const record of store.values()) {
-    const actor = actors.get(record.id);
-    if (actor !== undefined) nodes.push(nodeSnapshot(record, actor, reader));
+    if (record.attached !== undefined) nodes.push(nodeSnapshot(record, record.attached, reader));
   }
   return nodes;
 }

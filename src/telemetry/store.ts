@@ -8,8 +8,8 @@ const noMetrics = Object.freeze({});
  * The latest telemetry and metadata of every registered node, as plain mutable records: the
  * heartbeat hot path is a map lookup and a few assignments, never an actor event.
  */
-export class TelemetryStore {
-  private readonly records = new Map<string, NodeRecord>();
+export class TelemetryStore<A = unknown> {
+  private readonly records = new Map<string, NodeRecord<A>>();
 
   constructor(private readonly detector: FailureDetector<DetectorState>) {}
 
@@ -21,12 +21,12 @@ export class TelemetryStore {
     return this.records.has(nodeId);
   }
 
-  get(nodeId: string): NodeRecord | undefined {
+  get(nodeId: string): NodeRecord<A> | undefined {
     return this.records.get(nodeId);
   }
 
   /** Every record, in registration order. */
-  values(): IterableIterator<NodeRecord> {
+  values(): IterableIterator<NodeRecord<A>> {
     return this.records.values();
   }
 
@@ -39,8 +39,8 @@ export class TelemetryStore {
     }
   }
 
-  add(registration: NodeRegistration, registeredAt: number): NodeRecord {
-    const record: NodeRecord = {
+  add(registration: NodeRegistration, registeredAt: number): NodeRecord<A> {
+    const record: NodeRecord<A> = {
       id: registration.id,
       // Copied and frozen: the caller's object stays theirs, and rules cannot change ours.
       labels: Object.freeze({ ...registration.labels }),
@@ -51,6 +51,7 @@ export class TelemetryStore {
       seq: undefined,
       lastHeartbeatAt: undefined,
       detector: this.detector.createState(registeredAt),
+      attached: undefined,
     };
     this.records.set(record.id, record);
     return record;
@@ -61,7 +62,7 @@ export class TelemetryStore {
   }
 
   /** Applies a valid heartbeat received at `receivedAt`; throws if unknown or stale. */
-  accept(heartbeat: Heartbeat, receivedAt: number): NodeRecord {
+  accept(heartbeat: Heartbeat, receivedAt: number): NodeRecord<A> {
     const record = this.records.get(heartbeat.nodeId);
     if (record === undefined) throw new UnknownNodeError(heartbeat.nodeId);
     if (record.seq !== undefined && heartbeat.seq <= record.seq) {

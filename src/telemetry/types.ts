@@ -22,8 +22,11 @@ export interface NodeRegistration {
   readonly version?: string;
 }
 
-/** @internal The telemetry store's mutable record of one node. */
-export interface NodeRecord {
+/**
+ * @internal The telemetry store's mutable record of one node. `A` is what its owner attaches
+ * (the supervisor: the node's actor), so a tick reads both without a second lookup.
+ */
+export interface NodeRecord<A = unknown> {
   readonly id: string;
   readonly labels: Labels;
   readonly version: string | undefined;
@@ -34,6 +37,8 @@ export interface NodeRecord {
   lastHeartbeatAt: number | undefined;
   /** The failure detector's state for this node (its own shape per detector). */
   readonly detector: DetectorState;
+  /** What the store's owner attached to the node; undefined until it does. */
+  attached: A | undefined;
 }
 
 /** @internal What every detector's per-node state has: the time of the last arrival. */
