@@ -300,6 +300,20 @@ describe('supervisor', () => {
       expect((error as WyneosError).code).toMatch(/^WYNEOS_ERR_/);
     }
   });
+
+  it('hands out views a caller may keep: later ticks do not change them', () => {
+    const { sup, advance } = simulatedSupervisor();
+    sup.register({ id: 'a' });
+    sup.heartbeat({ nodeId: 'a', seq: 1, load: 0.2 });
+    advance(1000);
+    const [before] = sup.nodes();
+    const one = sup.node('a');
+    sup.heartbeat({ nodeId: 'a', seq: 2, load: 0.6 });
+    advance(3000);
+    expect(before).toMatchObject({ load: 0.2, seq: 1, state: 'online' });
+    expect(one).toMatchObject({ load: 0.2, seq: 1 });
+    expect(sup.node('a')).toMatchObject({ load: 0.6, seq: 2 });
+  });
 });
 
 function catchError(fn: () => unknown): unknown {

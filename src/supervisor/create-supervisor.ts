@@ -24,7 +24,7 @@ import { ActionLedger } from './action-ledger.js';
 import { admissionFailures } from './admission.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
-import { countStates, fleetCondition, nodeSnapshot, nodeSnapshots } from './snapshot.js';
+import { countStates, fleetCondition, nodeSnapshot, nodeSnapshots, nodeViews } from './snapshot.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
 
 const stopBatchSize = 1000;
@@ -348,7 +348,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
 
     nodes() {
-      return nodeSnapshots(store, reader(clock.now()));
+      return nodeViews(store, reader(clock.now()));
     },
 
     node(nodeId) {

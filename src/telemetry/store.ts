@@ -52,6 +52,7 @@ export class TelemetryStore<A = unknown> {
       lastHeartbeatAt: undefined,
       detector: this.detector.createState(registeredAt),
       attached: undefined,
+      tickView: undefined,
     };
     this.records.set(record.id, record);
     return record;

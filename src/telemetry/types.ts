@@ -1,4 +1,4 @@
-import type { Labels, Metrics } from '../types.js';
+import type { Labels, Metrics, NodeSnapshot } from '../types.js';
 
 /** What a node reports on every beat. */
 export interface Heartbeat {
@@ -39,7 +39,12 @@ export interface NodeRecord<A = unknown> {
   readonly detector: DetectorState;
   /** What the store's owner attached to the node; undefined until it does. */
   attached: A | undefined;
+  /** The node as ticks see it, refreshed in place each tick (see supervisor/snapshot.ts). */
+  tickView: Mutable<NodeSnapshot> | undefined;
 }
+
+/** @internal */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** @internal What every detector's per-node state has: the time of the last arrival. */
 export interface DetectorState {
