@@ -110,8 +110,14 @@ export interface HandReport {
   readonly failures: Failure[];
 }
 
+/** What the ten rules read of a node: a `NodeSnapshot`, or the baseline's own record. */
+export type RuleInput = Pick<
+  NodeSnapshot,
+  'id' | 'load' | 'metrics' | 'labels' | 'version' | 'lastHeartbeatAt'
+>;
+
 /** The ten comparisons in one plain loop over the nodes. */
-export function evaluateByHand(nodes: readonly NodeSnapshot[], at: number): HandReport {
+export function evaluateByHand(nodes: readonly RuleInput[], at: number): HandReport {
   const count = nodes.length;
   const fail = new Uint32Array(ruleIds.length);
   const nodeCompliance: Record<string, number> = {};
@@ -119,7 +125,7 @@ export function evaluateByHand(nodes: readonly NodeSnapshot[], at: number): Hand
   let compliant = 0;
 
   for (let i = 0; i < count; i++) {
-    const node = nodes[i] as NodeSnapshot;
+    const node = nodes[i] as RuleInput;
     const { metrics, labels, version, lastHeartbeatAt } = node;
     const region = labels.region;
     // Bit r set: rule r failed on this node.

@@ -1,10 +1,8 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { assign, createActor } from 'xstate';
 import { governanceMachine } from '../../machines/governance.machine.js';
 import { healingMachine } from '../../machines/healing.machine.js';
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
-import { systemClock } from '../clock.js';
 import {
   AdmissionDeniedError,
   InvalidArgumentError,
@@ -19,12 +17,13 @@ import { escalate, FlapCounter } from '../healing/escalation.js';
 import { OverloadStreaks, planHealing, SafetyGuard } from '../healing/index.js';
 import { parseHeartbeat, parseRegistration, TelemetryStore } from '../telemetry/index.js';
 import type { NodeRegistration } from '../telemetry/types.js';
-import type { ActionProposal, NodeLifecycleEvent, NodeSnapshot, NodeState } from '../types.js';
+import type { ActionProposal, NodeLifecycleEvent, NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { admissionFailures } from './admission.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
-import { countStates, fleetCondition, nodeSnapshot, nodeSnapshots, nodeViews } from './snapshot.js';
+import { fleetCondition, nodeSnapshot, nodeSnapshots, nodeViews } from './snapshot.js';
+import { TickBook } from './tick-book.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
 
 const stopBatchSize = 1000;
@@ -54,7 +53,6 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     config.hooks,
     clock,
   );
-  let degraded: readonly string[] = [];
   const healingOptions = {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     overload: config.overload,
@@ -63,18 +61,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     flapping: config.flapping,
   };
   const flaps = new FlapCounter(config.flapping);
-  // Event-loop lag, measured only on real time: a simulated clock has no loop to be late on.
-  const loopDelay = clock === systemClock ? monitorEventLoopDelay({ resolution: 20 }) : undefined;
-  // Self-distrust: silence from before this time does not count (see takeSnapshot).
-  let watchedSince = Number.NEGATIVE_INFINITY;
-  let lastTickAt: number | undefined;
-  const reader = (at: number) => ({ detector: config.detector, at, watchedSince });
-
-  // What the tick in progress has done so far, for its summary.
-  let progress:
-    | { startedAt: number; states: Record<NodeState, number>; transitions: number }
-    | undefined;
-  let lastSummary: TickSummary | undefined;
+  const book = new TickBook(config, outputs, clock);
 
   const machine = supervisorMachine.provide({
     actors: {
@@ -100,22 +87,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     actions: {
       takeSnapshot: assign(({ context, event }) => {
         const at = clock.now();
-        // A clock-driven tick that comes late means the supervisor was not watching: a GC
-        // pause or a blocked loop. Heartbeats sent meanwhile may not have been read yet, so
-        // nobody's silence is counted from before now.
-        const late = lastTickAt === undefined ? 0 : at - lastTickAt - config.tickMs;
-        if (event.type !== 'TICK' && late > config.lateToleranceMs) {
-          watchedSince = at - config.tickMs;
-          outputs.selfDistrust(late, context.tick);
-        }
-        lastTickAt = at;
-        const nodes = nodeSnapshots(store, reader(at));
-        const snapshot = { tick: context.tick, at, nodes };
-        progress = {
-          startedAt: performance.now(),
-          states: countStates(snapshot.nodes),
-          transitions: 0,
-        };
+        book.begin(context.tick, at, event.type !== 'TICK');
+        const snapshot = { tick: context.tick, at, nodes: nodeSnapshots(store, book.reader(at)) };
+        book.snapshotTaken(snapshot);
         return { snapshot };
       }),
       emitTransition: ({ context, event }) => {
@@ -124,11 +98,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         // Isolation and reinstatement are decisions, not flaps; a node isolated starts afresh.
         if (to === 'isolated') flaps.forget(nodeId);
         else if (from !== 'isolated') flaps.record(nodeId, at);
-        if (progress !== undefined) {
-          progress.states[from]--;
-          progress.states[to]++;
-          progress.transitions++;
-        }
+        book.transition(from, to);
         outputs.transition({ nodeId, from, to, reason, at, tick: context.tick });
       },
       emitOperatorAction: ({ event }) => {
@@ -148,34 +118,10 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       }),
       emitTickResults: ({ context }) => {
         const { snapshot, decision, review } = context;
-        if (snapshot === null || decision === null || review === null || progress === undefined) {
-          return;
-        }
-        const { report } = decision;
+        if (snapshot === null || decision === null || review === null) return;
         ledger.recordTick(review);
-        if (review.degraded.join() !== degraded.join()) {
-          outputs.fleetHealth(review.degraded, snapshot.tick, snapshot.at);
-        }
-        degraded = review.degraded;
-        outputs.report(report);
-        lastSummary = {
-          tick: snapshot.tick,
-          at: snapshot.at,
-          durationMs: performance.now() - progress.startedAt,
-          nodeCount: snapshot.nodes.length,
-          states: progress.states,
-          transitions: progress.transitions,
-          actions: review.approved.length,
-          held: review.held.length,
-          degraded: review.degraded,
-          eventLoopLagMs: loopDelay === undefined ? undefined : loopDelay.max / 1e6,
-          fleetCompliance: report.fleetCompliance,
-          violations: report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error')
-            .length,
-        };
-        progress = undefined;
-        loopDelay?.reset();
-        outputs.tick(lastSummary);
+        outputs.report(decision.report);
+        outputs.tick(book.finish(snapshot, review, decision.report));
       },
     },
   });
@@ -207,7 +153,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     const record = store.get(nodeId);
     return record?.attached === undefined
       ? undefined
-      : nodeSnapshot(record, record.attached, reader(clock.now()));
+      : nodeSnapshot(record, record.attached, book.reader(clock.now()));
   }
 
   function existing(nodeId: unknown, operation: string): NodeSnapshot {
@@ -294,14 +240,14 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   return {
     start() {
       assertRunning('start');
-      loopDelay?.enable();
+      book.start();
       actor.send({ type: 'START' });
     },
 
     async stop() {
       if (stopped) return;
       stopped = true;
-      loopDelay?.disable();
+      book.stop();
       const nodeIds = [...nodeActors.keys()];
       for (let i = 0; i < nodeIds.length; i += stopBatchSize) {
         actor.send({ type: 'NODES.STOP', nodeIds: nodeIds.slice(i, i + stopBatchSize) });
@@ -344,11 +290,11 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       if (state.matches('idle')) throw new NotStartedError('tick');
       if (!state.matches({ running: 'waiting' })) throw new TickInProgressError();
       actor.send({ type: 'TICK' });
-      return lastSummary as TickSummary;
+      return book.lastSummary as TickSummary;
     },
 
     nodes() {
-      return nodeViews(store, reader(clock.now()));
+      return nodeViews(store, book.reader(clock.now()));
     },
 
     node(nodeId) {
