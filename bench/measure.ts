@@ -45,6 +45,12 @@ export interface TaskSpec {
   readonly label: string;
   readonly evaluations: number;
   readonly fn: () => unknown;
+  /**
+   * Runs before every call of `fn`, outside the timed part (heartbeats before a tick). `fn`
+   * must then be synchronous: it is declared so, since tinybench would otherwise call it once,
+   * without `beforeEach`, to find out.
+   */
+  readonly beforeEach?: () => void;
 }
 
 export interface MeasureOptions {
@@ -68,7 +74,10 @@ export async function measure(
     warmupIterations: options.warmupIterations ?? 5,
     throws: true,
   });
-  for (const task of tasks) bench.add(task.label, task.fn);
+  for (const task of tasks) {
+    const { beforeEach } = task;
+    bench.add(task.label, task.fn, beforeEach === undefined ? {} : { beforeEach, async: false });
+  }
   bench.addEventListener('cycle', (event) => {
     const { result } = event.task;
     const mean = 'latency' in result ? `${result.latency.mean.toFixed(2)} ms` : result.state;
