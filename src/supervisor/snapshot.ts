@@ -80,8 +80,8 @@ function refresh(
   view.registeredAt = record.registeredAt;
   view.load = record.load;
   view.metrics = record.metrics;
-  view.seq = record.seq;
-  view.lastHeartbeatAt = record.lastHeartbeatAt;
+  view.seq = record.seq < 0 ? undefined : record.seq;
+  view.lastHeartbeatAt = record.lastHeartbeatAt < 0 ? undefined : record.lastHeartbeatAt;
   view.suspicion = detector.suspicion(
     record.detector,
     last < watchedSince ? last + (at - watchedSince) : at,

@@ -33,8 +33,10 @@ export interface NodeRecord<A = unknown> {
   readonly registeredAt: number;
   load: number;
   metrics: Metrics;
-  seq: number | undefined;
-  lastHeartbeatAt: number | undefined;
+  // -1 until the first heartbeat rather than undefined: a field that only ever holds numbers
+  // is stored unboxed, so a heartbeat does not allocate.
+  seq: number;
+  lastHeartbeatAt: number;
   /** The failure detector's state for this node (its own shape per detector). */
   readonly detector: DetectorState;
   /** What the store's owner attached to the node; undefined until it does. */
