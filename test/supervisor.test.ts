@@ -308,11 +308,13 @@ describe('supervisor', () => {
     advance(1000);
     const [before] = sup.nodes();
     const one = sup.node('a');
-    sup.heartbeat({ nodeId: 'a', seq: 2, load: 0.6 });
+    sup.heartbeat({ nodeId: 'a', seq: 2, load: 0.6, metrics: { mem: 0.5 } });
     advance(3000);
     expect(before).toMatchObject({ load: 0.2, seq: 1, state: 'online' });
     expect(one).toMatchObject({ load: 0.2, seq: 1 });
     expect(sup.node('a')).toMatchObject({ load: 0.6, seq: 2 });
+    (sup.node('a')?.metrics as Record<string, number>).mem = 9;
+    expect(sup.node('a')?.metrics).toEqual({ mem: 0.5 });
   });
 });
 

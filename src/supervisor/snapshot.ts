@@ -21,7 +21,11 @@ export function nodeSnapshot(
   actor: NodeActorRef,
   reader: SuspicionReader,
 ): NodeSnapshot {
-  return refresh({} as Mutable<NodeSnapshot>, record, actor, reader);
+  const copy = refresh({} as Mutable<NodeSnapshot>, record, actor, reader) as Mutable<NodeSnapshot>;
+  // The record's metrics are not frozen (that is on the heartbeat path): a view a caller
+  // keeps gets its own copy, so writing to it cannot reach the supervisor's state.
+  copy.metrics = { ...record.metrics };
+  return copy;
 }
 
 /**
