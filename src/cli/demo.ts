@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import semver from 'semver';
 import { SimulatedClock } from 'xstate';
+import type { GovernanceReport } from '../governance/index.js';
 import { defineRule } from '../governance/index.js';
-import type { GovernanceReport } from '../governance/types.js';
 import { createSupervisor } from '../supervisor/index.js';
 import type { NodeState, RemediationActionType } from '../types.js';
 

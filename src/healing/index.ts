@@ -1,5 +1,11 @@
 export { type CommandHookOptions, type CommandResult, commandHook } from './command-hook.js';
 export {
+  type FailureDetector,
+  type PhiAccrualOptions,
+  phiAccrualDetector,
+  timeoutDetector,
+} from './detectors/index.js';
+export {
   type EscalationOptions,
   escalate,
   FlapCounter,
@@ -11,6 +17,8 @@ export {
   type HookContext,
   type HookOutcome,
   type HookPolicy,
+  resolveHookPolicy,
+  runHook,
 } from './hooks.js';
 export { OverloadStreaks } from './overload-streaks.js';
 export { planHealing } from './plan.js';

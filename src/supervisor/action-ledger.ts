@@ -1,6 +1,6 @@
 import type { TickReview } from '../../machines/supervisor.machine.js';
 import type { Clock } from '../clock.js';
-import { type ActionHook, type HookPolicy, runHook } from '../healing/hooks.js';
+import { type ActionHook, type HookPolicy, runHook } from '../healing/index.js';
 import type {
   ActionProposal,
   ActionRecord,

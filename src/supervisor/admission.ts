@@ -1,6 +1,6 @@
 import type { AdmissionFailure } from '../errors.js';
 import type { GovernanceEngine } from '../governance/index.js';
-import type { NodeRegistration } from '../telemetry/types.js';
+import type { NodeRegistration } from '../telemetry/index.js';
 import type { NodeSnapshot } from '../types.js';
 
 /** What an admission rule sees of a node that is registering: metadata, no telemetry yet. */

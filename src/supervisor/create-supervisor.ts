@@ -4,25 +4,26 @@ import { healingMachine } from '../../machines/healing.machine.js';
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import {
-  AdmissionDeniedError,
-  InvalidArgumentError,
   InvalidNodeError,
   NotStartedError,
   SupervisorStoppedError,
   TickInProgressError,
-  UnknownNodeError,
 } from '../errors.js';
 import { GovernanceEngine } from '../governance/index.js';
-import { escalate, FlapCounter } from '../healing/escalation.js';
-import { OverloadStreaks, planHealing, SafetyGuard } from '../healing/index.js';
-import { parseHeartbeat, parseRegistration, TelemetryStore } from '../telemetry/index.js';
-import type { NodeRegistration } from '../telemetry/types.js';
-import type { ActionProposal, NodeLifecycleEvent, NodeSnapshot } from '../types.js';
+import {
+  escalate,
+  FlapCounter,
+  OverloadStreaks,
+  planHealing,
+  SafetyGuard,
+} from '../healing/index.js';
+import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
+import type { ActionProposal, NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
-import { admissionFailures } from './admission.js';
+import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
-import { fleetCondition, nodeSnapshot, nodeSnapshots, nodeViews } from './snapshot.js';
+import { fleetCondition, nodeSnapshots, nodeViews } from './snapshot.js';
 import { TickBook } from './tick-book.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
 
@@ -132,13 +133,21 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     ...(config.inspect === undefined ? {} : { inspect: config.inspect }),
   });
   actor.start();
-  // The registry is one Map for the actor's lifetime, so it can be read without a snapshot.
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
 
   function assertRunning(operation: string): void {
     if (stopped) throw new SupervisorStoppedError(operation);
   }
+  const { view, existing, operatorCommand, registerAll } = nodeOperations({
+    config,
+    store,
+    outputs,
+    governance,
+    book,
+    actor,
+    assertRunning,
+  });
 
   // A rule's isolation escalates like healing's: it comes back on probation after a backoff.
   function withBackoff(proposal: ActionProposal): ActionProposal {
@@ -147,94 +156,6 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     const node = view(proposal.action.nodeId);
     if (node === undefined) return proposal;
     return { ...proposal, event: { ...event, ...escalate(node, event.at, config.escalation) } };
-  }
-
-  function view(nodeId: string): NodeSnapshot | undefined {
-    const record = store.get(nodeId);
-    return record?.attached === undefined
-      ? undefined
-      : nodeSnapshot(record, record.attached, book.reader(clock.now()));
-  }
-
-  function existing(nodeId: unknown, operation: string): NodeSnapshot {
-    assertRunning(operation);
-    if (typeof nodeId !== 'string') {
-      throw new InvalidArgumentError('nodeId', `expected a string, got ${typeof nodeId}`);
-    }
-    const node = view(nodeId);
-    if (node === undefined) throw new UnknownNodeError(nodeId);
-    return node;
-  }
-
-  // Isolating an isolated node, or reinstating one that is not isolated, changes nothing.
-  function operatorCommand(
-    nodeId: unknown,
-    type: 'ISOLATE' | 'REINSTATE',
-    reason: unknown,
-    ruleId?: string,
-  ): NodeSnapshot {
-    const node = existing(nodeId, type === 'ISOLATE' ? 'isolate a node' : 'reinstate a node');
-    if (typeof reason !== 'string' || reason.length === 0 || reason.length > 1024) {
-      throw new InvalidArgumentError('reason', 'expected a string of 1 to 1024 characters');
-    }
-    if ((node.state === 'isolated') === (type === 'ISOLATE')) return node;
-    const at = clock.now();
-    const event: NodeLifecycleEvent = { type, at, reason };
-    const action: ActionProposal['action'] = {
-      type: type === 'ISOLATE' ? 'isolate' : 'reinstate',
-      nodeId: node.id,
-      reason,
-      tick: actor.getSnapshot().context.tick,
-      at,
-      ...(ruleId === undefined ? {} : { ruleId }),
-    };
-    actor.send({ type: 'OPERATOR.COMMAND', command: { nodeId: node.id, event }, action });
-    return view(node.id) as NodeSnapshot;
-  }
-
-  // All or nothing: every registration is checked before any is applied.
-  function registerAll(inputs: readonly unknown[], batch: boolean): string[] {
-    assertRunning('register a node');
-    const registrations: NodeRegistration[] = inputs.map((input, index) =>
-      parseRegistration(input, batch ? `/${index}` : ''),
-    );
-    store.assertAvailable(registrations);
-    const registeredAt = clock.now();
-    const tick = actor.getSnapshot().context.tick;
-    const failed = admissionFailures(governance, registrations, registeredAt, tick, store.size);
-    const decide = (nodeId: string, admitted: boolean) => {
-      const failures = (failed.get(nodeId) ?? []).map(({ ruleId, message }) => ({
-        ruleId,
-        message,
-      }));
-      const isolated = admitted && failures.length > 0;
-      outputs.admission({ nodeId, admitted, isolated, failures, at: registeredAt });
-    };
-    if (failed.size > 0 && config.admission === 'refuse') {
-      for (const nodeId of failed.keys()) decide(nodeId, false);
-      throw new AdmissionDeniedError([...failed.values()].flat());
-    }
-
-    const records = registrations.map((registration) => store.add(registration, registeredAt));
-    const nodeIds = registrations.map((r) => r.id);
-    actor.send({
-      type: 'NODES.REGISTER',
-      nodes: nodeIds.map((nodeId) => ({ nodeId, registeredAt })),
-    });
-    // Each record points at its actor, so a tick reads both without a lookup per node.
-    for (const record of records) record.attached = nodeActors.get(record.id);
-    outputs.registered(nodeIds);
-    for (const nodeId of nodeIds) decide(nodeId, true);
-    for (const [nodeId, failures] of failed) {
-      const first = failures[0] as { ruleId: string; message: string };
-      operatorCommand(
-        nodeId,
-        'ISOLATE',
-        `admission: rule ${first.ruleId} failed: ${first.message}`,
-        first.ruleId,
-      );
-    }
-    return nodeIds;
   }
 
   return {

@@ -1,21 +1,25 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidOptionsError } from '../errors.js';
+import type { Policy } from '../governance/index.js';
 import { validateRules } from '../governance/index.js';
-import type { Policy } from '../governance/types.js';
+import type {
+  EscalationOptions,
+  FlappingOptions,
+  OverloadOptions,
+  SafetyOptions,
+} from '../healing/index.js';
 import {
   type FailureDetector,
+  type HookPolicy,
   type PhiAccrualOptions,
   phiAccrualDetector,
+  resolveHookPolicy,
   timeoutDetector,
-} from '../healing/detectors/index.js';
-import type { EscalationOptions, FlappingOptions } from '../healing/escalation.js';
-import { type HookPolicy, resolveHookPolicy } from '../healing/hooks.js';
-import type { SafetyOptions } from '../healing/safety.js';
-import type { OverloadOptions } from '../healing/types.js';
+} from '../healing/index.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
 import { show } from '../show.js';
-import type { DetectorState } from '../telemetry/types.js';
+import type { DetectorState } from '../telemetry/index.js';
 import type { ActionHooks } from './action-ledger.js';
 import { fraction, numbersIn, positiveInteger, rejectUnknown } from './option-checks.js';
 import type { SupervisorOptions } from './types.js';

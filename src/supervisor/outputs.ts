@@ -1,5 +1,5 @@
 import { Subject } from 'rxjs';
-import type { GovernanceReport } from '../governance/types.js';
+import type { GovernanceReport } from '../governance/index.js';
 import type { Logger } from '../logger.js';
 import type { ActionRecord, NodeTransition } from '../types.js';
 import type { AdmissionDecision, FleetHealth, TickSummary } from './types.js';

@@ -1,8 +1,6 @@
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
-import type { FailureDetector } from '../healing/detectors/index.js';
-import type { FleetCondition, HealingPlan } from '../healing/index.js';
-import type { TelemetryStore } from '../telemetry/index.js';
-import type { DetectorState, Mutable, NodeRecord } from '../telemetry/types.js';
+import type { FailureDetector, FleetCondition, HealingPlan } from '../healing/index.js';
+import type { DetectorState, Mutable, NodeRecord, TelemetryStore } from '../telemetry/index.js';
 import type { FleetSnapshot, NodeSnapshot, NodeState } from '../types.js';
 
 /**

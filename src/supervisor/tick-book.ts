@@ -1,9 +1,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TickReview } from '../../machines/supervisor.machine.js';
 import { type Clock, systemClock } from '../clock.js';
-import type { GovernanceReport } from '../governance/types.js';
-import type { FailureDetector } from '../healing/detectors/index.js';
-import type { DetectorState } from '../telemetry/types.js';
+import type { GovernanceReport } from '../governance/index.js';
+import type { FailureDetector } from '../healing/index.js';
+import type { DetectorState } from '../telemetry/index.js';
 import type { FleetSnapshot, NodeState } from '../types.js';
 import type { SupervisorOutputs } from './outputs.js';
 import { countStates, type SuspicionReader } from './snapshot.js';

@@ -1,14 +1,23 @@
 import type { Observable } from 'rxjs';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock.js';
-import type { ExemptionRequest } from '../governance/exemptions.js';
-import type { Exemption, GovernanceReport, Policy, Rule, RuleResult } from '../governance/types.js';
-import type { EscalationOptions, FlappingOptions } from '../healing/escalation.js';
-import type { HookPolicy } from '../healing/hooks.js';
-import type { SafetyOptions } from '../healing/safety.js';
-import type { OverloadOptions } from '../healing/types.js';
+import type {
+  Exemption,
+  ExemptionRequest,
+  GovernanceReport,
+  Policy,
+  Rule,
+  RuleResult,
+} from '../governance/index.js';
+import type {
+  EscalationOptions,
+  FlappingOptions,
+  HookPolicy,
+  OverloadOptions,
+  SafetyOptions,
+} from '../healing/index.js';
 import type { Logger } from '../logger.js';
-import type { Heartbeat, NodeRegistration } from '../telemetry/types.js';
+import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
 import type { ActionRecord, NodeSnapshot, NodeState, NodeTransition } from '../types.js';
 import type { ActionHooks } from './action-ledger.js';
 import type { DetectorOption } from './options.js';

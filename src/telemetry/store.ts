@@ -1,5 +1,5 @@
 import { DuplicateNodeError, StaleHeartbeatError, UnknownNodeError } from '../errors.js';
-import type { FailureDetector } from '../healing/detectors/index.js';
+import type { FailureDetector } from '../healing/index.js';
 import type { DetectorState, Heartbeat, NodeRecord, NodeRegistration } from './types.js';
 
 const noMetrics = Object.freeze({});
