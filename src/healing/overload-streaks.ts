@@ -33,8 +33,4 @@ export class OverloadStreaks {
       if (streak.tick !== tick) this.streaks.delete(nodeId);
     }
   }
-
-  get size(): number {
-    return this.streaks.size;
-  }
 }

@@ -17,10 +17,6 @@ export class TelemetryStore<A = unknown> {
     return this.records.size;
   }
 
-  has(nodeId: string): boolean {
-    return this.records.has(nodeId);
-  }
-
   get(nodeId: string): NodeRecord<A> | undefined {
     return this.records.get(nodeId);
   }
