@@ -2,18 +2,88 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import { WyneosError } from '../errors.js';
+import { parseDuration } from '../simulation/index.js';
 import { runDemo } from './demo.js';
+import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
 
 /** The `wyneos` command. `write` receives every line the command prints. */
 export function createProgram(
   write: (line: string) => void = (line) => console.log(line),
+  progress: ProgressStyle = process.stderr.isTTY ? 'bar' : 'lines',
 ): Command {
   const program = new Command('wyneos')
     .description('A governance and self-healing runtime for fleets of nodes.')
     .version(packageVersion(), '-v, --version');
 
   program
-    .command('demo', { isDefault: true })
+    .command('simulate', { isDefault: true })
+    .description(
+      'Simulate a fleet with injected faults under a real supervisor and report what it detected, missed and did.',
+    )
+    .option('--nodes <count>', 'nodes in the fleet', integerAtLeast(1), 1000)
+    .option(
+      '--duration <duration>',
+      'simulated time to run (500ms, 30s, 5m, 1h)',
+      duration,
+      3_600_000,
+    )
+    .option('--tick <duration>', 'tick period', duration, 1000)
+    .option('--heartbeat-timeout <duration>', 'silence before a node is offline', duration, 3000)
+    .option(
+      '--detector <kind>',
+      'failure detector: timeout or phi',
+      oneOf(['timeout', 'phi']),
+      'timeout',
+    )
+    .option(
+      '--seed <number>',
+      'seed of every random choice: the same seed gives the same run',
+      integerAtLeast(0),
+      42,
+    )
+    .option(
+      '--faults <mix>',
+      'faults as kind=share[@start][+duration], comma-separated; "" for none',
+      defaultFaultMix,
+    )
+    .option(
+      '--policy <file>',
+      'policy file (YAML, JSON or a JS/TS module); default: a built-in policy',
+    )
+    .option('--json <file>', 'write the full result as JSON (byte-identical for the same seed)')
+    .action(
+      async (flags: {
+        nodes: number;
+        duration: number;
+        tick: number;
+        heartbeatTimeout: number;
+        detector: 'timeout' | 'phi';
+        seed: number;
+        faults: string;
+        policy?: string;
+        json?: string;
+      }) => {
+        const result = await runSimulation(
+          {
+            nodes: flags.nodes,
+            durationMs: flags.duration,
+            tickMs: flags.tick,
+            heartbeatTimeoutMs: flags.heartbeatTimeout,
+            detector: flags.detector,
+            seed: flags.seed,
+            faults: flags.faults,
+            ...(flags.policy === undefined ? {} : { policy: flags.policy }),
+            ...(flags.json === undefined ? {} : { json: flags.json }),
+          },
+          { write, progress },
+        );
+        if (!result.ok) process.exitCode = 1;
+      },
+    );
+
+  program
+    .command('demo')
     .description('Run a small in-process fleet under simulated time and print what happens.')
     .option('--nodes <count>', 'nodes in the fleet (at least 18)', integerAtLeast(18), 20)
     .option('--seconds <count>', 'simulated seconds to run', integerAtLeast(1), 60)
@@ -23,6 +93,25 @@ export function createProgram(
     });
 
   return program;
+}
+
+function duration(value: string): number {
+  try {
+    const ms = parseDuration(value);
+    if (ms < 1) throw new InvalidArgumentError('expected a duration of at least 1ms.');
+    return ms;
+  } catch (error) {
+    if (error instanceof WyneosError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
+
+function oneOf(values: readonly string[]) {
+  return (value: string): string => {
+    if (!values.includes(value))
+      throw new InvalidArgumentError(`expected one of ${values.join(', ')}.`);
+    return value;
+  };
 }
 
 function integerAtLeast(minimum: number) {

@@ -1,0 +1,412 @@
+import { pino } from 'pino';
+import { SimulatedClock } from 'xstate';
+import { InvalidArgumentError, WyneosError } from '../errors.js';
+import type { Supervisor, SupervisorOptions } from '../supervisor/index.js';
+import { createSupervisor, defaultOptions } from '../supervisor/index.js';
+import type { Heartbeat } from '../telemetry/index.js';
+import type { Labels, NodeState } from '../types.js';
+import { defaultIdentity } from './default-policy.js';
+import { type DetectionTerms, type Fault, type ResolvedFault, resolveFault } from './faults.js';
+import { GroundTruth } from './ground-truth.js';
+import { startFault } from './injector.js';
+import {
+  defaultInvariants,
+  type Invariant,
+  type InvariantContext,
+  type InvariantMonitor,
+} from './invariants.js';
+import { SeededRandom } from './random.js';
+import { RunRecorder } from './recorder.js';
+import type { SimulationResult } from './result.js';
+import { SimNode } from './sim-node.js';
+
+export interface SimulatedFleetOptions {
+  /** How many nodes, named `node-0001`, `node-0002`, ... Default: 100. */
+  readonly nodes?: number;
+  /** Every random choice comes from it: the same seed gives the same run. Default: 1. */
+  readonly seed?: number;
+  /** The supervisor's tick. Default: 1000. */
+  readonly tickMs?: number;
+  /** How often healthy nodes beat (each node's clock is off by up to 1%). Default: `tickMs`. */
+  readonly heartbeatIntervalMs?: number;
+  /** Faults to inject, each at its own time. Default: none. */
+  readonly faults?: readonly Fault[];
+  /** The supervisor's options (policy, timeouts, safety, ...); the clock and tick are the fleet's. */
+  readonly supervisor?: Omit<SupervisorOptions, 'clock' | 'tickMs'>;
+  /** Labels and version of node `index` (from 0). Default: a region and zone, version 1.4.2. */
+  readonly identity?: (index: number) => { readonly labels?: Labels; readonly version?: string };
+  /** Invariants checked as the run goes. Default: every built-in one (`invariants`). */
+  readonly invariants?: readonly Invariant[];
+}
+
+/** How far a run has got, for progress displays. */
+export interface SimulationProgress {
+  readonly at: number;
+  readonly durationMs: number;
+  readonly ticks: number;
+  readonly states: Readonly<Record<NodeState, number>>;
+  readonly actions: number;
+}
+
+/** A real supervisor driving a simulated fleet under a simulated clock. */
+export interface SimulatedFleet {
+  readonly supervisor: Supervisor;
+  readonly clock: SimulatedClock;
+  readonly nodeIds: readonly string[];
+  /** Simulated time, in ms since the start. */
+  now(): number;
+  /** Moves simulated time on by `ms`: nodes beat, faults start and end, the supervisor ticks. */
+  advance(ms: number): void;
+  /** Advances `durationMs` in slices, yielding to the event loop between them, then returns the result. */
+  run(
+    durationMs: number,
+    options?: { readonly onProgress?: (progress: SimulationProgress) => void },
+  ): Promise<SimulationResult>;
+  /** Schedules one more fault (its `at` must not be in the past). */
+  inject(fault: Fault): void;
+  /** What happened so far. */
+  result(): SimulationResult;
+  stop(): Promise<void>;
+}
+
+interface Delivery {
+  readonly node: SimNode;
+  readonly seq: number;
+  readonly load: number;
+  readonly bad: boolean;
+}
+
+/**
+ * Creates a fleet of simulated nodes beating into a real supervisor on a simulated clock, with
+ * faults injected on schedule. Every random choice comes from `seed`.
+ *
+ * @example
+ * const fleet = createSimulatedFleet({ nodes: 200, seed: 7, faults: [{ kind: 'crash', at: 10_000, nodes: 3 }] });
+ * const result = await fleet.run(120_000);
+ * expect(result.ok).toBe(true);
+ */
+export function createSimulatedFleet(options: SimulatedFleetOptions = {}): SimulatedFleet {
+  const nodeCount = wholeNumber(options.nodes ?? 100, 'nodes', 1);
+  const seed = wholeNumber(options.seed ?? 1, 'seed', -(2 ** 31));
+  const tickMs = wholeNumber(options.tickMs ?? defaultOptions.tickMs, 'tickMs', 1);
+  const intervalMs = wholeNumber(options.heartbeatIntervalMs ?? tickMs, 'heartbeatIntervalMs', 1);
+  const supervisorOptions = options.supervisor ?? {};
+  const random = new SeededRandom(seed);
+  const clock = new SimulatedClock();
+  const supervisor = createSupervisor({
+    logger: pino({ level: 'silent' }),
+    ...supervisorOptions,
+    tickMs,
+    clock,
+  });
+  const terms: DetectionTerms & { detector: 'timeout' | 'phi'; maxIsolatedFraction: number } = {
+    tickMs,
+    heartbeatIntervalMs: intervalMs,
+    heartbeatTimeoutMs: supervisorOptions.heartbeatTimeoutMs ?? defaultOptions.heartbeatTimeoutMs,
+    overload: { ...defaultOptions.overload, ...supervisorOptions.overload },
+    detector: detectorKind(supervisorOptions.detector),
+    maxIsolatedFraction:
+      supervisorOptions.safety?.maxIsolatedFraction ?? defaultOptions.safety.maxIsolatedFraction,
+  };
+  const graceMs = terms.heartbeatTimeoutMs + intervalMs + (terms.overload.ticks + 2) * tickMs;
+  const truth = new GroundTruth(graceMs);
+  const slotMs = slotSize(tickMs);
+  const baseDelayMs = Math.max(1, Math.min(50, Math.floor(intervalMs / 20)));
+
+  const width = String(nodeCount).length;
+  const identityOf = options.identity ?? defaultIdentity;
+  const nodes: SimNode[] = [];
+  for (let i = 0; i < nodeCount; i++) {
+    const identity = identityOf(i);
+    const drift = 1 + random.between(-0.01, 0.01);
+    nodes.push(
+      new SimNode(
+        `node-${String(i + 1).padStart(Math.max(4, width), '0')}`,
+        Math.max(1, Math.round(intervalMs * drift)),
+        random.between(0.2, 0.6),
+        random.between(0.3, 0.7),
+        {
+          labels: identity.labels ?? defaultIdentity(i).labels,
+          version: identity.version ?? '1.4.2',
+        },
+        random.int(1, intervalMs),
+      ),
+    );
+  }
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const faults: Array<ResolvedFault & { targets: string[] }> = [];
+
+  const context: InvariantContext = {
+    tickMs,
+    heartbeatTimeoutMs: terms.heartbeatTimeoutMs,
+    detector: terms.detector,
+    maxIsolatedFraction: terms.maxIsolatedFraction,
+    nodeIds: function* () {
+      for (const node of nodes) if (node.registered) yield node.id;
+    },
+    stateOf: (id) => byId.get(id)?.state,
+    lastAcceptedAt: (id) => {
+      const node = byId.get(id);
+      return node?.registered === true ? node.lastAcceptedAt : undefined;
+    },
+  };
+  const checked = (options.invariants ?? defaultInvariants).map((invariant) => ({
+    invariant,
+    applicable: invariant.applies?.(context) ?? true,
+  }));
+  const recorder = new RunRecorder(checked);
+  const monitors: InvariantMonitor[] = checked
+    .filter((c) => c.applicable)
+    .map((c) => c.invariant.monitor(context, (v) => recorder.violated(c.invariant.name, v)));
+
+  supervisor.transitions$.subscribe((t) => {
+    const node = byId.get(t.nodeId);
+    if (node !== undefined) node.state = t.to;
+    recorder.transition(t);
+    truth.observe(t.nodeId, t.to, t.at, t.reason);
+    for (const m of monitors) m.transition?.(t);
+  });
+  supervisor.actions$.subscribe((record) => {
+    recorder.action(record);
+    if (record.type === 'reduce-load' && record.status === 'proposed') {
+      truth.observe(record.nodeId, 'reduce-load', record.at);
+    }
+    for (const m of monitors) m.action?.(record);
+  });
+  supervisor.reports$.subscribe((report) => {
+    for (const { nodeId } of report.changes.newlyFailing)
+      truth.observe(nodeId, 'non-compliant', report.at);
+    for (const m of monitors) m.report?.(report);
+  });
+  supervisor.admissions$.subscribe((decision) => {
+    recorder.admission(decision.admitted);
+    if (!decision.admitted) truth.observe(decision.nodeId, 'admission-refused', decision.at);
+  });
+  supervisor.ticks$.subscribe((summary) => {
+    recorder.tick(summary);
+    for (const m of monitors) m.tick?.(summary);
+  });
+
+  // Simulated time moves in slots of `slotMs`; sends and deliveries wait in per-slot buckets.
+  const sends = new Map<number, SimNode[]>();
+  const deliveries = new Map<number, Delivery[]>();
+  const timeline: Array<{ at: number; order: number; run: (now: number) => void }> = [];
+  let order = 0;
+  const bucket = <T>(map: Map<number, T[]>, at: number, item: T) => {
+    const slot = Math.ceil(at / slotMs);
+    const list = map.get(slot);
+    if (list === undefined) map.set(slot, [item]);
+    else list.push(item);
+  };
+  const schedule = (at: number, run: (now: number) => void) => {
+    const entry = { at, order: order++, run };
+    let i = timeline.length;
+    while (i > 0 && (timeline[i - 1] as (typeof timeline)[number]).at > at) i--;
+    timeline.splice(i, 0, entry);
+  };
+
+  const register = (node: SimNode) => {
+    node.lastAcceptedAt = clock.now();
+    try {
+      node.state = supervisor.register({
+        id: node.id,
+        labels: node.labels,
+        version: node.version,
+      }).state;
+      node.registered = true;
+    } catch (error) {
+      if (!(error instanceof WyneosError)) throw error;
+      node.registered = false;
+      node.state = undefined;
+    }
+  };
+  const redeploy = (node: SimNode, identity: { labels: Labels; version: string }) => {
+    if (node.registered) {
+      supervisor.deregister(node.id);
+      for (const m of monitors) m.forget?.(node.id);
+    }
+    node.labels = identity.labels;
+    node.version = identity.version;
+    register(node);
+  };
+
+  const addFault = (fault: Fault) => {
+    const index = faults.length;
+    const resolved = resolveFault(fault, index, terms);
+    if (Array.isArray(fault.nodes)) {
+      for (const [i, id] of fault.nodes.entries()) {
+        if (!byId.has(id))
+          throw new InvalidArgumentError(
+            `faults[${index}].nodes[${i}]`,
+            `no node ${JSON.stringify(id)} in the fleet`,
+          );
+      }
+    }
+    if (resolved.at < clock.now()) {
+      throw new InvalidArgumentError(
+        `faults[${index}].at`,
+        `${resolved.at} is in the past (now ${clock.now()})`,
+      );
+    }
+    const entry = { ...resolved, targets: [] as string[] };
+    faults.push(entry);
+    schedule(resolved.at, (now) => {
+      const injection = { now, random, nodes, byId, truth, schedule, redeploy };
+      entry.targets.push(...startFault(resolved, index, injection));
+    });
+  };
+
+  const deliver = (d: Delivery) => {
+    const heartbeat: Heartbeat = d.bad
+      ? malformed(d, random)
+      : { nodeId: d.node.id, seq: d.seq, load: d.load, metrics: { mem: d.node.baseMem } };
+    try {
+      supervisor.heartbeat(heartbeat);
+      d.node.lastAcceptedAt = clock.now();
+      recorder.accepted++;
+    } catch (error) {
+      if (!(error instanceof WyneosError)) throw error;
+      recorder.rejected(error.code);
+      if (error.code === 'WYNEOS_ERR_INVALID_HEARTBEAT')
+        truth.observe(d.node.id, 'rejected', clock.now());
+    }
+  };
+
+  const step = (now: number) => {
+    clock.set(now); // fires the supervisor's tick when one is due
+    while (timeline.length > 0 && (timeline[0] as (typeof timeline)[number]).at <= now) {
+      (timeline.shift() as (typeof timeline)[number]).run(now);
+    }
+    const slot = Math.round(now / slotMs);
+    for (const node of sends.get(slot) ?? []) {
+      const sentAt = node.nextSendAt;
+      node.nextSendAt = sentAt + node.intervalAt(sentAt);
+      bucket(sends, node.nextSendAt, node);
+      if (!node.beatsAt(sentAt)) continue;
+      node.seq++;
+      recorder.sent++;
+      const delay = node.delayAt(sentAt, baseDelayMs, random);
+      if (delay < 0) {
+        recorder.lost++;
+        continue;
+      }
+      const load = node.loadAt(sentAt, random);
+      bucket(deliveries, sentAt + delay, {
+        node,
+        seq: node.seq,
+        load,
+        bad: sentAt < node.badUntil,
+      });
+    }
+    sends.delete(slot);
+    for (const d of deliveries.get(slot) ?? []) deliver(d);
+    deliveries.delete(slot);
+  };
+
+  const advance = (ms: number) => {
+    if (!(ms >= 0) || !Number.isFinite(ms))
+      throw new InvalidArgumentError('ms', `must be a finite number >= 0 (got ${ms})`);
+    const target = clock.now() + ms;
+    for (let t = (Math.floor(clock.now() / slotMs) + 1) * slotMs; t <= target; t += slotMs) step(t);
+    if (clock.now() < target) clock.set(target);
+  };
+
+  for (const node of nodes) {
+    register(node);
+    bucket(sends, node.nextSendAt, node);
+  }
+  for (const fault of options.faults ?? []) addFault(fault);
+  supervisor.start();
+
+  const result = (): SimulationResult =>
+    recorder.result({
+      seed,
+      nodes: nodeCount,
+      tickMs,
+      heartbeatIntervalMs: intervalMs,
+      heartbeatTimeoutMs: terms.heartbeatTimeoutMs,
+      detector: terms.detector,
+      durationMs: clock.now(),
+      faults,
+      incidents: truth.incidents(clock.now()),
+      falsePositives: truth.falsePositiveList(),
+    });
+
+  return {
+    supervisor,
+    clock,
+    nodeIds: nodes.map((n) => n.id),
+    now: () => clock.now(),
+    advance,
+    inject: addFault,
+    result,
+    async run(durationMs, runOptions = {}) {
+      const end = clock.now() + wholeNumber(durationMs, 'durationMs', 0);
+      // Slices of simulated time, with a yield between them so a progress display can draw.
+      const sliceMs = Math.max(tickMs, Math.ceil(durationMs / 200 / tickMs) * tickMs);
+      while (clock.now() < end) {
+        advance(Math.min(sliceMs, end - clock.now()));
+        runOptions.onProgress?.({
+          at: clock.now(),
+          durationMs,
+          ticks: recorder.ticks,
+          states: recorder.states(),
+          actions: recorder.appliedCount(),
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return result();
+    },
+    stop: () => supervisor.stop(),
+  };
+}
+
+/** Runs a whole simulation: creates the fleet, runs it for `durationMs`, stops it. */
+export async function simulate(
+  options: SimulatedFleetOptions & { readonly durationMs: number },
+): Promise<SimulationResult> {
+  const { durationMs, ...fleetOptions } = options;
+  const fleet = createSimulatedFleet(fleetOptions);
+  try {
+    return await fleet.run(durationMs);
+  } finally {
+    await fleet.stop();
+  }
+}
+
+/** A heartbeat the supervisor must refuse: each kind of garbage a broken agent might send. */
+function malformed(d: Delivery, random: SeededRandom): Heartbeat {
+  const garbage: unknown[] = [
+    { nodeId: d.node.id, seq: d.seq, load: 1 + d.load },
+    { nodeId: d.node.id, seq: -d.seq, load: d.load },
+    { nodeId: d.node.id, seq: d.seq, load: String(d.load) },
+    { nodeId: d.node.id, seq: d.seq, load: d.load, metrics: { mem: 'high' } },
+    { nodeId: d.node.id, load: d.load },
+  ];
+  return garbage[random.int(0, garbage.length - 1)] as Heartbeat;
+}
+
+function detectorKind(detector: SupervisorOptions['detector']): 'timeout' | 'phi' {
+  if (detector === undefined || detector === 'timeout') return 'timeout';
+  return detector === 'phi' || (typeof detector === 'object' && detector.kind === 'phi')
+    ? 'phi'
+    : 'timeout';
+}
+
+/** The largest divisor of the tick of at most a tenth of it: ticks fall on slot edges. */
+function slotSize(tickMs: number): number {
+  for (let size = Math.max(1, Math.floor(tickMs / 10)); size > 1; size--) {
+    if (tickMs % size === 0) return size;
+  }
+  return 1;
+}
+
+function wholeNumber(value: number, name: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidArgumentError(
+      name,
+      `must be a whole number of at least ${min} (got ${String(value)})`,
+    );
+  }
+  return value;
+}
