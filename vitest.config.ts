@@ -14,7 +14,8 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
+    // Examples that are tests (examples/property-test-a-policy) run with the suite.
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     env: { WYNEOS_LOG_LEVEL: 'silent' },
   },
 });

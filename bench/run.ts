@@ -9,6 +9,7 @@ import { governanceVsHandWritten } from './scenarios/governance-vs-hand-written.
 import { governanceVsJsonRulesEngine } from './scenarios/governance-vs-json-rules-engine.js';
 import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
 import { memory } from './scenarios/memory.js';
+import { simulation } from './scenarios/simulation.js';
 import { tick } from './scenarios/tick.js';
 
 // A scenario that cannot run here (memory without --expose-gc) says why and returns undefined.
@@ -18,6 +19,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'heartbeat-ingest': heartbeatIngest,
   tick,
   memory,
+  simulation,
 };
 
 const resultsFile = new URL('./results.json', import.meta.url);

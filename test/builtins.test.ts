@@ -153,7 +153,7 @@ describe('builtins', () => {
     ).toBe('params.values[1]');
   });
 
-  it('heartbeatFresh measures the age on the tick clock and fails a node that never sent one', () => {
+  it('heartbeatFresh measures the age on the tick clock, and from registration for a node that never beat', () => {
     const rule = heartbeatFresh(30_000);
     expect(run(rule, node({ lastHeartbeatAt: 30_000 }))).toMatchObject({
       ok: true,
@@ -165,7 +165,17 @@ describe('builtins', () => {
       observed: 30_001,
       expected: '<= 30000',
     });
-    expect(run(rule, node())).toMatchObject({ ok: false, observed: undefined });
+    // Found by the simulator: a just-registered node was failed (and, with isolate enforcement,
+    // isolated) on the first tick, before its first heartbeat could arrive.
+    expect(run(rule, node({ registeredAt: 50_000 }))).toMatchObject({
+      ok: true,
+      message: 'no heartbeat yet, registered 10000 ms ago',
+      observed: 10_000,
+    });
+    expect(run(rule, node({ registeredAt: 0 }))).toMatchObject({
+      ok: false,
+      message: 'no heartbeat in the 60000 ms since it registered, more than 30000 ms',
+    });
   });
 
   it('heartbeatFresh rejects a negative maximum age', () => {

@@ -25,11 +25,12 @@ describe('cli', () => {
     });
   });
 
-  it('runs the demo by default and takes its flags', async () => {
+  it('runs the demo with its flags', async () => {
     const lines: string[] = [];
     await createProgram((l) => lines.push(l)).parseAsync([
       'node',
       'wyneos',
+      'demo',
       '--nodes',
       '18',
       '--seconds',
@@ -43,9 +44,12 @@ describe('cli', () => {
   it('rejects a bad flag with a message that names it', async () => {
     for (const args of [
       ['--nodes', 'many'],
-      ['--nodes', '3'],
+      ['demo', '--nodes', '3'],
       ['demo', '--seconds', '-1'],
-      ['--tick', '1.5'],
+      ['demo', '--tick', '1.5'],
+      ['--duration', 'forever'],
+      ['--tick', '0ms'],
+      ['--detector', 'gut-feeling'],
     ]) {
       const program = createProgram(() => {});
       let error: unknown;

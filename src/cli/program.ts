@@ -51,6 +51,7 @@ export function createProgram(
       '--policy <file>',
       'policy file (YAML, JSON or a JS/TS module); default: a built-in policy',
     )
+    .option('--invariants <module>', 'a JS/TS module exporting more invariants to check')
     .option('--json <file>', 'write the full result as JSON (byte-identical for the same seed)')
     .action(
       async (flags: {
@@ -62,6 +63,7 @@ export function createProgram(
         seed: number;
         faults: string;
         policy?: string;
+        invariants?: string;
         json?: string;
       }) => {
         const result = await runSimulation(
@@ -74,6 +76,7 @@ export function createProgram(
             seed: flags.seed,
             faults: flags.faults,
             ...(flags.policy === undefined ? {} : { policy: flags.policy }),
+            ...(flags.invariants === undefined ? {} : { invariants: flags.invariants }),
             ...(flags.json === undefined ? {} : { json: flags.json }),
           },
           { write, progress },

@@ -3,9 +3,11 @@ import cliProgress from 'cli-progress';
 import { loadPolicyFile } from '../governance/index.js';
 import {
   createSimulatedFleet,
+  defaultInvariants,
   defaultSimulationPolicy,
   expandFaultMix,
   formatDuration,
+  loadInvariantModule,
   parseFaultMix,
   SeededRandom,
   type SimulationProgress,
@@ -23,6 +25,8 @@ export interface SimulateFlags {
   readonly faults: string;
   readonly detector: 'timeout' | 'phi';
   readonly policy?: string;
+  /** A module of the user's own invariants, checked beside the built-in ones. */
+  readonly invariants?: string;
   readonly json?: string;
 }
 
@@ -44,7 +48,9 @@ export async function runSimulation(
 ): Promise<SimulationResult> {
   const policy =
     flags.policy === undefined ? defaultSimulationPolicy() : await loadPolicyFile(flags.policy);
+  const extra = flags.invariants === undefined ? [] : await loadInvariantModule(flags.invariants);
   const fleet = createSimulatedFleet({
+    invariants: [...defaultInvariants, ...extra],
     nodes: flags.nodes,
     seed: flags.seed,
     tickMs: flags.tickMs,

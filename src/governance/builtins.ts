@@ -172,8 +172,9 @@ export function allowedLabelValues(
 }
 
 /**
- * Fails nodes whose latest heartbeat is older than `maxAgeMs` at the tick's time, and nodes
- * that never sent one (so do not make it an admission rule). `observed` is the age in ms.
+ * Fails nodes whose latest heartbeat is older than `maxAgeMs` at the tick's time. A node that
+ * has not sent one yet is judged by the time since it registered, so a node that just joined is
+ * not failed (or isolated) before its first beat could arrive. `observed` is the age in ms.
  *
  * @param overrides - Default id `heartbeat-fresh`, category `liveness`.
  * @example
@@ -190,7 +191,12 @@ export function heartbeatFresh(maxAgeMs: number, overrides?: RuleOverrides): Rul
     },
     (node, ctx) => {
       if (node.lastHeartbeatAt === undefined) {
-        return { ok: false, message: 'no heartbeat received yet', observed: undefined, expected };
+        const age = ctx.at - node.registeredAt;
+        const ok = age <= maxAgeMs;
+        const message = ok
+          ? `no heartbeat yet, registered ${age} ms ago`
+          : `no heartbeat in the ${age} ms since it registered, more than ${maxAgeMs} ms`;
+        return { ok, message, observed: age, expected };
       }
       const age = ctx.at - node.lastHeartbeatAt;
       const ok = age <= maxAgeMs;

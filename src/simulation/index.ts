@@ -17,6 +17,7 @@ export {
   simulate,
 } from './fleet.js';
 export type { FalsePositive, Incident, Signal } from './ground-truth.js';
+export { loadInvariantModule } from './invariant-module.js';
 export {
   defaultInvariants,
   defineInvariant,
