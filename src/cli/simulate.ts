@@ -82,6 +82,7 @@ export async function runSimulation(
     await fleet.stop();
   }
   const wallS = (performance.now() - started) / 1000;
+  if (io.progress === 'lines') io.write('');
 
   for (const line of summaryLines(result)) io.write(line);
   io.write('');
