@@ -69,6 +69,20 @@ describe('simulation', () => {
     expect(result.ok).toBe(true);
   });
 
+  it('brings crashed nodes back with a recover fault, and credits the return to it', async () => {
+    const result = await run([
+      { kind: 'crash', at: 20_000, nodes: 5 },
+      { kind: 'recover', at: 60_000, nodes: 2 },
+    ]);
+    const recovered = incidentsOf(result, 'recover');
+    expect(recovered).toHaveLength(2);
+    for (const incident of recovered) {
+      expect(incident).toMatchObject({ outcome: 'detected', detectedBy: 'online', startAt: 60_000 });
+      expect(incident.latencyMs).toBeLessThanOrEqual(tickMs + 100);
+    }
+    expect(result.finalStates.offline).toBe(3);
+  });
+
   it('leaves a crash the run ended too early to judge pending, not missed', async () => {
     // With a two-minute timeout the one-minute run ends before the crash could be seen.
     const result = await simulate({
