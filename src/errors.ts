@@ -19,6 +19,9 @@ export const errorCodes = {
   WYNEOS_ERR_TICK_IN_PROGRESS: 'a tick was requested while one is running',
   WYNEOS_ERR_STOPPED: 'the supervisor has been stopped',
   WYNEOS_ERR_INVALID_ARGUMENT: 'an argument to an API call or a command-line flag is invalid',
+  WYNEOS_ERR_STATE_CORRUPT: 'the saved state is corrupt or unreadable',
+  WYNEOS_ERR_STATE_VERSION: 'the saved state was written in a format this release cannot read',
+  WYNEOS_ERR_STORAGE: 'reading or writing the state directory failed',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -201,5 +204,45 @@ export class InvalidArgumentError extends WyneosError {
   constructor(argument: string, problem: string) {
     super('WYNEOS_ERR_INVALID_ARGUMENT', `Invalid ${argument}: ${problem}`);
     this.argument = argument;
+  }
+}
+
+/**
+ * The saved state cannot be used: `file` names the state file, and the message says what is
+ * wrong with it (and with the last good copy, when that was tried too).
+ */
+export class StateCorruptError extends WyneosError {
+  readonly file: string;
+
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super('WYNEOS_ERR_STATE_CORRUPT', message, options);
+    this.file = file;
+  }
+}
+
+/** `file` was written in format `version`, newer than the newest this release reads. */
+export class StateVersionError extends WyneosError {
+  readonly file: string;
+  readonly version: number;
+  readonly supported: number;
+
+  constructor(file: string, version: number, supported: number) {
+    super(
+      'WYNEOS_ERR_STATE_VERSION',
+      `State file ${file} has format version ${version}, but this release of wyneos reads versions up to ${supported}: upgrade wyneos, or start with another --state-dir`,
+    );
+    this.file = file;
+    this.version = version;
+    this.supported = supported;
+  }
+}
+
+/** An I/O operation on the state directory failed; `file` names the file, `cause` the system error. */
+export class StorageError extends WyneosError {
+  readonly file: string;
+
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super('WYNEOS_ERR_STORAGE', message, options);
+    this.file = file;
   }
 }

@@ -1,0 +1,96 @@
+import type { Exemption } from '../governance/index.js';
+import type { Labels, NodeState } from '../types.js';
+
+/** The version of the state file's format; a later version migrates older ones on load. */
+export const stateFormatVersion = 1;
+/** The version of each audit record's format. */
+export const auditFormatVersion = 1;
+
+/** One node as a restart needs it: its registration and its lifecycle. */
+export interface DurableNode {
+  readonly id: string;
+  readonly labels: Labels;
+  readonly version?: string;
+  readonly registeredAt: number;
+  readonly state: NodeState;
+  readonly since: number;
+  readonly reason: string;
+  readonly isolations: number;
+  readonly reinstateAt: number | null;
+  readonly probationUntil: number | null;
+  readonly escalation: number;
+  /** The seq of the last accepted heartbeat (-1 before the first), so old ones stay refused. */
+  readonly seq: number;
+}
+
+/** Everything a supervisor must not forget across a restart or a crash. */
+export interface DurableState {
+  readonly format: 'wyneos-state';
+  readonly version: typeof stateFormatVersion;
+  /** When it was saved, on the supervisor's clock (ms). */
+  readonly savedAt: number;
+  /** How many times a supervisor has started on this state (it names action ids uniquely). */
+  readonly boots: number;
+  readonly policyVersion: string;
+  readonly nodes: readonly DurableNode[];
+  readonly overrides: { readonly protected: readonly string[]; readonly pinned: readonly string[] };
+  readonly exemptions: readonly Exemption[];
+}
+
+/** Saves and loads the durable state. Saving replaces the previous state atomically. */
+export interface StateStore {
+  /**
+   * The saved state, or undefined when there is none yet. Throws StateCorruptError, or
+   * StateVersionError for a state a newer release wrote.
+   */
+  load(): DurableState | undefined;
+  /**
+   * Replaces the saved state; durable when this returns. Throws InvalidArgumentError for a
+   * state that `load` would refuse (nothing is written then), StorageError when writing fails.
+   */
+  save(state: DurableState): void;
+}
+
+/** What an audit record is about. */
+export type AuditType =
+  | 'transition'
+  | 'action'
+  | 'admission'
+  | 'operator'
+  | 'policy'
+  | 'governance'
+  | 'registration'
+  | 'start'
+  | 'stop';
+
+/** One line of the audit log. `data` is the record's own payload (a transition, an action, ...). */
+export interface AuditRecord {
+  readonly v: typeof auditFormatVersion;
+  /** Increases by one per record, across restarts and rotations. */
+  readonly seq: number;
+  /** On the supervisor's clock (ms). */
+  readonly at: number;
+  readonly type: AuditType;
+  /** The node it is about, if one. */
+  readonly nodeId?: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * An append-only log. `append` buffers; `flush` writes and syncs everything appended since the
+ * last flush (the supervisor flushes once per tick: a group commit).
+ */
+export interface AuditLog {
+  /**
+   * Buffers a record until the next flush and returns it with its `v` and `seq`. Throws
+   * InvalidArgumentError for a record that could not be read back (an `at` that is not a
+   * number, `data` that is not an object or holds a BigInt), and StorageError once closed.
+   */
+  append(record: Omit<AuditRecord, 'v' | 'seq'>): AuditRecord;
+  /** Writes and syncs everything buffered. Throws StorageError; the records then stay buffered. */
+  flush(): void;
+  /** Every flushed record, oldest first (rotated files included). */
+  read(): AuditRecord[];
+  /** Flushes and releases the log; appending afterwards throws. */
+  close(): void;
+}
