@@ -17,5 +17,8 @@ export default defineConfig({
     // Examples that are tests (examples/property-test-a-policy) run with the suite.
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     env: { WYNEOS_LOG_LEVEL: 'silent' },
+    // Property tests run hundreds of simulated fleets; on a busy 2-core machine the default 5 s
+    // is too tight. A hang still fails, after 60 s.
+    testTimeout: 60_000,
   },
 });

@@ -11,10 +11,18 @@ import type { GovernanceReportedEvent } from './governance.machine.js';
 import { governanceMachine } from './governance.machine.js';
 import type { HealingPlannedEvent } from './healing.machine.js';
 import { healingMachine } from './healing.machine.js';
-import type { NodeInput, NodeTransitionedEvent } from './node.machine.js';
+import type { NodeContext, NodeInput, NodeTransitionedEvent } from './node.machine.js';
 import { nodeMachine } from './node.machine.js';
 
 export type NodeActorRef = ActorRefFrom<typeof nodeMachine>;
+
+/** A node to spawn: new (from its input), or restored into a saved state after a restart. */
+export interface NodeSpawn extends NodeInput {
+  readonly restored?: {
+    readonly state: 'online' | 'overloaded' | 'isolated' | 'offline';
+    readonly context: Omit<NodeContext, 'nodeId'>;
+  };
+}
 
 export interface SupervisorContext {
   readonly tickMs: number;
@@ -48,7 +56,7 @@ export type SupervisorEvent =
   | { readonly type: 'STOP' }
   | { readonly type: 'TICK' }
   | { readonly type: 'TICK.APPLIED' }
-  | { readonly type: 'NODES.REGISTER'; readonly nodes: readonly NodeInput[] }
+  | { readonly type: 'NODES.REGISTER'; readonly nodes: readonly NodeSpawn[] }
   | { readonly type: 'NODES.DEREGISTER'; readonly nodeIds: readonly string[] }
   | { readonly type: 'NODES.STOP'; readonly nodeIds: readonly string[] }
   | {
@@ -84,7 +92,20 @@ export const supervisorMachine = setup({
     spawnNodes: assign(({ context, event, self }) => {
       if (event.type !== 'NODES.REGISTER') return {};
       for (const input of event.nodes) {
-        const node = createActor(nodeMachine, { parent: self, id: input.nodeId, input });
+        const { restored } = input;
+        const snapshot =
+          restored === undefined
+            ? undefined
+            : nodeMachine.resolveState({
+                value: restored.state,
+                context: { ...restored.context, nodeId: input.nodeId },
+              });
+        const node = createActor(nodeMachine, {
+          parent: self,
+          id: input.nodeId,
+          input,
+          ...(snapshot === undefined ? {} : { snapshot }),
+        });
         context.nodes.set(input.nodeId, node);
         node.start();
       }

@@ -77,6 +77,20 @@ export {
 } from './healing/index.js';
 export type { Logger } from './logger.js';
 export {
+  type AuditLog,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditType,
+  type DurableNode,
+  type DurableState,
+  FileAuditLog,
+  FileStateStore,
+  MemoryAuditLog,
+  MemoryStateStore,
+  queryAudit,
+  type StateStore,
+} from './storage/index.js';
+export {
   type AdmissionDecision,
   createSupervisor,
   defaultOptions,

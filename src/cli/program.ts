@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { WyneosError } from '../errors.js';
 import { parseDuration } from '../simulation/index.js';
+import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
 
@@ -94,6 +95,8 @@ export function createProgram(
     .action((flags: { nodes: number; seconds: number; tick: number }) => {
       runDemo({ nodes: flags.nodes, seconds: flags.seconds, tickMs: flags.tick, write });
     });
+
+  program.addCommand(auditCommand(write));
 
   return program;
 }

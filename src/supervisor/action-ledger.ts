@@ -31,6 +31,8 @@ export class ActionLedger {
     private readonly hooks: ActionHooks,
     private readonly policy: HookPolicy,
     private readonly clock: Clock,
+    /** Each id is this and a number: `action-1`, or `action-3.1` with the boot in it. */
+    private readonly idPrefix = 'action-',
   ) {}
 
   /** Emits the steps of one tick's reviewed actions, in the order they were proposed. */
@@ -109,7 +111,7 @@ export class ActionLedger {
   ): ActionRecord {
     const record: ActionRecord = {
       ...proposal.action,
-      id: id ?? `action-${this.nextId++}`,
+      id: id ?? `${this.idPrefix}${this.nextId++}`,
       status,
       origin: proposal.origin,
       ...extra,

@@ -20,6 +20,8 @@ import {
 import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
 import type { ActionProposal, NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
+import { captureState, restoreState } from './durability.js';
+import { Journal } from './journal.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
@@ -43,16 +45,24 @@ const stopBatchSize = 1000;
 export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const config = resolveOptions(options);
   const { clock } = config;
+  // Loaded first: a corrupt state file stops the start before anything else happens.
+  const saved = config.storage.stateStore?.load();
+  const boots = (saved?.boots ?? 0) + 1;
   const store = new TelemetryStore<NodeActorRef>(config.detector);
   const outputs = new SupervisorOutputs(config.logger);
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
   const safety = new SafetyGuard(config.safety);
+  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock);
+  const durableParts = { store, safety, governance, clock };
+  const capture = () => captureState(durableParts, boots);
   const ledger = new ActionLedger(
     (record) => outputs.action(record),
     config.onAction,
     config.hooks,
     clock,
+    // With durable state, action ids name the boot too, so no id repeats across restarts.
+    journal.enabled ? `action-${boots}.` : 'action-',
   );
   const healingOptions = {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
@@ -123,6 +133,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         ledger.recordTick(review);
         outputs.report(decision.report);
         outputs.tick(book.finish(snapshot, review, decision.report));
+        journal.commit(capture);
       },
     },
   });
@@ -135,6 +146,35 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   actor.start();
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
+  journalOutputs(outputs, journal);
+  if (journal.enabled) {
+    const restored =
+      saved === undefined
+        ? { nodes: 0, droppedExemptions: 0 }
+        : restoreState(saved, {
+            ...durableParts,
+            send: (event) => actor.send(event),
+            nodeActors,
+            log: config.logger.child({ component: 'storage' }),
+          });
+    journal.record('start', undefined, {
+      boots,
+      ...restored,
+      policyVersion: governance.policy.version,
+    });
+    journal.changed();
+    journal.commit(capture);
+  }
+
+  // Operator commands are saved before they return: what an operator was told happened did.
+  function durably<T>(run: () => T): T {
+    try {
+      return run();
+    } finally {
+      journal.changed();
+      journal.commit(capture);
+    }
+  }
 
   function assertRunning(operation: string): void {
     if (stopped) throw new SupervisorStoppedError(operation);
@@ -169,6 +209,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       if (stopped) return;
       stopped = true;
       book.stop();
+      journal.record('stop', undefined, { boots });
+      journal.close(capture);
       const nodeIds = [...nodeActors.keys()];
       for (let i = 0; i < nodeIds.length; i += stopBatchSize) {
         actor.send({ type: 'NODES.STOP', nodeIds: nodeIds.slice(i, i + stopBatchSize) });
@@ -181,7 +223,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
 
     register(node) {
-      const [nodeId] = registerAll([node], false);
+      const [nodeId] = durably(() => registerAll([node], false));
       return view(nodeId as string) as NodeSnapshot;
     },
 
@@ -189,15 +231,18 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       if (!Array.isArray(nodes)) {
         throw new InvalidNodeError('', 'registerMany expects an array of registrations');
       }
-      registerAll(nodes, true);
+      durably(() => registerAll(nodes, true));
     },
 
     deregister(nodeId) {
       const node = existing(nodeId, 'deregister a node');
-      store.delete(node.id);
-      safety.forget(node.id);
-      actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
-      outputs.deregistered(node.id);
+      durably(() => {
+        store.delete(node.id);
+        safety.forget(node.id);
+        actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
+        outputs.deregistered(node.id);
+        journal.record('registration', node.id, { deregistered: true });
+      });
     },
 
     heartbeat(heartbeat) {
@@ -245,11 +290,15 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       const from = governance.policy.version;
       governance.setPolicy(policy);
       outputs.policyChanged(from, policy.version, policy.rules.length);
+      journal.record('policy', undefined, { from, to: policy.version, rules: policy.rules.length });
+      durably(() => {});
     },
 
     exempt(request) {
       assertRunning('add an exemption');
-      return governance.exempt(request, clock.now());
+      const exemption = governance.exempt(request, clock.now());
+      journal.record('operator', exemption.nodeId, { command: 'exempt', ...exemption });
+      return durably(() => exemption);
     },
 
     exemptions() {
@@ -257,19 +306,25 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     },
 
     isolate(nodeId, reason = 'isolated by operator') {
-      return operatorCommand(nodeId, 'ISOLATE', reason);
+      return durably(() => operatorCommand(nodeId, 'ISOLATE', reason));
     },
 
     reinstate(nodeId, reason = 'reinstated by operator') {
-      return operatorCommand(nodeId, 'REINSTATE', reason);
+      return durably(() => operatorCommand(nodeId, 'REINSTATE', reason));
     },
 
     protect(nodeId, on = true) {
-      safety.protect(existing(nodeId, 'protect a node').id, on);
+      const id = existing(nodeId, 'protect a node').id;
+      safety.protect(id, on);
+      journal.record('operator', id, { command: 'protect', on });
+      durably(() => {});
     },
 
     pin(nodeId, on = true) {
-      safety.pin(existing(nodeId, 'pin a node').id, on);
+      const id = existing(nodeId, 'pin a node').id;
+      safety.pin(id, on);
+      journal.record('operator', id, { command: 'pin', on });
+      durably(() => {});
     },
 
     overrides() {
@@ -283,4 +338,23 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     admissions$: outputs.admissions.asObservable(),
     fleet$: outputs.fleet.asObservable(),
   };
+}
+
+// Every decision that leaves through the outputs goes into the audit log too; transitions and
+// registrations change the durable state.
+function journalOutputs(outputs: SupervisorOutputs, journal: Journal): void {
+  if (!journal.enabled) return;
+  outputs.transitions.subscribe(({ nodeId, ...transition }) => {
+    journal.record('transition', nodeId, transition);
+    journal.changed();
+  });
+  outputs.actions.subscribe(({ nodeId, ...action }) => journal.record('action', nodeId, action));
+  outputs.admissions.subscribe(({ nodeId, ...decision }) => {
+    journal.record('admission', nodeId, decision);
+    if (decision.admitted) journal.changed();
+  });
+  outputs.reports.subscribe(({ tick, policyVersion, fleetCompliance, changes }) => {
+    if (changes.newlyFailing.length === 0 && changes.resolved.length === 0) return;
+    journal.record('governance', undefined, { tick, policyVersion, fleetCompliance, ...changes });
+  });
 }

@@ -22,6 +22,7 @@ import { show } from '../show.js';
 import type { DetectorState } from '../telemetry/index.js';
 import type { ActionHooks } from './action-ledger.js';
 import { fraction, numbersIn, positiveInteger, rejectUnknown } from './option-checks.js';
+import { type ResolvedStorage, resolveStorage } from './storage-options.js';
 import type { SupervisorOptions } from './types.js';
 
 /** @internal Options with every default filled in and every value checked. */
@@ -44,6 +45,7 @@ export interface ResolvedOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  readonly storage: ResolvedStorage;
 }
 
 export const defaultOptions = {
@@ -87,6 +89,10 @@ const knownOptions = new Set([
   'logger',
   'clock',
   'inspect',
+  'stateDir',
+  'stateStore',
+  'auditLog',
+  'recover',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
 const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
@@ -261,6 +267,8 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     logger,
     clock,
     inspect,
+    // Opened last, once every other option is known to be good: it touches the disk.
+    storage: resolveStorage(options, (message) => logger.warn({ component: 'storage' }, message)),
   };
 }
 

@@ -17,6 +17,7 @@ import type {
   SafetyOptions,
 } from '../healing/index.js';
 import type { Logger } from '../logger.js';
+import type { AuditLog, StateStore } from '../storage/index.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
 import type { ActionRecord, NodeSnapshot, NodeState, NodeTransition } from '../types.js';
 import type { ActionHooks } from './action-ledger.js';
@@ -76,6 +77,18 @@ export interface SupervisorOptions {
   readonly clock?: Clock;
   /** Receives XState inspection events of every actor (for example Stately's inspector). */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Keep the durable state (`state.json`) and the audit log (`audit.jsonl`) in this directory,
+   * and restore from it on start: isolated nodes stay isolated, backoff, probation, overrides
+   * and exemptions hold. Default: nothing is kept.
+   */
+  readonly stateDir?: string;
+  /** A state store of your own instead of `stateDir` (`MemoryStateStore` in tests). */
+  readonly stateStore?: StateStore;
+  /** An audit log of your own instead of `stateDir` (`MemoryAuditLog` in tests). */
+  readonly auditLog?: AuditLog;
+  /** Start from the last good copy when the state file is corrupt. Default: false (refuse to start). */
+  readonly recover?: boolean;
 }
 
 /** The outcome of one registration against the admission rules. */

@@ -35,7 +35,12 @@ export class TelemetryStore<A = unknown> {
     }
   }
 
-  add(registration: NodeRegistration, registeredAt: number): NodeRecord<A> {
+  /** Adds a node; its failure detector watches it from `watchedFrom` (its registration). */
+  add(
+    registration: NodeRegistration,
+    registeredAt: number,
+    watchedFrom = registeredAt,
+  ): NodeRecord<A> {
     const record: NodeRecord<A> = {
       id: registration.id,
       // Copied and frozen: the caller's object stays theirs, and rules cannot change ours.
@@ -46,11 +51,27 @@ export class TelemetryStore<A = unknown> {
       metrics: noMetrics,
       seq: -1,
       lastHeartbeatAt: -1,
-      detector: this.detector.createState(registeredAt),
+      detector: this.detector.createState(watchedFrom),
       attached: undefined,
       tickView: undefined,
     };
     this.records.set(record.id, record);
+    return record;
+  }
+
+  /**
+   * Adds a node known from before a restart: its last accepted seq stays, so old heartbeats
+   * are still refused, and its failure detector starts watching at `watchedFrom` (a restarted
+   * supervisor gives every node one heartbeat timeout of grace, since it was not watching).
+   */
+  restore(
+    registration: NodeRegistration,
+    registeredAt: number,
+    seq: number,
+    watchedFrom: number,
+  ): NodeRecord<A> {
+    const record = this.add(registration, registeredAt, watchedFrom);
+    record.seq = seq;
     return record;
   }
 

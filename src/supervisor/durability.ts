@@ -1,0 +1,117 @@
+import type {
+  NodeActorRef,
+  NodeSpawn,
+  SupervisorEvent,
+} from '../../machines/supervisor.machine.js';
+import type { Clock } from '../clock.js';
+import { WyneosError } from '../errors.js';
+import type { GovernanceEngine } from '../governance/index.js';
+import type { SafetyGuard } from '../healing/index.js';
+import type { Logger } from '../logger.js';
+import { type DurableNode, type DurableState, stateFormatVersion } from '../storage/index.js';
+import type { TelemetryStore } from '../telemetry/index.js';
+import type { NodeState } from '../types.js';
+
+/** The parts of a supervisor its durable state is taken from and put back into. */
+export interface DurableParts {
+  readonly store: TelemetryStore<NodeActorRef>;
+  readonly safety: SafetyGuard;
+  readonly governance: GovernanceEngine;
+  readonly clock: Clock;
+}
+
+/** The supervisor's durable state now: every node's registration and lifecycle, overrides, exemptions. */
+export function captureState(parts: DurableParts, boots: number): DurableState {
+  const { store, safety, governance, clock } = parts;
+  const at = clock.now();
+  const nodes: DurableNode[] = [];
+  for (const record of store.values()) {
+    const actor = record.attached;
+    if (actor === undefined) continue;
+    const { value, context } = actor.getSnapshot();
+    nodes.push({
+      id: record.id,
+      labels: record.labels,
+      ...(record.version === undefined ? {} : { version: record.version }),
+      registeredAt: record.registeredAt,
+      state: value as NodeState,
+      since: context.since,
+      reason: context.reason,
+      isolations: context.isolations,
+      reinstateAt: context.reinstateAt,
+      probationUntil: context.probationUntil,
+      escalation: context.escalation,
+      seq: record.seq,
+    });
+  }
+  return {
+    format: 'wyneos-state',
+    version: stateFormatVersion,
+    savedAt: at,
+    boots,
+    policyVersion: governance.policy.version,
+    nodes,
+    overrides: { protected: safety.protectedIds(), pinned: safety.pinnedIds() },
+    exemptions: governance.exemptions(at),
+  };
+}
+
+/**
+ * Puts a saved state back into a new supervisor: nodes re-enter the states they were in, with
+ * their reasons, backoff and probation; overrides and unexpired exemptions hold again. Nodes
+ * are not re-admitted (they were admitted once). The failure detector watches every node from
+ * now, so none is declared offline before one heartbeat timeout: the supervisor was not
+ * watching while it was down.
+ */
+export function restoreState(
+  state: DurableState,
+  parts: DurableParts & {
+    readonly send: (event: SupervisorEvent) => void;
+    readonly nodeActors: ReadonlyMap<string, NodeActorRef>;
+    readonly log: Logger;
+  },
+): { readonly nodes: number; readonly droppedExemptions: number } {
+  const { store, safety, governance, clock, send, nodeActors, log } = parts;
+  const now = clock.now();
+  const spawns: NodeSpawn[] = [];
+  const records = state.nodes.map((node) => {
+    const registration = {
+      id: node.id,
+      labels: node.labels,
+      ...(node.version === undefined ? {} : { version: node.version }),
+    };
+    spawns.push({
+      nodeId: node.id,
+      registeredAt: node.registeredAt,
+      restored: {
+        state: node.state,
+        context: {
+          since: node.since,
+          reason: node.reason,
+          isolations: node.isolations,
+          reinstateAt: node.reinstateAt,
+          probationUntil: node.probationUntil,
+          escalation: node.escalation,
+        },
+      },
+    });
+    return store.restore(registration, node.registeredAt, node.seq, now);
+  });
+  send({ type: 'NODES.REGISTER', nodes: spawns });
+  for (const record of records) record.attached = nodeActors.get(record.id);
+  for (const id of state.overrides.protected) if (store.get(id)) safety.protect(id);
+  for (const id of state.overrides.pinned) if (store.get(id)) safety.pin(id);
+  let droppedExemptions = 0;
+  for (const { id: _id, ...request } of state.exemptions) {
+    if (request.until <= now) continue;
+    try {
+      governance.exempt(request, now);
+    } catch (error) {
+      // An exemption for a rule the policy no longer has cannot hold: say so, keep starting.
+      if (!(error instanceof WyneosError)) throw error;
+      droppedExemptions++;
+      log.warn({ ruleId: request.ruleId, error: error.message }, 'saved exemption dropped');
+    }
+  }
+  return { nodes: records.length, droppedExemptions };
+}
