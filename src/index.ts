@@ -11,21 +11,28 @@ export { type Clock, systemClock } from './clock.js';
 export {
   AdmissionDeniedError,
   type AdmissionFailure,
+  BodyTooLargeError,
   DuplicateNodeError,
   DuplicateRuleError,
   type ErrorCode,
   errorCodes,
+  ForbiddenError,
+  InternalError,
   InvalidArgumentError,
   InvalidExemptionError,
   InvalidHeartbeatError,
   InvalidNodeError,
   InvalidOptionsError,
   InvalidPolicyError,
+  InvalidRequestError,
   InvalidRuleError,
+  NoRouteError,
   NotStartedError,
+  RateLimitedError,
   StaleHeartbeatError,
   SupervisorStoppedError,
   TickInProgressError,
+  UnauthenticatedError,
   UnknownNodeError,
   WyneosError,
 } from './errors.js';
@@ -72,6 +79,16 @@ export {
   type OverloadOptions,
   type SafetyOptions,
 } from './healing/index.js';
+export {
+  type ErrorBody,
+  type HeartbeatRate,
+  type HeartbeatReply,
+  nodeToken,
+  operatorToken,
+  type PendingAction,
+  type WyneosPluginOptions,
+  wyneosPlugin,
+} from './http/index.js';
 export type { Logger } from './logger.js';
 export {
   type AdmissionDecision,

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { agentCommand } from './agent.js';
 import { runDemo } from './demo.js';
+import { integerAtLeast } from './parsers.js';
+import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
 
 /** The `wyneos` command. `write` receives every line the command prints. */
 export function createProgram(
@@ -21,18 +25,11 @@ export function createProgram(
     .action((flags: { nodes: number; seconds: number; tick: number }) => {
       runDemo({ nodes: flags.nodes, seconds: flags.seconds, tickMs: flags.tick, write });
     });
+  program.addCommand(serveCommand());
+  program.addCommand(agentCommand());
+  program.addCommand(tokenCommand(write));
 
   return program;
-}
-
-function integerAtLeast(minimum: number) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < minimum) {
-      throw new InvalidArgumentError(`expected a whole number of at least ${minimum}.`);
-    }
-    return number;
-  };
 }
 
 // Read at run time from the package root, whether running from src/ or from dist/src/.

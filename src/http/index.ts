@@ -4,3 +4,4 @@ export type { PendingAction } from './fleet-feed.js';
 export { defaultPluginOptions, type WyneosPluginOptions, wyneosPlugin } from './plugin.js';
 export type { HeartbeatRate } from './rate-limit.js';
 export type { HeartbeatReply } from './routes/heartbeats.js';
+export { createServer, isLoopback, type ServerOptions } from './server.js';

@@ -1,0 +1,46 @@
+import { InvalidArgumentError as CommanderArgumentError } from 'commander';
+import { WyneosError } from '../errors.js';
+import { parseDuration } from './duration.js';
+
+// Flag parsers for commander: each turns the text into a value or throws commander's error,
+// so a bad flag is reported like any other (`option '--tick <duration>' argument ... is invalid`).
+
+export function duration(value: string): number {
+  try {
+    return parseDuration(value, 'duration');
+  } catch (error) {
+    throw new CommanderArgumentError(
+      error instanceof WyneosError ? 'expected a duration such as 500ms, 3s or 1m.' : String(error),
+    );
+  }
+}
+
+export function integerAtLeast(minimum: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < minimum) {
+      throw new CommanderArgumentError(`expected a whole number of at least ${minimum}.`);
+    }
+    return number;
+  };
+}
+
+export function port(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 65_535) {
+    throw new CommanderArgumentError('expected a port from 0 to 65535 (0 picks a free one).');
+  }
+  return number;
+}
+
+export function decimal(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) {
+    throw new CommanderArgumentError('expected a number such as 0.9.');
+  }
+  return Number(value);
+}
+
+/** A repeatable flag collecting its values. */
+export function collect(value: string, previous: readonly string[] = []): string[] {
+  return [...previous, value];
+}
