@@ -1,11 +1,16 @@
 import { Writable } from 'node:stream';
+import { fastify } from 'fastify';
 import { pino } from 'pino';
 import {
   type ActionRecord,
   createSupervisor,
+  nodeToken,
+  operatorToken,
   type RemediationAction,
   type Supervisor,
   type SupervisorOptions,
+  type WyneosPluginOptions,
+  wyneosPlugin,
 } from 'wyneos';
 import { advanceClock } from 'wyneos/testing';
 import { SimulatedClock } from 'xstate';
@@ -52,4 +57,33 @@ export function collectApplied(sup: Supervisor): RemediationAction[] {
     if (status === 'applied') actions.push(action);
   });
   return actions;
+}
+
+export const testSecret = 'a test secret that is long enough';
+
+/**
+ * A supervisor on a simulated clock behind the HTTP API (not listening: use `app.inject`, or
+ * `app.listen` for a socket), with tokens for the operator and for nodes.
+ */
+export async function httpFleet(
+  options: SupervisorOptions = {},
+  plugin: Partial<WyneosPluginOptions> = {},
+) {
+  const { sup, clock, advance } = simulatedSupervisor(options);
+  const app = fastify({ routerOptions: { maxParamLength: 253 } });
+  await app.register(wyneosPlugin, { supervisor: sup, secret: testSecret, clock, ...plugin });
+  const secret = Buffer.from(testSecret);
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  return {
+    sup,
+    clock,
+    advance,
+    app,
+    operator: bearer(operatorToken(secret)),
+    node: (id: string) => bearer(nodeToken(secret, id)),
+    async close() {
+      await app.close();
+      await sup.stop();
+    },
+  };
 }

@@ -92,6 +92,8 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
   };
 
   app.setValidatorCompiler(validatorCompiler);
+  // Bodies are JSON; fastify also parses text/plain, which would only fail later, less clearly.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request) => authenticate(request, ctx.auth));
   app.setErrorHandler((error, request, reply) => {
     const config = routeConfig(request);
