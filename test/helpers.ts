@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import { fastify } from 'fastify';
 import { pino } from 'pino';
 import {
   type ActionRecord,
@@ -10,10 +9,10 @@ import {
   type Supervisor,
   type SupervisorOptions,
   type WyneosPluginOptions,
-  wyneosPlugin,
 } from 'wyneos';
 import { advanceClock } from 'wyneos/testing';
 import { SimulatedClock } from 'xstate';
+import { createServer } from '../src/http/index.js';
 
 /** A pino logger that keeps every line it writes, parsed, for assertions. */
 export function captureLogger(level: pino.Level = 'debug') {
@@ -62,16 +61,22 @@ export function collectApplied(sup: Supervisor): RemediationAction[] {
 export const testSecret = 'a test secret that is long enough';
 
 /**
- * A supervisor on a simulated clock behind the HTTP API (not listening: use `app.inject`, or
- * `app.listen` for a socket), with tokens for the operator and for nodes.
+ * A supervisor on a simulated clock behind the HTTP API as `wyneos serve` runs it (not
+ * listening: use `app.inject`, or `app.listen` for a socket), with tokens for the operator and
+ * for nodes.
  */
 export async function httpFleet(
   options: SupervisorOptions = {},
   plugin: Partial<WyneosPluginOptions> = {},
 ) {
   const { sup, clock, advance } = simulatedSupervisor(options);
-  const app = fastify({ routerOptions: { maxParamLength: 253 } });
-  await app.register(wyneosPlugin, { supervisor: sup, secret: testSecret, clock, ...plugin });
+  const app = await createServer({
+    supervisor: sup,
+    logger: silentLogger,
+    secret: testSecret,
+    clock,
+    ...plugin,
+  });
   const secret = Buffer.from(testSecret);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   return {
