@@ -180,10 +180,13 @@ export function createAgent(options: AgentOptions): Agent {
 
   function schedule(ms: number): void {
     if (stopped) return;
-    timer = clock.setTimeout(() => {
+    const run = () => {
       timer = undefined;
       beating = beat().then(schedule);
-    }, ms);
+    };
+    // No wait means now (the first beat, registering again), not at the clock's next timer.
+    if (ms <= 0) run();
+    else timer = clock.setTimeout(run, ms);
   }
 
   return {
