@@ -1,4 +1,4 @@
-import { type FastifyBaseLogger, type FastifyInstance, fastify } from 'fastify';
+import { type FastifyBaseLogger, type FastifyInstance, fastify, LogController } from 'fastify';
 import { InvalidRequestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { sendError } from './error-reply.js';
@@ -19,7 +19,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const app: FastifyInstance = fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One log line per heartbeat would drown everything else; failures are logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 253 },
     frameworkErrors: (error, _request, reply) => {
       const status =
