@@ -1,7 +1,16 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'wyneos/testing';
-import { type AgentOptions, backoffDelay, createAgent } from '../src/agent/index.js';
+import {
+  type AgentOptions,
+  backoffDelay,
+  createAgent,
+  fileLoad,
+  hostLoad,
+} from '../src/agent/index.js';
 import { captureLogger } from './helpers.js';
 
 interface Call {
@@ -201,5 +210,25 @@ describe('agent', () => {
         },
       ),
     );
+  });
+
+  it("reads the host's load per CPU and memory in use, or a load file, clamped to [0, 1]", async () => {
+    const host = await hostLoad();
+    expect(host.load).toBeGreaterThanOrEqual(0);
+    expect(host.load).toBeLessThanOrEqual(1);
+    expect(host.metrics.mem).toBeGreaterThan(0);
+    expect(host.metrics.mem).toBeLessThanOrEqual(1);
+    const dir = await mkdtemp(join(tmpdir(), 'wyneos-agent-'));
+    const file = join(dir, 'load');
+    for (const [text, load] of [
+      ['0.42\n', 0.42],
+      ['7', 1],
+      ['-3', 0],
+    ] as const) {
+      await writeFile(file, text);
+      expect((await fileLoad(file)()).load).toBe(load);
+    }
+    await writeFile(file, 'busy');
+    await expect(fileLoad(file)()).rejects.toThrow(/holds no number/);
   });
 });

@@ -23,22 +23,31 @@ function mac(secret: Buffer, input: string): string {
   return createHmac('sha256', secret).update(input).digest('base64url');
 }
 
-/** The token of node `nodeId` under `secret`: `<nodeId>.<HMAC-SHA256 of the id>`. */
-export function nodeToken(secret: Buffer, nodeId: string): string {
+/**
+ * The token of node `nodeId` under the server secret: `<nodeId>.<HMAC-SHA256 of the id>`. The
+ * secret is read as the server reads it (trimmed, at least 16 bytes).
+ *
+ * @example
+ * fetch(url, { headers: { authorization: `Bearer ${nodeToken(secret, 'node-7')}` } });
+ */
+export function nodeToken(secret: string | Buffer, nodeId: string): string {
   if (typeof nodeId !== 'string' || !idPattern.test(nodeId)) {
     throw new InvalidArgumentError('node id', `expected a node id, got ${JSON.stringify(nodeId)}`);
   }
-  return `${nodeId}.${mac(secret, `wyneos:node:${nodeId}`)}`;
+  return `${nodeId}.${mac(parseSecret(secret, 'secret'), `wyneos:node:${nodeId}`)}`;
 }
 
-/** The operator's token under `secret`. */
-export function operatorToken(secret: Buffer): string {
-  return `${operatorSubject}.${mac(secret, 'wyneos:operator')}`;
+/** The operator's token under the server secret. */
+export function operatorToken(secret: string | Buffer): string {
+  return `${operatorSubject}.${mac(parseSecret(secret, 'secret'), 'wyneos:operator')}`;
 }
 
-/** Checks a secret read from a file or given in code: at least 16 bytes once trimmed. */
+/**
+ * Checks a secret read from a file or given in code: at least 16 bytes once white space at
+ * either end is trimmed (so the newline an editor adds to a file does not change the tokens).
+ */
 export function parseSecret(input: string | Buffer, source: string): Buffer {
-  const secret = Buffer.from(typeof input === 'string' ? input.trim() : input);
+  const secret = trim(Buffer.from(input));
   if (secret.length < minSecretBytes) {
     throw new InvalidArgumentError(
       source,
@@ -48,12 +57,22 @@ export function parseSecret(input: string | Buffer, source: string): Buffer {
   return secret;
 }
 
+function trim(bytes: Buffer): Buffer {
+  const blank = (byte: number | undefined) =>
+    byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+  let start = 0;
+  let end = bytes.length;
+  while (start < end && blank(bytes[start])) start++;
+  while (end > start && blank(bytes[end - 1])) end--;
+  return bytes.subarray(start, end);
+}
+
 /** Verifies `Authorization: Bearer <token>` headers under one secret. */
 export class Authenticator {
   private readonly operatorMac: Buffer;
 
   constructor(private readonly secret: Buffer) {
-    this.operatorMac = Buffer.from(operatorToken(secret).slice(operatorSubject.length + 1));
+    this.operatorMac = Buffer.from(mac(secret, 'wyneos:operator'));
   }
 
   /** The principal the header proves, or throws UnauthenticatedError. */
