@@ -10,7 +10,8 @@ import { type NodeSnapshot, type NodeTransition, nodeToken, operatorToken } from
 
 // Real processes on 127.0.0.1: `wyneos serve` and three `wyneos agent`s, run from the sources
 // with tsx. Real time cannot be avoided across processes: short ticks and timeouts keep it
-// brief, and every wait polls against a deadline.
+// brief (about 6 s on an idle machine), and every wait polls against a deadline generous
+// enough for a machine busy with the rest of the suite.
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const running: Process[] = [];
@@ -56,7 +57,7 @@ function wyneos(args: readonly string[]): Process {
         const timer = setTimeout(() => {
           waiters.delete(check);
           reject(new Error(`no line ${what} in ${JSON.stringify(lines.slice(-5))}`));
-        }, 10_000);
+        }, 20_000);
         waiters.add(check);
         check();
       });
@@ -68,7 +69,7 @@ function wyneos(args: readonly string[]): Process {
 }
 
 /** Polls `read` until `done` holds of what it returns, for at most `ms`. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 8000) {
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000) {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await read();
@@ -97,7 +98,7 @@ describe('e2e', () => {
     const serve = wyneos([
       'serve',
       ...['--port', '0', '--secret-file', join(dir, 'secret')],
-      ...['--tick', '100ms', '--heartbeat-timeout', '600ms', '--overload-ticks', '2'],
+      ...['--tick', '100ms', '--heartbeat-timeout', '1s', '--overload-ticks', '2'],
     ]);
     const { url } = (await serve.waitFor(
       (l) => l.msg === 'wyneos serve listening',
@@ -179,5 +180,5 @@ describe('e2e', () => {
     for (const proc of [steady, hot]) proc.child.kill('SIGTERM');
     expect(await Promise.all([steady.exited(), hot.exited()])).toEqual([0, 0]);
     await rm(dir, { recursive: true, force: true });
-  }, 30_000);
+  }, 60_000);
 });

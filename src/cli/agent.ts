@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { createAgent, fileLoad } from '../agent/index.js';
 import { InvalidArgumentError } from '../errors.js';
-import { commandHook } from '../healing/index.js';
-import { collect, duration } from './parsers.js';
+import { collect, commandLine, duration, readFlagFile } from './parsers.js';
 
 interface AgentFlags {
   readonly server: string;
@@ -54,8 +52,8 @@ export function agentCommand(): Command {
         onAction: {
           ...(flags.onReduceLoad === undefined
             ? {}
-            : { 'reduce-load': command(flags.onReduceLoad) }),
-          ...(flags.onIsolate === undefined ? {} : { isolate: command(flags.onIsolate) }),
+            : { 'reduce-load': commandLine(flags.onReduceLoad) }),
+          ...(flags.onIsolate === undefined ? {} : { isolate: commandLine(flags.onIsolate) }),
         },
       });
       agent.start();
@@ -71,11 +69,6 @@ export function agentCommand(): Command {
     });
 }
 
-function command(line: string) {
-  const [name = '', ...args] = line.trim().split(/\s+/);
-  return commandHook({ command: name, args });
-}
-
 function parseLabels(pairs: readonly string[]): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const pair of pairs) {
@@ -89,12 +82,5 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
 
 async function readToken(path: string | undefined): Promise<string | undefined> {
   if (path === undefined) return process.env.WYNEOS_TOKEN || undefined;
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch (error) {
-    throw new InvalidArgumentError(
-      '--token-file',
-      `cannot read ${path}: ${(error as Error).message}`,
-    );
-  }
+  return (await readFlagFile(path, '--token-file')).toString('utf8').trim();
 }

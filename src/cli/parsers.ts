@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError as CommanderArgumentError } from 'commander';
-import { WyneosError } from '../errors.js';
+import { InvalidArgumentError, WyneosError } from '../errors.js';
+import { type ActionHook, commandHook } from '../healing/index.js';
 import { parseDuration } from './duration.js';
 
 // Flag parsers for commander: each turns the text into a value or throws commander's error,
@@ -43,4 +45,19 @@ export function decimal(value: string): number {
 /** A repeatable flag collecting its values. */
 export function collect(value: string, previous: readonly string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--on-isolate "./drain.sh --graceful"`: a command hook, the line split at spaces (no shell). */
+export function commandLine(line: string): ActionHook {
+  const [command = '', ...args] = line.trim().split(/\s+/);
+  return commandHook({ command, args });
+}
+
+/** Reads the file a flag names; a failure names the flag. */
+export async function readFlagFile(path: string, flag: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new InvalidArgumentError(flag, `cannot read ${path}: ${(error as Error).message}`);
+  }
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InvalidArgumentError } from '../errors.js';
@@ -6,6 +5,7 @@ import { commandHook } from '../healing/index.js';
 import type { SupervisorOptions } from '../supervisor/index.js';
 import type { RemediationActionType } from '../types.js';
 import { parseDuration } from './duration.js';
+import { commandLine, readFlagFile } from './parsers.js';
 
 /** The flags of `wyneos serve`, as commander parsed them; every one is optional. */
 export interface ServeFlags {
@@ -160,12 +160,7 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
 }
 
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
-  let content: string;
-  try {
-    content = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InvalidArgumentError('--config', `cannot read ${path}: ${(error as Error).message}`);
-  }
+  const content = (await readFlagFile(path, '--config')).toString('utf8');
   let value: unknown;
   try {
     value = parseYaml(content); // JSON is YAML too
@@ -228,14 +223,12 @@ function commandHooks(input: unknown): Record<string, unknown> {
   );
 }
 
-/** `--on-isolate "./drain.sh --graceful"`: the command and its arguments, split at spaces. */
+/** The `--on-<action>` flags. */
 function flagHooks(flags: ServeFlags): Record<string, unknown> {
   const hooks: Record<string, unknown> = {};
   for (const [flag, type] of hookFlags) {
     const line = flags[flag];
-    if (typeof line !== 'string') continue;
-    const [command = '', ...args] = line.trim().split(/\s+/);
-    hooks[type] = commandHook({ command, args });
+    if (typeof line === 'string') hooks[type] = commandLine(line);
   }
   return hooks;
 }

@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { InvalidArgumentError } from '../errors.js';
 import { loadPolicyFile } from '../governance/index.js';
 import type { Logger } from '../logger.js';
 import { createSupervisor, defaultOptions, type Supervisor } from '../supervisor/index.js';
-import { decimal, duration, integerAtLeast, port } from './parsers.js';
+import { decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
 import { resolveServeConfig, type ServeFlags, serveDefaults } from './serve-config.js';
 
 /** A running `wyneos serve`: where it listens, and how to stop it as a signal would. */
@@ -136,7 +135,10 @@ export function serveCommand(): Command {
 export async function runServe(flags: ServeFlags, logger?: Logger): Promise<RunningServer> {
   const config = await resolveServeConfig(flags);
   const log = logger ?? pino({ name: 'wyneos', level: config.logLevel });
-  const secret = config.secretFile === undefined ? undefined : await readSecret(config.secretFile);
+  const secret =
+    config.secretFile === undefined
+      ? undefined
+      : await readFlagFile(config.secretFile, '--secret-file');
   const { createServer, isLoopback, parseSecret } = await import('../http/index.js');
   if (secret === undefined && !isLoopback(config.host)) {
     throw new InvalidArgumentError(
@@ -186,15 +188,4 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
       return stopping;
     },
   };
-}
-
-async function readSecret(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new InvalidArgumentError(
-      '--secret-file',
-      `cannot read ${path}: ${(error as Error).message}`,
-    );
-  }
 }

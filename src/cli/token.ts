@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
 import { nodeToken, operatorToken, parseSecret } from '../http/index.js';
+import { readFlagFile } from './parsers.js';
 
 interface TokenFlags {
   readonly node?: string;
@@ -20,16 +20,10 @@ export function tokenCommand(write: (line: string) => void): Command {
       if ((flags.node === undefined) === (flags.operator !== true)) {
         throw new InvalidArgumentError('wyneos token', 'give either --node <id> or --operator');
       }
-      let content: Buffer;
-      try {
-        content = await readFile(flags.secretFile);
-      } catch (error) {
-        throw new InvalidArgumentError(
-          '--secret-file',
-          `cannot read ${flags.secretFile}: ${(error as Error).message}`,
-        );
-      }
-      const secret = parseSecret(content, '--secret-file');
+      const secret = parseSecret(
+        await readFlagFile(flags.secretFile, '--secret-file'),
+        '--secret-file',
+      );
       write(flags.node === undefined ? operatorToken(secret) : nodeToken(secret, flags.node));
     });
 }

@@ -11,42 +11,29 @@ const operatorOnly = { access: 'operator' } as const;
 /** The operator's commands on one node: isolate, reinstate, protect, pin. */
 export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { supervisor } = ctx;
-  const reasonSchema = { params: nodeIdParams, body: reasonBody };
-  const switchSchema = { params: nodeIdParams, body: switchBody };
 
-  app.post<{ Params: IdParams; Body: { reason?: string } | undefined }>(
-    '/v1/nodes/:id/isolate',
-    { config: operatorOnly, schema: reasonSchema },
-    async (request) => ({
-      node: supervisor.isolate(request.params.id, request.body?.reason),
-    }),
-  );
+  for (const command of ['isolate', 'reinstate'] as const) {
+    app.post<{ Params: IdParams; Body: { reason?: string } | undefined }>(
+      `/v1/nodes/:id/${command}`,
+      { config: operatorOnly, schema: { params: nodeIdParams, body: reasonBody } },
+      async (request) => ({
+        node: supervisor[command](request.params.id, request.body?.reason),
+      }),
+    );
+  }
 
-  app.post<{ Params: IdParams; Body: { reason?: string } | undefined }>(
-    '/v1/nodes/:id/reinstate',
-    { config: operatorOnly, schema: reasonSchema },
-    async (request) => ({
-      node: supervisor.reinstate(request.params.id, request.body?.reason),
-    }),
-  );
-
-  app.post<{ Params: IdParams; Body: { on?: boolean } | undefined }>(
-    '/v1/nodes/:id/protect',
-    { config: operatorOnly, schema: switchSchema },
-    async (request) => {
-      const on = request.body?.on ?? true;
-      supervisor.protect(request.params.id, on);
-      return { nodeId: request.params.id, protected: on };
-    },
-  );
-
-  app.post<{ Params: IdParams; Body: { on?: boolean } | undefined }>(
-    '/v1/nodes/:id/pin',
-    { config: operatorOnly, schema: switchSchema },
-    async (request) => {
-      const on = request.body?.on ?? true;
-      supervisor.pin(request.params.id, on);
-      return { nodeId: request.params.id, pinned: on };
-    },
-  );
+  for (const [command, field] of [
+    ['protect', 'protected'],
+    ['pin', 'pinned'],
+  ] as const) {
+    app.post<{ Params: IdParams; Body: { on?: boolean } | undefined }>(
+      `/v1/nodes/:id/${command}`,
+      { config: operatorOnly, schema: { params: nodeIdParams, body: switchBody } },
+      async (request) => {
+        const on = request.body?.on ?? true;
+        supervisor[command](request.params.id, on);
+        return { nodeId: request.params.id, [field]: on };
+      },
+    );
+  }
 }
