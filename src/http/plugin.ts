@@ -48,7 +48,7 @@ export interface WyneosPluginOptions {
   readonly clock?: Clock;
 }
 
-export const defaultPluginOptions = {
+const defaultPluginOptions = {
   heartbeatRate: { perSecond: 10, burst: 20 },
   bodyLimit: 1024 * 1024,
   metrics: true,
@@ -104,7 +104,7 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
       resolved.bodyLimit,
     );
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    if (config.ingest === true && status < 500) {
+    if (config.ingest === true && answer.code !== 'WYNEOS_ERR_INTERNAL') {
       const count = Array.isArray(request.body) ? request.body.length : 1;
       ctx.metrics.heartbeatsRejected(rejectReason(answer.code), count);
     }
