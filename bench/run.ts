@@ -8,6 +8,7 @@ import type { Figure, ScenarioResult } from './measure.js';
 import { governanceVsHandWritten } from './scenarios/governance-vs-hand-written.js';
 import { governanceVsJsonRulesEngine } from './scenarios/governance-vs-json-rules-engine.js';
 import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
+import { httpIngest } from './scenarios/http-ingest.js';
 import { memory } from './scenarios/memory.js';
 import { simulation } from './scenarios/simulation.js';
 import { tick } from './scenarios/tick.js';
@@ -17,6 +18,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'governance-vs-hand-written': governanceVsHandWritten,
   'governance-vs-json-rules-engine': governanceVsJsonRulesEngine,
   'heartbeat-ingest': heartbeatIngest,
+  'http-ingest': httpIngest,
   tick,
   memory,
   simulation,

@@ -22,6 +22,13 @@ export const errorCodes = {
   WYNEOS_ERR_STATE_CORRUPT: 'the saved state is corrupt or unreadable',
   WYNEOS_ERR_STATE_VERSION: 'the saved state was written in a format this release cannot read',
   WYNEOS_ERR_STORAGE: 'reading or writing the state directory failed',
+  WYNEOS_ERR_INVALID_REQUEST: 'an HTTP request is malformed (its body, query or path)',
+  WYNEOS_ERR_BODY_TOO_LARGE: 'an HTTP request body is over the size limit',
+  WYNEOS_ERR_NO_ROUTE: 'no HTTP route matches the method and path',
+  WYNEOS_ERR_UNAUTHENTICATED: 'an HTTP request carries no valid token',
+  WYNEOS_ERR_FORBIDDEN: "an HTTP request's token does not allow what it asks",
+  WYNEOS_ERR_RATE_LIMITED: 'a node sends heartbeats faster than the configured rate',
+  WYNEOS_ERR_INTERNAL: 'the server failed unexpectedly while answering a request',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -244,5 +251,77 @@ export class StorageError extends WyneosError {
   constructor(file: string, message: string, options?: ErrorOptions) {
     super('WYNEOS_ERR_STORAGE', message, options);
     this.file = file;
+  }
+}
+
+/**
+ * An HTTP request is malformed: not JSON, of another media type, or its query or path is
+ * invalid; `path` points into the part that is wrong.
+ */
+export class InvalidRequestError extends WyneosError {
+  readonly path: string;
+
+  constructor(path: string, problem: string) {
+    super('WYNEOS_ERR_INVALID_REQUEST', `Invalid request${path ? ` at ${path}` : ''}: ${problem}`);
+    this.path = path;
+  }
+}
+
+/** An HTTP request body is larger than the server accepts (`limit`, in bytes). */
+export class BodyTooLargeError extends WyneosError {
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(
+      'WYNEOS_ERR_BODY_TOO_LARGE',
+      `Request body too large: the limit is ${limit} bytes; send heartbeats in smaller batches`,
+    );
+    this.limit = limit;
+  }
+}
+
+/** No route matches the request's method and path. */
+export class NoRouteError extends WyneosError {
+  constructor(method: string, path: string) {
+    super('WYNEOS_ERR_NO_ROUTE', `No route ${method} ${path.slice(0, 200)}`);
+  }
+}
+
+/** An HTTP request has no `Authorization: Bearer <token>`, or a token the server did not issue. */
+export class UnauthenticatedError extends WyneosError {
+  constructor(problem: string) {
+    super('WYNEOS_ERR_UNAUTHENTICATED', `Unauthenticated: ${problem}`);
+  }
+}
+
+/** The token is valid but does not allow the request: a node acting as another, or as an operator. */
+export class ForbiddenError extends WyneosError {
+  constructor(problem: string) {
+    super('WYNEOS_ERR_FORBIDDEN', `Forbidden: ${problem}`);
+  }
+}
+
+/** A node sent heartbeats faster than allowed; it may send again after `retryAfterMs`. */
+export class RateLimitedError extends WyneosError {
+  readonly nodeId: string;
+  readonly retryAfterMs: number;
+
+  constructor(nodeId: string, retryAfterMs: number) {
+    super(
+      'WYNEOS_ERR_RATE_LIMITED',
+      `Node '${nodeId}' sends heartbeats faster than allowed: retry in ${retryAfterMs} ms`,
+    );
+    this.nodeId = nodeId;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * The server failed while answering a request: a bug, never the client's doing. The answer
+ * says only this; the log has the cause.
+ */
+export class InternalError extends WyneosError {
+  constructor(options?: ErrorOptions) {
+    super('WYNEOS_ERR_INTERNAL', 'Internal error: the server log has the cause', options);
   }
 }

@@ -11,24 +11,31 @@ export { type Clock, systemClock } from './clock.js';
 export {
   AdmissionDeniedError,
   type AdmissionFailure,
+  BodyTooLargeError,
   DuplicateNodeError,
   DuplicateRuleError,
   type ErrorCode,
   errorCodes,
+  ForbiddenError,
+  InternalError,
   InvalidArgumentError,
   InvalidExemptionError,
   InvalidHeartbeatError,
   InvalidNodeError,
   InvalidOptionsError,
   InvalidPolicyError,
+  InvalidRequestError,
   InvalidRuleError,
+  NoRouteError,
   NotStartedError,
+  RateLimitedError,
   StaleHeartbeatError,
   StateCorruptError,
   StateVersionError,
   StorageError,
   SupervisorStoppedError,
   TickInProgressError,
+  UnauthenticatedError,
   UnknownNodeError,
   WyneosError,
 } from './errors.js';
@@ -75,6 +82,16 @@ export {
   type OverloadOptions,
   type SafetyOptions,
 } from './healing/index.js';
+export {
+  type ErrorBody,
+  type HeartbeatRate,
+  type HeartbeatReply,
+  nodeToken,
+  operatorToken,
+  type PendingAction,
+  type WyneosPluginOptions,
+  wyneosPlugin,
+} from './http/index.js';
 export type { Logger } from './logger.js';
 export {
   type AuditLog,

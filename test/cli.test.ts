@@ -1,7 +1,16 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CommanderError } from 'commander';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, nodeToken, operatorToken } from 'wyneos';
 import { runDemo } from '../src/cli/demo.js';
 import { createProgram } from '../src/cli/program.js';
+import { runServe } from '../src/cli/serve.js';
+import { resolveServeConfig } from '../src/cli/serve-config.js';
+import { parseDuration } from '../src/duration.js';
+import { silentLogger } from './helpers.js';
 
 describe('cli', () => {
   it('demo: prints what happens to the fleet as it happens, then a summary', () => {
@@ -67,5 +76,104 @@ describe('cli', () => {
         /option '--\w+ <\w+>' argument .* is invalid/,
       );
     }
+  });
+
+  it('reads durations as 500ms, 3s, 1.5m, 1h or whole ms, and refuses anything else', () => {
+    expect(['500ms', '3s', '1.5m', '1h', '250', 40].map((d) => parseDuration(d, 'x'))).toEqual([
+      500, 3000, 90_000, 3_600_000, 250, 40,
+    ]);
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        if (/^\s*\d+(\.\d+)?(ms|s|m|h)?\s*$/.test(text)) return;
+        expect(() => parseDuration(text, '--tick')).toThrow(InvalidArgumentError);
+      }),
+    );
+    expect(() => parseDuration('0.5ms', '--tick')).toThrow(/whole number of ms/);
+  });
+
+  it('token: prints the operator token and a node token derived from the secret file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wyneos-cli-'));
+    await writeFile(join(dir, 'secret'), 'a secret for the token command\n');
+    const key = Buffer.from('a secret for the token command');
+    const lines: string[] = [];
+    const run = (...args: string[]) =>
+      createProgram((l) => lines.push(l)).parseAsync(['node', 'wyneos', 'token', ...args]);
+    await run('--operator', '--secret-file', join(dir, 'secret'));
+    await run('--node', 'node-7', '--secret-file', join(dir, 'secret'));
+    expect(lines).toEqual([operatorToken(key), nodeToken(key, 'node-7')]);
+    await expect(run('--secret-file', join(dir, 'secret'))).rejects.toThrow(
+      /--node <id> or --operator/,
+    );
+    await writeFile(join(dir, 'short'), 'short');
+    await expect(run('--operator', '--secret-file', join(dir, 'short'))).rejects.toThrow(
+      /at least 16 bytes/,
+    );
+  });
+
+  it('serve: lays flags over the config file over the defaults, durations in either', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wyneos-cli-'));
+    await writeFile(
+      join(dir, 'wyneos.yaml'),
+      [
+        'server:',
+        '  port: 8080',
+        '  secretFile: secret',
+        '  heartbeatRate: { perSecond: 5, burst: 10 }',
+        'supervisor:',
+        '  tickMs: 2s',
+        '  heartbeatTimeoutMs: 10s',
+        '  escalation: { baseMs: 1m }',
+        '  overload: { high: 0.8 }',
+      ].join('\n'),
+    );
+    const config = await resolveServeConfig({
+      config: join(dir, 'wyneos.yaml'),
+      tick: 500,
+      overloadTicks: 5,
+      heartbeatBurst: 3,
+    });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      secretFile: join(dir, 'secret'),
+      heartbeatRate: { perSecond: 5, burst: 3 },
+      supervisor: {
+        tickMs: 500,
+        heartbeatTimeoutMs: 10_000,
+        escalation: { baseMs: 60_000 },
+        overload: { high: 0.8, ticks: 5 },
+      },
+    });
+    await writeFile(join(dir, 'bad.yaml'), 'supervisor:\n  tickMs: soon\n');
+    await expect(resolveServeConfig({ config: join(dir, 'bad.yaml') })).rejects.toThrow(
+      /config supervisor.tickMs: expected a duration/,
+    );
+    await writeFile(join(dir, 'typo.yaml'), 'server:\n  prot: 1\n');
+    await expect(resolveServeConfig({ config: join(dir, 'typo.yaml') })).rejects.toThrow(
+      /server.prot: is not a server setting/,
+    );
+  });
+
+  it('serve: refuses to listen beyond loopback without a secret, and a bad option by name', async () => {
+    await expect(runServe({ host: '0.0.0.0', port: 0 }, silentLogger)).rejects.toThrow(
+      /0.0.0.0 is not a loopback address: without --secret-file/,
+    );
+    await expect(
+      runServe({ port: 0, tick: 1000, heartbeatTimeout: 500 }, silentLogger),
+    ).rejects.toThrow(/heartbeatTimeoutMs: must be greater than tickMs/);
+  });
+
+  it('serve: listens, answers, and shuts down cleanly', async () => {
+    const server = await runServe({ port: 0, tick: 50, heartbeatTimeout: 200 }, silentLogger);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const created = await fetch(`${server.url}/v1/nodes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'n1' }),
+    });
+    expect(created.status).toBe(201);
+    await server.shutdown();
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+    expect(() => server.supervisor.tick()).toThrow(/stopped/);
   });
 });

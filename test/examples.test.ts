@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { nodeToken, operatorToken } from 'wyneos';
 import { SimulatedClock } from 'wyneos/testing';
 import { simulateWorkers, startService } from '../examples/embed-basic.js';
+import { buildService } from '../examples/fastify-service/index.js';
 import { main as policyFileExample } from '../examples/policy-file.js';
 
 describe('examples', () => {
@@ -42,5 +44,43 @@ describe('examples', () => {
       '  web-2 allowed-label-values-region: fail (label region is "apac", not one of eu, us)',
       '  web-1 max-load-strict: fail (load 0.4 is above the maximum 0.3)',
     ]);
+  });
+
+  it('fastify-service: the wyneos routes live under /wyneos beside the service routes', async () => {
+    const clock = new SimulatedClock();
+    const lines: string[] = [];
+    const secret = 'the fastify-service example secret';
+    const { app } = await buildService({ secret, clock, log: (line) => lines.push(line) });
+    const key = Buffer.from(secret);
+    const worker = { authorization: `Bearer ${nodeToken(key, 'worker-1')}` };
+    const registered = await app.inject({
+      method: 'POST',
+      url: '/wyneos/v1/nodes',
+      headers: worker,
+      payload: { id: 'worker-1' },
+    });
+    expect(registered.statusCode).toBe(201);
+    const answers = [];
+    for (let seq = 1; seq <= 4; seq++) {
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/wyneos/v1/heartbeats',
+        headers: worker,
+        payload: { nodeId: 'worker-1', seq, load: 0.97 },
+      });
+      answers.push(answer.json());
+      clock.increment(500);
+    }
+    expect(answers.at(-1)).toMatchObject({ state: 'overloaded' });
+    expect(answers.flatMap((a) => a.actions.map((x: { type: string }) => x.type))).toEqual([
+      'warn',
+      'reduce-load',
+    ]);
+    expect(lines).toContain('reduce-load worker-1: load at or over 0.9 for 2 ticks');
+    const operator = { authorization: `Bearer ${operatorToken(key)}` };
+    const nodes = await app.inject({ url: '/wyneos/v1/nodes', headers: operator });
+    expect(nodes.json().nodes).toMatchObject([{ id: 'worker-1', state: 'overloaded' }]);
+    expect((await app.inject({ url: '/jobs' })).json()).toEqual({ jobs: [] });
+    await app.close();
   });
 });

@@ -3,12 +3,16 @@ import { pino } from 'pino';
 import {
   type ActionRecord,
   createSupervisor,
+  nodeToken,
+  operatorToken,
   type RemediationAction,
   type Supervisor,
   type SupervisorOptions,
+  type WyneosPluginOptions,
 } from 'wyneos';
 import { advanceClock } from 'wyneos/testing';
 import { SimulatedClock } from 'xstate';
+import { createServer } from '../src/http/index.js';
 
 /** A pino logger that keeps every line it writes, parsed, for assertions. */
 export function captureLogger(level: pino.Level = 'debug') {
@@ -52,4 +56,39 @@ export function collectApplied(sup: Supervisor): RemediationAction[] {
     if (status === 'applied') actions.push(action);
   });
   return actions;
+}
+
+export const testSecret = 'a test secret that is long enough';
+
+/**
+ * A supervisor on a simulated clock behind the HTTP API as `wyneos serve` runs it (not
+ * listening: use `app.inject`, or `app.listen` for a socket), with tokens for the operator and
+ * for nodes.
+ */
+export async function httpFleet(
+  options: SupervisorOptions = {},
+  plugin: Partial<WyneosPluginOptions> = {},
+) {
+  const { sup, clock, advance } = simulatedSupervisor(options);
+  const app = await createServer({
+    supervisor: sup,
+    logger: silentLogger,
+    secret: testSecret,
+    clock,
+    ...plugin,
+  });
+  const secret = Buffer.from(testSecret);
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  return {
+    sup,
+    clock,
+    advance,
+    app,
+    operator: bearer(operatorToken(secret)),
+    node: (id: string) => bearer(nodeToken(secret, id)),
+    async close() {
+      await app.close();
+      await sup.stop();
+    },
+  };
 }

@@ -116,7 +116,7 @@ describe('wyneos simulate', () => {
       InvalidArgumentError,
     );
     await expect(runSimulation({ ...small, faults: 'partition=0.5@soon' }, quiet)).rejects.toThrow(
-      /is not a duration/,
+      /start: expected a duration such as/,
     );
     await expect(runSimulation({ ...small, policy: 'no-such-policy.yaml' }, quiet)).rejects.toThrow(
       InvalidPolicyError,

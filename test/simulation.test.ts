@@ -77,7 +77,11 @@ describe('simulation', () => {
     const recovered = incidentsOf(result, 'recover');
     expect(recovered).toHaveLength(2);
     for (const incident of recovered) {
-      expect(incident).toMatchObject({ outcome: 'detected', detectedBy: 'online', startAt: 60_000 });
+      expect(incident).toMatchObject({
+        outcome: 'detected',
+        detectedBy: 'online',
+        startAt: 60_000,
+      });
       expect(incident.latencyMs).toBeLessThanOrEqual(tickMs + 100);
     }
     expect(result.finalStates.offline).toBe(3);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError as InvalidFlagError } from 'commander';
+import { parseDuration } from '../duration.js';
 import { InvalidArgumentError, WyneosError } from '../errors.js';
-import { parseDuration } from '../simulation/index.js';
 import {
   type AuditQuery,
   type AuditRecord,

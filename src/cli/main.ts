@@ -5,8 +5,8 @@ import { createProgram } from './program.js';
 try {
   await createProgram().parseAsync(process.argv);
 } catch (error) {
-  // A mistake in what the user gave (a policy file, a fault) is a message, not a stack trace.
+  // A mistake in the flags, a file or the config: the message says what to fix, no stack.
   if (!(error instanceof WyneosError)) throw error;
-  process.stderr.write(`wyneos: ${error.message} (${error.code})\n`);
+  console.error(`wyneos: ${error.message}`);
   process.exitCode = 2;
 }

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
-import { WyneosError } from '../errors.js';
-import { parseDuration } from '../simulation/index.js';
+import { Command } from 'commander';
+import { agentCommand } from './agent.js';
 import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
+import { integerAtLeast, oneOf, positiveDuration } from './parsers.js';
+import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
+import { tokenCommand } from './token.js';
 
 /** The `wyneos` command. `write` receives every line the command prints. */
 export function createProgram(
@@ -26,11 +28,16 @@ export function createProgram(
     .option(
       '--duration <duration>',
       'simulated time to run (500ms, 30s, 5m, 1h)',
-      duration,
+      positiveDuration,
       3_600_000,
     )
-    .option('--tick <duration>', 'tick period', duration, 1000)
-    .option('--heartbeat-timeout <duration>', 'silence before a node is offline', duration, 3000)
+    .option('--tick <duration>', 'tick period', positiveDuration, 1000)
+    .option(
+      '--heartbeat-timeout <duration>',
+      'silence before a node is offline',
+      positiveDuration,
+      3000,
+    )
     .option(
       '--detector <kind>',
       'failure detector: timeout or phi',
@@ -95,39 +102,13 @@ export function createProgram(
     .action((flags: { nodes: number; seconds: number; tick: number }) => {
       runDemo({ nodes: flags.nodes, seconds: flags.seconds, tickMs: flags.tick, write });
     });
+  program.addCommand(serveCommand());
+  program.addCommand(agentCommand());
+  program.addCommand(tokenCommand(write));
 
   program.addCommand(auditCommand(write));
 
   return program;
-}
-
-function duration(value: string): number {
-  try {
-    const ms = parseDuration(value);
-    if (ms < 1) throw new InvalidArgumentError('expected a duration of at least 1ms.');
-    return ms;
-  } catch (error) {
-    if (error instanceof WyneosError) throw new InvalidArgumentError(error.message);
-    throw error;
-  }
-}
-
-function oneOf(values: readonly string[]) {
-  return (value: string): string => {
-    if (!values.includes(value))
-      throw new InvalidArgumentError(`expected one of ${values.join(', ')}.`);
-    return value;
-  };
-}
-
-function integerAtLeast(minimum: number) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < minimum) {
-      throw new InvalidArgumentError(`expected a whole number of at least ${minimum}.`);
-    }
-    return number;
-  };
 }
 
 // Read at run time from the package root, whether running from src/ or from dist/src/.

@@ -1,5 +1,5 @@
+import { parseDuration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
-import { parseDuration } from './duration.js';
 import { type Fault, type FaultKind, faultKinds } from './faults.js';
 import type { SeededRandom } from './random.js';
 

@@ -1,5 +1,5 @@
+export { formatDuration, parseDuration } from '../duration.js';
 export { defaultIdentity, defaultSimulationPolicy } from './default-policy.js';
-export { formatDuration, parseDuration } from './duration.js';
 export { expandFaultMix, type FaultMixEntry, parseFaultMix } from './fault-mix.js';
 export {
   type Expectation,

@@ -1,5 +1,5 @@
+import { formatDuration } from '../duration.js';
 import type { NodeState } from '../types.js';
-import { formatDuration } from './duration.js';
 import type { KindDetection, LatencyStats, SimulationResult } from './result.js';
 
 const states: readonly NodeState[] = ['online', 'overloaded', 'isolated', 'offline'];

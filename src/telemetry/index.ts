@@ -1,4 +1,9 @@
-export { heartbeatSchema, nodeIdPattern, registrationSchema } from './schemas.js';
+export {
+  describeSchemaError,
+  heartbeatSchema,
+  nodeIdPattern,
+  registrationSchema,
+} from './schemas.js';
 export { TelemetryStore } from './store.js';
 export type { DetectorState, Heartbeat, Mutable, NodeRecord, NodeRegistration } from './types.js';
 export { parseHeartbeat, parseRegistration } from './validate.js';

@@ -1,0 +1,196 @@
+import { Command, Option } from 'commander';
+import { pino } from 'pino';
+import { InvalidArgumentError } from '../errors.js';
+import { loadPolicyFile } from '../governance/index.js';
+import type { Logger } from '../logger.js';
+import { createSupervisor, defaultOptions, type Supervisor } from '../supervisor/index.js';
+import { decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
+import { resolveServeConfig, type ServeFlags, serveDefaults } from './serve-config.js';
+
+/** A running `wyneos serve`: where it listens, and how to stop it as a signal would. */
+export interface RunningServer {
+  readonly url: string;
+  readonly supervisor: Supervisor;
+  /** Stops accepting, lets requests in flight finish, stops the supervisor, flushes the log. */
+  shutdown(): Promise<void>;
+}
+
+/** `wyneos serve`: a supervisor behind the HTTP API. */
+export function serveCommand(): Command {
+  const d = defaultOptions;
+  return new Command('serve')
+    .description('Run a supervisor behind the HTTP API, for nodes running `wyneos agent`.')
+    .option('--config <file>', 'YAML or JSON file: a server section and a supervisor section')
+    .option('--host <host>', `address to listen on (default ${serveDefaults.host})`)
+    .option('--port <port>', `port; 0 picks a free one (default ${serveDefaults.port})`, port)
+    .option(
+      '--secret-file <file>',
+      'server secret the tokens derive from (default: none, loopback only)',
+    )
+    .option('--policy <file>', 'policy file (.yaml, .yml, .json, .js, .mjs)')
+    .option('--log-level <level>', `pino level (default ${serveDefaults.logLevel})`)
+    .option(
+      '--heartbeat-rate <per-second>',
+      'heartbeats a second one node may keep up (default 10)',
+      decimal,
+    )
+    .option(
+      '--heartbeat-burst <count>',
+      'heartbeats one node may send at once (default 20)',
+      integerAtLeast(1),
+    )
+    .option('--body-limit <bytes>', 'largest request body (default 1048576)', integerAtLeast(1))
+    .option('--tick <duration>', `tick period (default ${d.tickMs}ms)`, duration)
+    .option(
+      '--heartbeat-timeout <duration>',
+      `silence before offline (default ${d.heartbeatTimeoutMs}ms)`,
+      duration,
+    )
+    .addOption(
+      new Option('--detector <kind>', 'failure detector (default timeout)').choices([
+        'timeout',
+        'phi',
+      ]),
+    )
+    .option(
+      '--late-tolerance <duration>',
+      'how late a tick may be before self-distrust (default: the tick)',
+      duration,
+    )
+    .option(
+      '--overload-high <load>',
+      `overload high-water mark (default ${d.overload.high})`,
+      decimal,
+    )
+    .option('--overload-low <load>', `recovery low-water mark (default ${d.overload.low})`, decimal)
+    .option(
+      '--overload-ticks <count>',
+      `ticks either way (default ${d.overload.ticks})`,
+      integerAtLeast(1),
+    )
+    .option(
+      '--rule-budget <duration>',
+      `time budget of one rule per tick (default ${d.ruleBudgetMs}ms)`,
+      duration,
+    )
+    .addOption(
+      new Option(
+        '--admission <mode>',
+        'what a node failing admission gets (default refuse)',
+      ).choices(['refuse', 'isolate']),
+    )
+    .option(
+      '--max-isolated-fraction <fraction>',
+      `(default ${d.safety.maxIsolatedFraction})`,
+      decimal,
+    )
+    .option('--partition-fraction <fraction>', `(default ${d.safety.partitionFraction})`, decimal)
+    .option(
+      '--max-actions-per-tick <count>',
+      `(default ${d.safety.maxActionsPerTick})`,
+      integerAtLeast(1),
+    )
+    .option(
+      '--max-isolations-per-minute <count>',
+      `(default ${d.safety.maxIsolationsPerMinute})`,
+      integerAtLeast(1),
+    )
+    .option('--hook-timeout <duration>', 'time limit of one hook attempt (default 10s)', duration)
+    .option('--hook-retries <count>', 'retries of a failed hook (default 2)', integerAtLeast(0))
+    .option(
+      '--hook-backoff <duration>',
+      'wait before the first retry, doubling (default 500ms)',
+      duration,
+    )
+    .option(
+      '--on-isolate <command>',
+      'command run for each isolate action (split at spaces, no shell)',
+    )
+    .option('--on-reduce-load <command>', 'command run for each reduce-load action')
+    .option('--on-reinstate <command>', 'command run for each reinstate action')
+    .option('--on-warn <command>', 'command run for each warn action')
+    .option(
+      '--on-recover <command>',
+      'command run for each recover action (and makes healing propose them)',
+    )
+    .option('--on-propagate <command>', 'command run after each isolation and reinstatement')
+    .option(
+      '--state-dir <dir>',
+      'keep the durable state and the audit log here, and restore from it',
+    )
+    .option('--recover', 'start from the last good copy when the state file is corrupt')
+    .action(async (flags: ServeFlags) => {
+      const server = await runServe(flags);
+      // A second signal during shutdown is not caught: it ends the process at once.
+      const stop = () => {
+        server.shutdown().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error(error);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+}
+
+/** Starts `wyneos serve` with these flags; resolves once it listens. */
+export async function runServe(flags: ServeFlags, logger?: Logger): Promise<RunningServer> {
+  const config = await resolveServeConfig(flags);
+  const log = logger ?? pino({ name: 'wyneos', level: config.logLevel });
+  const secret =
+    config.secretFile === undefined
+      ? undefined
+      : await readFlagFile(config.secretFile, '--secret-file');
+  const { createServer, isLoopback, parseSecret } = await import('../http/index.js');
+  if (secret === undefined && !isLoopback(config.host)) {
+    throw new InvalidArgumentError(
+      '--host',
+      `${config.host} is not a loopback address: without --secret-file the server listens on loopback only`,
+    );
+  }
+  const policy =
+    config.policyFile === undefined ? undefined : await loadPolicyFile(config.policyFile);
+  const supervisor = createSupervisor({
+    ...config.supervisor,
+    ...(policy === undefined ? {} : { policy }),
+    logger: log,
+  });
+  const app = await createServer({
+    supervisor,
+    logger: log,
+    heartbeatRate: config.heartbeatRate,
+    ...(secret === undefined ? {} : { secret: parseSecret(secret, '--secret-file') }),
+    ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
+  });
+  if (secret === undefined) {
+    log.warn(
+      { host: config.host },
+      'no --secret-file: listening on loopback only, every request allowed',
+    );
+  }
+  supervisor.start();
+  const url = await app.listen({ host: config.host, port: config.port });
+  log.info({ url, policyVersion: supervisor.policy().version }, 'wyneos serve listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    supervisor,
+    shutdown() {
+      stopping ??= (async () => {
+        log.info('shutting down: no new requests, finishing those in flight');
+        // Stop accepting first, so no heartbeat lands on a stopped supervisor. A tick never
+        // needs finishing here: each runs to its end within one turn of the event loop.
+        await app.close();
+        // Stops the tick loop; hooks still running finish (each within its timeout).
+        await supervisor.stop();
+        log.info('stopped');
+        log.flush();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { FastifyRequest } from 'fastify';
+import type { Supervisor } from '../supervisor/index.js';
+import { type Access, type Authenticator, assertAccess, type Principal } from './auth.js';
+import type { BodyKind } from './error-reply.js';
+import type { FleetFeed } from './fleet-feed.js';
+import type { HttpMetrics } from './metrics.js';
+import type { HeartbeatLimiter } from './rate-limit.js';
+
+/** What every route module is handed by the plugin. */
+export interface RouteContext {
+  readonly supervisor: Supervisor;
+  readonly feed: FleetFeed;
+  readonly metrics: HttpMetrics;
+  readonly limiter: HeartbeatLimiter;
+  /** Undefined when the plugin runs without a secret: every request acts as the operator. */
+  readonly auth: Authenticator | undefined;
+  /** SSE streams open now, each closed by calling it (on shutdown). */
+  readonly streams: Set<() => void>;
+}
+
+/** What a wyneos route says about itself in its fastify `config`. */
+export interface RouteConfig {
+  readonly access: Access;
+  readonly bodyKind?: BodyKind;
+  /** The heartbeat route: its rejections are counted by reason. */
+  readonly ingest?: boolean;
+}
+
+const operator: Principal = { kind: 'operator' };
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+export function routeConfig(request: FastifyRequest): Partial<RouteConfig> {
+  return request.routeOptions.config as Partial<RouteConfig>;
+}
+
+/** Verifies the request's token against what its route asks for; throws 401 or 403 errors. */
+export function authenticate(request: FastifyRequest, auth: Authenticator | undefined): void {
+  const access = routeConfig(request).access ?? 'open';
+  if (access === 'open') return;
+  const principal = auth === undefined ? operator : auth.verify(request.headers.authorization);
+  assertAccess(principal, access);
+  principals.set(request, principal);
+}
+
+/** Who the request speaks for; only on routes that are not open. */
+export function principalOf(request: FastifyRequest): Principal {
+  const principal = principals.get(request);
+  // Never default to the operator: a route that forgot its access must fail closed.
+  if (principal === undefined) throw new Error(`route ${request.url} declares no access`);
+  return principal;
+}

@@ -1,0 +1,204 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { type Clock, systemClock } from '../clock.js';
+import { InvalidArgumentError, NoRouteError } from '../errors.js';
+import { show } from '../show.js';
+import type { Supervisor } from '../supervisor/index.js';
+import { Authenticator, parseSecret } from './auth.js';
+import { authenticate, type RouteContext, routeConfig } from './context.js';
+import { sendError, toWyneosError } from './error-reply.js';
+import { FleetFeed } from './fleet-feed.js';
+import { HttpMetrics, type RejectReason } from './metrics.js';
+import { HeartbeatLimiter, type HeartbeatRate } from './rate-limit.js';
+import { fleetRoutes } from './routes/fleet.js';
+import { heartbeatRoutes } from './routes/heartbeats.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { operatorRoutes } from './routes/operator.js';
+import { eventRoutes } from './sse.js';
+import { validatorCompiler } from './validation.js';
+
+/** The options of {@link wyneosPlugin} (fastify's own `prefix` goes beside them). */
+export interface WyneosPluginOptions {
+  /** The supervisor the routes serve; the plugin neither starts nor stops it. */
+  readonly supervisor: Supervisor;
+  /**
+   * The server secret tokens are derived from (at least 16 bytes). Without it every request
+   * is allowed and a warning is logged: run it that way only behind your own authentication.
+   * @defaultValue none
+   */
+  readonly secret?: string | Buffer;
+  /**
+   * How fast one node may send heartbeats; faster gets 429 with `Retry-After`.
+   * @defaultValue `{ perSecond: 10, burst: 20 }`
+   */
+  readonly heartbeatRate?: Partial<HeartbeatRate>;
+  /**
+   * The largest request body accepted, in bytes; larger gets 413.
+   * @defaultValue 1048576 (1 MiB: a batch of 1,000 heartbeats with a few metrics is about 100 KiB)
+   */
+  readonly bodyLimit?: number;
+  /**
+   * Mount `GET /metrics` (Prometheus text format).
+   * @defaultValue true
+   */
+  readonly metrics?: boolean;
+  /**
+   * The time source of the heartbeat rate limit.
+   * @defaultValue the system clock
+   */
+  readonly clock?: Clock;
+}
+
+const defaultPluginOptions = {
+  heartbeatRate: { perSecond: 10, burst: 20 },
+  bodyLimit: 1024 * 1024,
+  metrics: true,
+} as const;
+
+/** The longest node id must fit in a path parameter. */
+const longestNodeId = 253;
+
+/**
+ * The wyneos HTTP API as a fastify plugin: registration, heartbeats, views, operator commands,
+ * Server-Sent Events, health and Prometheus metrics. Every route answers errors as
+ * `{ error: { code, message, path } }`.
+ *
+ * @example
+ * const app = fastify({ routerOptions: { maxParamLength: 253 } });
+ * await app.register(wyneosPlugin, { supervisor, secret, prefix: '/wyneos' });
+ */
+export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app, options) => {
+  const resolved = resolvePluginOptions(options);
+  const { supervisor } = resolved;
+  const log = app.log.child({ component: 'http' });
+  if (resolved.auth === undefined) {
+    log.warn('wyneos HTTP API runs without a secret: every request is allowed');
+  }
+  const maxParamLength = app.initialConfig.routerOptions?.maxParamLength ?? 100;
+  if (maxParamLength < longestNodeId) {
+    log.warn(
+      { maxParamLength },
+      `node ids longer than maxParamLength get 404 in paths: create fastify with routerOptions: { maxParamLength: ${longestNodeId} }`,
+    );
+  }
+
+  const feed = new FleetFeed(supervisor);
+  const ctx: RouteContext = {
+    supervisor,
+    feed,
+    metrics: new HttpMetrics(supervisor, feed),
+    limiter: new HeartbeatLimiter(resolved.heartbeatRate, resolved.clock),
+    auth: resolved.auth,
+    streams: new Set(),
+  };
+
+  app.setValidatorCompiler(validatorCompiler);
+  // Bodies are JSON; fastify also parses text/plain, which would only fail later, less clearly.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (request) => authenticate(request, ctx.auth));
+  app.setErrorHandler((error, request, reply) => {
+    const config = routeConfig(request);
+    const { status, error: answer } = toWyneosError(
+      error,
+      request,
+      config.bodyKind ?? 'other',
+      resolved.bodyLimit,
+    );
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (config.ingest === true && answer.code !== 'WYNEOS_ERR_INTERNAL') {
+      const count = Array.isArray(request.body) ? request.body.length : 1;
+      ctx.metrics.heartbeatsRejected(rejectReason(answer.code), count);
+    }
+    return sendError(reply, status, answer);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, new NoRouteError(request.method, request.url)),
+  );
+  app.addHook('preClose', async () => {
+    for (const close of [...ctx.streams]) close();
+  });
+  app.addHook('onClose', async () => {
+    feed.close();
+    ctx.metrics.close();
+  });
+
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit = resolved.bodyLimit;
+  });
+
+  nodeRoutes(app, ctx);
+  heartbeatRoutes(app, ctx);
+  operatorRoutes(app, ctx);
+  fleetRoutes(app, ctx, resolved.metrics);
+  eventRoutes(app, ctx);
+};
+
+function rejectReason(code: string): RejectReason {
+  switch (code) {
+    case 'WYNEOS_ERR_UNKNOWN_NODE':
+      return 'unknown-node';
+    case 'WYNEOS_ERR_STALE_HEARTBEAT':
+      return 'stale';
+    case 'WYNEOS_ERR_RATE_LIMITED':
+      return 'rate-limited';
+    case 'WYNEOS_ERR_UNAUTHENTICATED':
+      return 'unauthenticated';
+    case 'WYNEOS_ERR_FORBIDDEN':
+      return 'forbidden';
+    case 'WYNEOS_ERR_BODY_TOO_LARGE':
+      return 'too-large';
+    case 'WYNEOS_ERR_STOPPED':
+      return 'stopped';
+    default:
+      return 'invalid';
+  }
+}
+
+interface ResolvedPluginOptions {
+  readonly supervisor: Supervisor;
+  readonly auth: Authenticator | undefined;
+  readonly heartbeatRate: HeartbeatRate;
+  readonly bodyLimit: number;
+  readonly metrics: boolean;
+  readonly clock: Clock;
+}
+
+function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptions {
+  const { supervisor, secret, heartbeatRate = {}, clock = systemClock } = options;
+  if (typeof supervisor?.heartbeat !== 'function' || typeof supervisor.nodes !== 'function') {
+    throw new InvalidArgumentError(
+      'wyneosPlugin supervisor',
+      'expected a supervisor from createSupervisor',
+    );
+  }
+  const defaults = defaultPluginOptions.heartbeatRate;
+  const rate = {
+    perSecond: atLeast(heartbeatRate.perSecond ?? defaults.perSecond, 'heartbeatRate.perSecond', 0),
+    burst: atLeast(heartbeatRate.burst ?? defaults.burst, 'heartbeatRate.burst', 1),
+  };
+  return {
+    supervisor,
+    auth:
+      secret === undefined
+        ? undefined
+        : new Authenticator(parseSecret(secret, 'wyneosPlugin secret')),
+    heartbeatRate: rate,
+    bodyLimit: Math.floor(
+      atLeast(options.bodyLimit ?? defaultPluginOptions.bodyLimit, 'bodyLimit', 1),
+    ),
+    metrics: options.metrics ?? defaultPluginOptions.metrics,
+    clock,
+  };
+}
+
+/** A finite number above `minimum` (or equal to it when it is 1). */
+function atLeast(value: unknown, name: string, minimum: 0 | 1): number {
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (minimum === 0 ? value > 0 : value >= minimum);
+  if (!ok) {
+    const wanted = minimum === 0 ? 'a positive number' : 'a number of at least 1';
+    throw new InvalidArgumentError(`wyneosPlugin ${name}`, `must be ${wanted}, got ${show(value)}`);
+  }
+  return value as number;
+}

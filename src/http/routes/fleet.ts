@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../context.js';
+import { actionsQuery } from '../validation.js';
+
+const defaultActionPage = 1000;
+
+/** The fleet as a whole: the report, the action log, health, readiness and metrics. */
+export function fleetRoutes(app: FastifyInstance, ctx: RouteContext, withMetrics: boolean): void {
+  const { supervisor, feed, metrics } = ctx;
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
+  app.get('/v1/report', { config: { access: 'operator' } }, async () => ({
+    report: supervisor.report(),
+  }));
+
+  app.get<{ Querystring: { since?: number; limit?: number } }>(
+    '/v1/actions',
+    { config: { access: 'operator' }, schema: { querystring: actionsQuery } },
+    async (request) => {
+      const { since = 0, limit = defaultActionPage } = request.query;
+      return feed.actionsSince(since, limit);
+    },
+  );
+
+  // Liveness: the process answers. Readiness: the supervisor has ticked and is not stopping.
+  app.get('/healthz', { config: { access: 'open' } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { config: { access: 'open' } }, async (_request, reply) => {
+    const why =
+      closing || !feed.live ? 'stopping' : feed.lastTick === undefined ? 'no tick yet' : '';
+    if (why !== '') return reply.code(503).send({ status: 'not-ready', reason: why });
+    return { status: 'ready', tick: feed.lastTick?.tick };
+  });
+
+  if (withMetrics) {
+    app.get('/metrics', { config: { access: 'open' } }, async (_request, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  InvalidHeartbeatError,
+  RateLimitedError,
+  StaleHeartbeatError,
+  UnknownNodeError,
+} from '../../errors.js';
+import type { Heartbeat } from '../../telemetry/index.js';
+import type { NodeSnapshot, NodeState } from '../../types.js';
+import { assertActsFor } from '../auth.js';
+import { principalOf, type RouteConfig, type RouteContext } from '../context.js';
+import type { PendingAction } from '../fleet-feed.js';
+import { heartbeatsBody } from '../validation.js';
+
+/** What a node learns from each heartbeat it sends: how the supervisor sees it, what to do. */
+export interface HeartbeatReply {
+  readonly nodeId: string;
+  readonly state: NodeState;
+  readonly since: number;
+  readonly reason: string;
+  /** Actions decided for the node since its previous heartbeat, each handed out once. */
+  readonly actions: readonly PendingAction[];
+}
+
+const config: RouteConfig = { access: 'node', bodyKind: 'heartbeat', ingest: true };
+
+/**
+ * `POST /v1/heartbeats`: one heartbeat, or a batch of up to 1,000 (one per node). A batch is
+ * taken whole or not at all: every heartbeat is checked (identity, node, seq, rate) before any
+ * is stored, as `registerMany` does.
+ */
+export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { supervisor, feed, limiter, metrics } = ctx;
+
+  app.post<{ Body: Heartbeat | Heartbeat[] }>(
+    '/v1/heartbeats',
+    {
+      config,
+      schema: { body: heartbeatsBody },
+    },
+    async (request) => {
+      const { body } = request;
+      const beats = Array.isArray(body) ? body : [body];
+      const principal = principalOf(request);
+      const nodes = new Map<string, NodeSnapshot>();
+      beats.forEach((beat, index) => {
+        assertActsFor(principal, beat.nodeId);
+        if (nodes.has(beat.nodeId)) {
+          throw new InvalidHeartbeatError(
+            `/${index}/nodeId`,
+            'repeats a node of this batch: send one heartbeat per node',
+          );
+        }
+        const node = supervisor.node(beat.nodeId);
+        if (node === undefined) throw new UnknownNodeError(beat.nodeId);
+        if (node.seq !== undefined && beat.seq <= node.seq) {
+          throw new StaleHeartbeatError(beat.nodeId, beat.seq, node.seq);
+        }
+        const waitMs = limiter.waitMs(beat.nodeId);
+        if (waitMs > 0) throw new RateLimitedError(beat.nodeId, waitMs);
+        nodes.set(beat.nodeId, node);
+      });
+
+      const replies = beats.map((beat): HeartbeatReply => {
+        limiter.take(beat.nodeId);
+        supervisor.heartbeat(beat);
+        // A heartbeat never changes a node's state, so the view taken before still holds.
+        const { id, state, since, reason } = nodes.get(beat.nodeId) as NodeSnapshot;
+        return { nodeId: id, state, since, reason, actions: feed.takePending(id) };
+      });
+      metrics.heartbeatsAccepted(beats.length);
+      return Array.isArray(body) ? { results: replies } : replies[0];
+    },
+  );
+}

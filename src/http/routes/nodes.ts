@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import { UnknownNodeError } from '../../errors.js';
+import type { NodeRegistration } from '../../telemetry/index.js';
+import type { NodeState } from '../../types.js';
+import { assertActsFor } from '../auth.js';
+import { principalOf, type RouteContext } from '../context.js';
+import { nodeIdParams, nodesQuery, registrationBody } from '../validation.js';
+
+const defaultPageSize = 1000;
+
+/**
+ * Registration, deregistration and views of nodes. A node's own token may register,
+ * deregister and read that node; listing the fleet needs the operator's.
+ */
+export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { supervisor, feed, limiter } = ctx;
+
+  app.post<{ Body: NodeRegistration }>(
+    '/v1/nodes',
+    { config: { access: 'node', bodyKind: 'registration' }, schema: { body: registrationBody } },
+    async (request, reply) => {
+      assertActsFor(principalOf(request), request.body.id);
+      const node = supervisor.register(request.body);
+      return reply.code(201).send({ node });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/nodes/:id',
+    { config: { access: 'node' }, schema: { params: nodeIdParams } },
+    async (request, reply) => {
+      const { id } = request.params;
+      assertActsFor(principalOf(request), id);
+      supervisor.deregister(id);
+      limiter.forget(id);
+      feed.forget(id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Querystring: { state?: NodeState; after?: string; limit?: number } }>(
+    '/v1/nodes',
+    { config: { access: 'operator' }, schema: { querystring: nodesQuery } },
+    async (request) => {
+      const { state, after, limit = defaultPageSize } = request.query;
+      let nodes = supervisor.nodes();
+      if (after !== undefined) nodes = nodes.slice(nodes.findIndex((n) => n.id === after) + 1);
+      if (state !== undefined) nodes = nodes.filter((n) => n.state === state);
+      const page = nodes.slice(0, limit);
+      const next = nodes.length > limit ? page.at(-1)?.id : undefined;
+      return next === undefined ? { nodes: page } : { nodes: page, next };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/nodes/:id',
+    { config: { access: 'node' }, schema: { params: nodeIdParams } },
+    async (request) => {
+      const { id } = request.params;
+      assertActsFor(principalOf(request), id);
+      const node = supervisor.node(id);
+      if (node === undefined) throw new UnknownNodeError(id);
+      return {
+        node,
+        rules: supervisor.explain(id),
+        transitions: feed.recentTransitions(id),
+        pendingActions: feed.peekPending(id),
+      };
+    },
+  );
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../context.js';
+import { nodeIdParams, reasonBody, switchBody } from '../validation.js';
+
+interface IdParams {
+  readonly id: string;
+}
+
+const operatorOnly = { access: 'operator' } as const;
+
+/** The operator's commands on one node: isolate, reinstate, protect, pin. */
+export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { supervisor } = ctx;
+
+  for (const command of ['isolate', 'reinstate'] as const) {
+    app.post<{ Params: IdParams; Body: { reason?: string } | undefined }>(
+      `/v1/nodes/:id/${command}`,
+      { config: operatorOnly, schema: { params: nodeIdParams, body: reasonBody } },
+      async (request) => ({
+        node: supervisor[command](request.params.id, request.body?.reason),
+      }),
+    );
+  }
+
+  for (const [command, field] of [
+    ['protect', 'protected'],
+    ['pin', 'pinned'],
+  ] as const) {
+    app.post<{ Params: IdParams; Body: { on?: boolean } | undefined }>(
+      `/v1/nodes/:id/${command}`,
+      { config: operatorOnly, schema: { params: nodeIdParams, body: switchBody } },
+      async (request) => {
+        const on = request.body?.on ?? true;
+        supervisor[command](request.params.id, on);
+        return { nodeId: request.params.id, [field]: on };
+      },
+    );
+  }
+}
