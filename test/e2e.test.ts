@@ -1,87 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type NodeSnapshot, type NodeTransition, nodeToken, operatorToken } from 'wyneos';
+import { killAll, until, wyneos } from './processes.js';
 
 // Real processes on 127.0.0.1: `wyneos serve` and three `wyneos agent`s, run from the sources
 // with tsx. Real time cannot be avoided across processes: short ticks and timeouts keep it
 // brief (about 6 s on an idle machine), and every wait polls against a deadline generous
 // enough for a machine busy with the rest of the suite.
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const running: Process[] = [];
-
-interface Process {
-  readonly child: ChildProcess;
-  readonly lines: Array<Record<string, unknown>>;
-  waitFor(
-    match: (line: Record<string, unknown>) => boolean,
-    what: string,
-  ): Promise<Record<string, unknown>>;
-  exited(): Promise<number | null>;
-}
-
-function wyneos(args: readonly string[]): Process {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters = new Set<() => void>();
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text));
-    } catch {
-      lines.push({ text });
-    }
-    for (const wake of waiters) wake();
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const proc: Process = {
-    child,
-    lines,
-    waitFor(match, what) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const line = lines.find(match);
-          if (line === undefined) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(line);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no line ${what} in ${JSON.stringify(lines.slice(-5))}`));
-        }, 20_000);
-        waiters.add(check);
-        check();
-      });
-    },
-    exited: () => exit,
-  };
-  running.push(proc);
-  return proc;
-}
-
-/** Polls `read` until `done` holds of what it returns, for at most `ms`. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${JSON.stringify(value)}`);
-    await delay(50);
-  }
-}
-
-afterAll(() => {
-  for (const proc of running) if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
-});
+afterAll(killAll);
 
 describe('e2e', () => {
   it('supervises agents over HTTP: the overloaded one is told to reduce load, a killed one goes offline and is isolated, SIGTERM stops cleanly', async () => {
