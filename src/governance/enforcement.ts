@@ -23,6 +23,11 @@ export class EnforcementMemory {
   // which would cost an allocation per failure per tick).
   private streaks = new Map<string, Map<string, number>>();
 
+  /** Forgets a deregistered node, so a node registered again under its id starts afresh. */
+  forget(nodeId: string): void {
+    for (const ruleStreaks of this.streaks.values()) ruleStreaks.delete(nodeId);
+  }
+
   decide(findings: Findings, tick: number, at: number): EnforcementDecision {
     const next = new Map<string, Map<string, number>>();
     const proposals: ActionProposal[] = [];

@@ -48,6 +48,11 @@ export class GovernanceEngine {
     this.compiled = compilePolicy(policy);
   }
 
+  /** Forgets what enforcement remembers of a deregistered node. */
+  forget(nodeId: string): void {
+    this.memory.forget(nodeId);
+  }
+
   exempt(request: ExemptionRequest, now: number): Exemption {
     return this.exemptionList.add(request, now, (ruleId) => this.compiled.byId.has(ruleId));
   }

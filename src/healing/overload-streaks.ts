@@ -5,17 +5,24 @@
  * one size check per node. It is the healing actor's memory from one tick to the next.
  */
 export class OverloadStreaks {
-  private readonly streaks = new Map<string, { ticks: number; tick: number }>();
+  private readonly streaks = new Map<
+    string,
+    { ticks: number; tick: number; mark: 'high' | 'low' }
+  >();
 
-  /** Counts this tick for a node: past its mark or not. Returns the streak, 0 when broken. */
-  count(nodeId: string, tick: number, pastMark: boolean): number {
+  /**
+   * Counts this tick for a node: past `mark` or not. Returns the streak, 0 when broken. A
+   * streak counted towards the other mark starts again: a node isolated and reinstated between
+   * two ticks must not carry its recovery count into a new overload (found by the model test).
+   */
+  count(nodeId: string, tick: number, mark: 'high' | 'low', pastMark: boolean): number {
     if (!pastMark) {
       if (this.streaks.size > 0) this.streaks.delete(nodeId);
       return 0;
     }
     const streak = this.streaks.get(nodeId);
-    if (streak === undefined) {
-      this.streaks.set(nodeId, { ticks: 1, tick });
+    if (streak === undefined || streak.mark !== mark) {
+      this.streaks.set(nodeId, { ticks: 1, tick, mark });
       return 1;
     }
     streak.ticks++;

@@ -80,7 +80,7 @@ export function planHealing(
 
     const online = node.state === 'online';
     const pastMark = online ? node.load >= overload.high : node.load <= overload.low;
-    const ticks = streaks.count(node.id, tick, pastMark);
+    const ticks = streaks.count(node.id, tick, online ? 'high' : 'low', pastMark);
     if (ticks < overload.ticks) continue;
     streaks.reset(node.id);
     if (online) {

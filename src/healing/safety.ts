@@ -94,7 +94,14 @@ export class SafetyGuard {
     const approved: ActionProposal[] = [];
     const held: Array<{ proposal: ActionProposal; limit: string }> = [];
 
+    // One isolation per node per tick: healing and a rule may both ask to isolate the same node
+    // (a probation failure that also breaks an isolate rule); the second request must not take
+    // a second place under the cap (found by the model test).
+    const isolating = new Set<string>();
     for (const proposal of proposals) {
+      if (proposal.action.type === 'isolate') {
+        if (isolating.has(proposal.action.nodeId)) continue;
+      }
       const limit = this.limitFor(proposal, { partitioned, isolated, maxIsolated, automatic });
       if (limit !== undefined) {
         held.push({ proposal, limit });
@@ -104,6 +111,7 @@ export class SafetyGuard {
       approved.push(proposal);
       if (proposal.origin !== 'operator') automatic++;
       if (proposal.action.type === 'isolate') {
+        isolating.add(proposal.action.nodeId);
         isolated++;
         if (proposal.origin !== 'operator') this.isolationTimes.push(fleet.at);
       }

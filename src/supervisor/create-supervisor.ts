@@ -238,7 +238,12 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       const node = existing(nodeId, 'deregister a node');
       durably(() => {
         store.delete(node.id);
+        // Everything kept per node goes too: a node registered again under this id starts
+        // afresh (found by the model test: it inherited rule and overload streaks).
         safety.forget(node.id);
+        governance.forget(node.id);
+        streaks.reset(node.id);
+        flaps.forget(node.id);
         actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
         outputs.deregistered(node.id);
         journal.record('registration', node.id, { deregistered: true });

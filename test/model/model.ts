@@ -160,18 +160,22 @@ export class FleetModel {
     // Safety: at most half the fleet isolated (at least one node), counting the nodes isolated
     // when the tick began and those this tick isolates; reinstatements this tick free no room.
     // Proposals are reviewed as they came: healing's, then each rule's, in registration order.
-    // Nothing else is held: the other limits are out of reach (see options.ts).
+    // Nothing else is held: the other limits are out of reach (see options.ts). A second request
+    // to isolate a node this tick (healing and a rule both asking) is dropped: one isolation.
     const cap = Math.max(1, Math.floor(fleet.length * modelOptions.safety.maxIsolatedFraction));
     const isolating = new Set(fleet.filter((n) => n.state === 'isolated').map((n) => n.id));
     const approved: Proposal[] = [];
     let held = 0;
+    const isolatedNow = new Set<string>();
     for (const proposal of proposals) {
+      if (proposal.type === 'isolate' && isolatedNow.has(proposal.node.id)) continue;
       if (proposal.type === 'isolate' && !isolating.has(proposal.node.id)) {
         if (isolating.size + 1 > cap) {
           held++;
           continue;
         }
         isolating.add(proposal.node.id);
+        isolatedNow.add(proposal.node.id);
       }
       approved.push(proposal);
     }
