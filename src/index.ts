@@ -92,6 +92,11 @@ export {
   type WyneosPluginOptions,
   wyneosPlugin,
 } from './http/index.js';
+export {
+  createInspectionLog,
+  type InspectionRecord,
+  inspectionRecord,
+} from './inspection/index.js';
 export type { Logger } from './logger.js';
 export {
   type AuditLog,

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { agentCommand } from './agent.js';
 import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
+import { diagramCommand } from './diagram.js';
 import { integerAtLeast, oneOf, positiveDuration } from './parsers.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
@@ -107,6 +108,7 @@ export function createProgram(
   program.addCommand(tokenCommand(write));
 
   program.addCommand(auditCommand(write));
+  program.addCommand(diagramCommand(write));
 
   return program;
 }

@@ -42,6 +42,7 @@ export interface ServeFlags {
   readonly onPropagate?: string;
   readonly stateDir?: string;
   readonly recover?: boolean;
+  readonly inspectLog?: string;
 }
 
 /** Everything `wyneos serve` needs, flags over the config file over the defaults. */

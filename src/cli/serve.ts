@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { InvalidArgumentError } from '../errors.js';
 import { loadPolicyFile } from '../governance/index.js';
+import { createInspectionLog } from '../inspection/index.js';
 import type { Logger } from '../logger.js';
 import { createSupervisor, defaultOptions, type Supervisor } from '../supervisor/index.js';
 import { decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
@@ -119,6 +120,10 @@ export function serveCommand(): Command {
       'keep the durable state and the audit log here, and restore from it',
     )
     .option('--recover', 'start from the last good copy when the state file is corrupt')
+    .option(
+      '--inspect-log <file>',
+      'append every XState inspection event to this file, as JSON lines',
+    )
     .action(async (flags: ServeFlags) => {
       const server = await runServe(flags);
       // A second signal during shutdown is not caught: it ends the process at once.
@@ -153,9 +158,12 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
   }
   const policy =
     config.policyFile === undefined ? undefined : await loadPolicyFile(config.policyFile);
+  const inspectionLog =
+    flags.inspectLog === undefined ? undefined : createInspectionLog(flags.inspectLog);
   const supervisor = createSupervisor({
     ...config.supervisor,
     ...(policy === undefined ? {} : { policy }),
+    ...(inspectionLog === undefined ? {} : { inspect: inspectionLog.inspect }),
     logger: log,
   });
   const app = await createServer({
@@ -187,6 +195,7 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
         await app.close();
         // Stops the tick loop; hooks still running finish (each within its timeout).
         await supervisor.stop();
+        await inspectionLog?.close();
         log.info('stopped');
         log.flush();
       })();

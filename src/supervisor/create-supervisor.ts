@@ -139,6 +139,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   });
 
   const actor = createActor(machine, {
+    // Named, so inspection shows `supervisor` rather than a session id.
+    id: 'supervisor',
     input: { tickMs: config.tickMs },
     clock,
     ...(config.inspect === undefined ? {} : { inspect: config.inspect }),

@@ -1,0 +1,47 @@
+import type { AnyStateMachine } from 'xstate';
+import { governanceMachine } from '../../machines/governance.machine.js';
+import { healingMachine } from '../../machines/healing.machine.js';
+import { nodeMachine } from '../../machines/node.machine.js';
+import { supervisorMachine } from '../../machines/supervisor.machine.js';
+import { toDot } from './dot.js';
+import { machineGraph } from './graph.js';
+import { toMermaid } from './mermaid.js';
+
+export { toDot } from './dot.js';
+export {
+  type DiagramState,
+  type DiagramTransition,
+  type MachineGraph,
+  machineGraph,
+} from './graph.js';
+export { toMermaid } from './mermaid.js';
+
+/** wyneos's four machines by name, in the order the docs show them. */
+export const machines: Readonly<
+  Record<'node' | 'supervisor' | 'governance' | 'healing', AnyStateMachine>
+> = {
+  node: nodeMachine,
+  supervisor: supervisorMachine,
+  governance: governanceMachine,
+  healing: healingMachine,
+};
+
+export type MachineName = keyof typeof machines;
+export type DiagramFormat = 'mermaid' | 'dot' | 'json';
+
+/** A machine drawn in a format. */
+export function diagram(machine: AnyStateMachine, format: DiagramFormat): string {
+  const graph = machineGraph(machine);
+  if (format === 'mermaid') return toMermaid(graph);
+  if (format === 'dot') return toDot(graph);
+  return `${JSON.stringify(graph, null, 2)}\n`;
+}
+
+/** The text of `docs/machines.md`: every machine as a Mermaid diagram, generated from the code. */
+export function machinesDocument(): string {
+  const sections = Object.entries(machines).map(
+    ([name, machine]) =>
+      `## ${name}\n\n[\`machines/${name}.machine.ts\`](../machines/${name}.machine.ts)\n\n\`\`\`mermaid\n${diagram(machine, 'mermaid')}\`\`\`\n`,
+  );
+  return `# The machines\n\nGenerated from the machine definitions by \`npm run docs:machines\` (\`wyneos diagram\`); a test fails when this file is out of date.\n\n${sections.join('\n')}`;
+}

@@ -1,0 +1,62 @@
+import type { DiagramState, DiagramTransition, MachineGraph } from './graph.js';
+
+/**
+ * A Mermaid `stateDiagram-v2` of a machine: nested states, initial states, final states,
+ * transitions labelled with their event, `[guard]` and delays (`after tickPeriod`). Actions are
+ * left out of the arrows to keep the picture readable; `--format json` has them.
+ */
+export function toMermaid(graph: MachineGraph): string {
+  const lines = ['stateDiagram-v2'];
+  const ids = new Map<string, string>();
+  const idOf = (path: string) => {
+    let id = ids.get(path);
+    if (id === undefined) {
+      id = path.replaceAll('.', '_');
+      ids.set(path, id);
+    }
+    return id;
+  };
+  const writeState = (state: DiagramState, indent: string) => {
+    for (const child of state.states) {
+      const id = idOf(child.path);
+      if (id !== child.key) lines.push(`${indent}state "${child.key}" as ${id}`);
+      if (child.states.length > 0) {
+        lines.push(`${indent}state ${id} {`);
+        writeState(child, `${indent}  `);
+        lines.push(`${indent}}`);
+      }
+    }
+    if (state.initial !== undefined) {
+      const prefix = state.path === '' ? '' : `${state.path}.`;
+      lines.push(`${indent}[*] --> ${idOf(prefix + state.initial)}`);
+    }
+    for (const child of state.states) {
+      if (child.type === 'final') lines.push(`${indent}${idOf(child.path)} --> [*]`);
+    }
+    for (const t of transitionsIn(state)) lines.push(`${indent}${arrow(t, idOf)}`);
+  };
+  const transitionsIn = (state: DiagramState) =>
+    graph.transitions.filter(
+      (t) => t.targets.length > 0 && parentOf(t.source) === state.path && t.source !== '',
+    );
+  writeState(graph.root, '  ');
+  // Transitions of the root itself (events handled in any state) have no arrow to draw: they
+  // go in a note beside the initial state.
+  const rootEvents = graph.transitions.filter((t) => t.source === '').map((t) => t.event);
+  if (rootEvents.length > 0 && graph.root.initial !== undefined) {
+    lines.push(`  note right of ${idOf(graph.root.initial)}`);
+    lines.push(`    in every state: ${rootEvents.join(', ')}`);
+    lines.push('  end note');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function arrow(t: DiagramTransition, idOf: (path: string) => string): string {
+  const label = `${t.event}${t.guard === undefined ? '' : ` [${t.guard}]`}`;
+  return t.targets.map((target) => `${idOf(t.source)} --> ${idOf(target)}: ${label}`).join('\n');
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('.');
+  return i < 0 ? '' : path.slice(0, i);
+}

@@ -1,0 +1,1 @@
+export { createInspectionLog, type InspectionRecord, inspectionRecord } from './inspection-log.js';
