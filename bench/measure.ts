@@ -1,4 +1,5 @@
 import { Bench } from 'tinybench';
+import { quick } from './mode.js';
 
 /** One measured task. Times are per call of the task, in milliseconds. */
 export interface Figure {
@@ -67,11 +68,12 @@ export async function measure(
   tasks: readonly TaskSpec[],
   options: MeasureOptions,
 ): Promise<Figure[]> {
+  // Quick mode (CI): run each task twice, no warm-up; the figures are not meant to be read.
   const bench = new Bench({
-    time: options.time,
-    iterations: options.iterations,
-    warmupTime: options.warmupTime ?? 500,
-    warmupIterations: options.warmupIterations ?? 5,
+    time: quick ? 0 : options.time,
+    iterations: quick ? 2 : options.iterations,
+    warmupTime: quick ? 0 : (options.warmupTime ?? 500),
+    warmupIterations: quick ? 0 : (options.warmupIterations ?? 5),
     throws: true,
   });
   for (const task of tasks) {

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Figure, ScenarioResult } from './measure.js';
+import { quick } from './mode.js';
 import { governanceVsHandWritten } from './scenarios/governance-vs-hand-written.js';
 import { governanceVsJsonRulesEngine } from './scenarios/governance-vs-json-rules-engine.js';
 import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
@@ -26,7 +27,8 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
 
 const resultsFile = new URL('./results.json', import.meta.url);
 
-async function main(names: readonly string[]): Promise<void> {
+async function main(args: readonly string[]): Promise<void> {
+  const names = args.filter((name) => name !== '--quick');
   const unknown = names.filter((name) => !(name in scenarios));
   if (unknown.length > 0) {
     throw new Error(
@@ -41,6 +43,7 @@ async function main(names: readonly string[]): Promise<void> {
     platform: `${os.platform()} ${os.arch()}`,
   };
   console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
+  if (quick) console.log('quick mode: small sizes, two runs a task; the figures mean nothing\n');
 
   const results: ScenarioResult[] = [];
   for (const name of selected) {
@@ -59,6 +62,7 @@ async function main(names: readonly string[]): Promise<void> {
       `  ${r.meets ? 'ok  ' : 'MISS'} ${r.name}: ${r.ratio.toFixed(2)} (${r.budget.kind} ${r.budget.value})`,
     );
   }
+  if (quick) return; // nothing worth keeping
   const report = { machine, date: new Date().toISOString(), scenarios: results };
   await writeFile(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${resultsFile.pathname}`);

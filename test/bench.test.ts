@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { evaluateRules } from 'wyneos';
 import { generateFleet, generateSnapshot } from '../bench/fleet.js';
@@ -54,4 +57,26 @@ describe('bench', () => {
       expect(rule.error + rule.warn + rule.skip, rule.ruleId).toBe(0);
     }
   });
+
+  it('runs every scenario in quick mode (CI keeps the benchmarks working; no timing is checked)', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', 'bench/run.ts', '--quick'],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), maxBuffer: 10 * 1024 * 1024 },
+    );
+    const summary = stdout.slice(stdout.indexOf('Summary'));
+    for (const name of [
+      'governance-vs-hand-written',
+      'governance-vs-json-rules-engine',
+      'heartbeat-ingest',
+      'http-ingest',
+      'tick',
+      'memory',
+      'simulation',
+    ]) {
+      expect(summary).toMatch(
+        new RegExp(`(ok|MISS) +${name}: [\\d.]+ \\(at (most|least) [\\d.]+\\)`),
+      );
+    }
+  }, 180_000);
 });

@@ -2,9 +2,10 @@ import semver from 'semver';
 import { evaluateRules } from 'wyneos';
 import { generateSnapshot } from '../fleet.js';
 import { keep, measure, type ScenarioResult } from '../measure.js';
+import { scaled } from '../mode.js';
 import { evaluateByHand, wyneosRules } from '../ten-rules.js';
 
-const nodeCount = 100_000;
+const nodeCount = scaled(100_000, 2_000);
 const budget = 2;
 
 /**

@@ -1,11 +1,12 @@
 import { evaluateRules } from 'wyneos';
 import { generateSnapshot } from '../fleet.js';
 import { keep, measure, type ScenarioResult } from '../measure.js';
+import { scaled } from '../mode.js';
 import { createJsonRulesEngine, evaluateWithJsonRulesEngine, wyneosRules } from '../ten-rules.js';
 
-const wyneosNodes = 100_000;
+const wyneosNodes = scaled(100_000, 2_000);
 // json-rules-engine needs tens of microseconds per node; a smaller fleet keeps a sample short.
-const jsonNodes = 2_000;
+const jsonNodes = scaled(2_000, 200);
 const budget = 100;
 
 /**

@@ -1,5 +1,6 @@
 import { fleetAt, generateFleet } from '../fleet.js';
 import { measure, type ScenarioResult } from '../measure.js';
+import { scaled } from '../mode.js';
 import {
   baselineFleet,
   ManualClock,
@@ -8,7 +9,7 @@ import {
   wyneosFleet,
 } from '../supervised-fleet.js';
 
-const nodeCount = 100_000;
+const nodeCount = scaled(100_000, 2_000);
 const budget = 1_000_000;
 
 /**

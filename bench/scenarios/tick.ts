@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import type { NodeSnapshot } from 'wyneos';
 import { fleetAt, generateFleet } from '../fleet.js';
 import { type Figure, keep, measure, type ScenarioResult } from '../measure.js';
+import { scaled } from '../mode.js';
 import {
   baselineFleet,
   ManualClock,
@@ -12,7 +13,8 @@ import {
   wyneosFleet,
 } from '../supervised-fleet.js';
 
-const sizes = [1_000, 10_000, 100_000] as const;
+const sizes: readonly number[] = scaled([1_000, 10_000, 100_000], [1_000]);
+const largest = sizes.at(-1) as number;
 const rules = 10;
 const budget = { ratio: 3, ms: 100 };
 // Each node runs hot for `hotTicks` ticks out of every `period`, its phase set by its index:
@@ -27,7 +29,7 @@ type Mode = 'quiet' | 'churn';
 // The heartbeats fed before a tick leave garbage (new metrics, boxed receive times) that the
 // tick's own allocations then have to collect. At 100,000 nodes each mode is measured twice:
 // as it comes, and with a full GC after the feed (untimed), to show the tick's own cost.
-const gcVariantAt = 100_000;
+const gcVariantAt = largest;
 
 /** One implementation under test: feed a heartbeat from every node, then tick. */
 interface Side {
@@ -166,7 +168,7 @@ export async function tick(): Promise<ScenarioResult> {
     await sup.stop();
   }
 
-  const atLargest = ratios.filter((r) => r.size === 100_000);
+  const atLargest = ratios.filter((r) => r.size === largest);
   const ratio = Math.max(...atLargest.map((r) => r.ratio));
   const slowest = Math.max(...atLargest.map((r) => r.wyneosMs));
   return {
