@@ -205,6 +205,7 @@ describe('dashboard', () => {
         30_000,
       );
       expect(await cellColour(page, 'n-09999')).toBe('online');
+      expect(await page.isHidden('#token-form')).toBe(true);
 
       // Long tasks block input: record the longest while the burst is drawn.
       await page.evaluate(() => {
