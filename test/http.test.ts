@@ -346,6 +346,35 @@ describe('http', () => {
     await reader.cancel();
   });
 
+  it('streams the recent counts per state first, then ticks and admissions', async () => {
+    const { app, operator, sup, advance } = await start();
+    sup.register({ id: 'n1' });
+    advance(1000);
+    advance(1000);
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const response = await fetch(`${url}/v1/events`, { headers: operator });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let received = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(received)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${pattern}: ${received}`);
+        received += decoder.decode(value);
+      }
+    };
+    await until(/event: history\ndata: .*\n\n/);
+    const history = JSON.parse(/event: history\ndata: (.*)\n/.exec(received)?.[1] ?? '');
+    expect(history.map((p: { tick: number }) => p.tick)).toEqual([1, 2]);
+    expect(history[1].states).toEqual({ online: 1, overloaded: 0, isolated: 0, offline: 0 });
+    sup.register({ id: 'n2', labels: { zone: 'b' } });
+    advance(1000);
+    await until(/event: tick\n/);
+    expect(received).toMatch(/event: admission\ndata: \{"nodeId":"n2","admitted":true/);
+    expect(received).toMatch(/event: tick\ndata: \{"tick":3,"at":\d+,"nodeCount":2,"states":\{/);
+    await reader.cancel();
+  });
+
   it('mounts under a prefix and runs without a secret, every request allowed', async () => {
     const sup = createSupervisor({ logger: silentLogger });
     const app = fastify();

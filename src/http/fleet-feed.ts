@@ -22,12 +22,22 @@ export interface FeedLimits {
   readonly pendingPerNode: number;
   /** Transitions kept per node for `GET /v1/nodes/:id`. */
   readonly transitionsPerNode: number;
+  /** Ticks whose counts per state are kept, for the dashboard's chart. */
+  readonly stateHistory: number;
+}
+
+/** The counts per state after one tick: a point of the dashboard's chart. */
+export interface StatePoint {
+  readonly tick: number;
+  readonly at: number;
+  readonly states: TickSummary['states'];
 }
 
 export const defaultFeedLimits: FeedLimits = {
   actionLog: 10_000,
   pendingPerNode: 16,
   transitionsPerNode: 10,
+  stateHistory: 600,
 };
 
 // `propagate` tells the rest of the fleet about a node; it is not addressed to the node.
@@ -42,6 +52,7 @@ export class FleetFeed {
   private readonly pending = new Map<string, PendingAction[]>();
   private readonly transitions = new Map<string, NodeTransition[]>();
   private readonly log: LoggedAction[] = [];
+  private readonly history: StatePoint[] = [];
   private cursor = 0;
   private readonly subscriptions: Subscription[];
   /** The latest tick summary, or undefined before the first tick. */
@@ -59,6 +70,8 @@ export class FleetFeed {
       supervisor.ticks$.subscribe({
         next: (summary) => {
           this.lastTick = summary;
+          this.history.push({ tick: summary.tick, at: summary.at, states: summary.states });
+          trim(this.history, this.limits.stateHistory);
         },
         complete: () => {
           this.live = false;
@@ -92,6 +105,11 @@ export class FleetFeed {
     return { actions, next: actions.at(-1)?.cursor ?? Math.max(since, 0) };
   }
 
+  /** The counts per state of the latest ticks, oldest first. */
+  stateHistory(): readonly StatePoint[] {
+    return this.history.slice(-this.limits.stateHistory);
+  }
+
   forget(nodeId: string): void {
     this.pending.delete(nodeId);
     this.transitions.delete(nodeId);
@@ -103,11 +121,7 @@ export class FleetFeed {
 
   private action(record: ActionRecord): void {
     this.log.push({ ...record, cursor: ++this.cursor });
-    // Trimmed in chunks: shifting a long array on every action would copy it every time.
-    const { actionLog } = this.limits;
-    if (this.log.length >= actionLog + Math.ceil(actionLog / 4)) {
-      this.log.splice(0, this.log.length - actionLog);
-    }
+    trim(this.log, this.limits.actionLog);
     if (record.status !== 'proposed' || !forTheNode(record.type)) return;
     const { id, type, reason, at, tick, ruleId } = record;
     const action: PendingAction = { id, type, reason, at, tick, ...(ruleId ? { ruleId } : {}) };
@@ -117,6 +131,14 @@ export class FleetFeed {
   private transition(transition: NodeTransition): void {
     append(this.transitions, transition.nodeId, transition, this.limits.transitionsPerNode);
   }
+}
+
+/**
+ * Keeps about the last `max` items of a log. Trimmed in chunks: shifting a long array on every
+ * push would copy it every time; readers slice to `max`.
+ */
+function trim(log: unknown[], max: number): void {
+  if (log.length >= max + Math.ceil(max / 4)) log.splice(0, log.length - max);
 }
 
 /** Appends to a node's list, dropping the oldest past `max`. */

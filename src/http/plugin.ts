@@ -9,6 +9,7 @@ import { sendError, toWyneosError } from './error-reply.js';
 import { FleetFeed } from './fleet-feed.js';
 import { HttpMetrics, type RejectReason } from './metrics.js';
 import { HeartbeatLimiter, type HeartbeatRate } from './rate-limit.js';
+import { dashboardRoutes, loadDashboardAssets } from './routes/dashboard.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { heartbeatRoutes } from './routes/heartbeats.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -46,12 +47,19 @@ export interface WyneosPluginOptions {
    * @defaultValue the system clock
    */
   readonly clock?: Clock;
+  /**
+   * Serve the dashboard: the page at `/` (under the prefix) and its files at `/dashboard/*`.
+   * The page and its files are open; the data it shows needs the operator's token.
+   * @defaultValue true
+   */
+  readonly dashboard?: boolean;
 }
 
 const defaultPluginOptions = {
   heartbeatRate: { perSecond: 10, burst: 20 },
   bodyLimit: 1024 * 1024,
   metrics: true,
+  dashboard: true,
 } as const;
 
 /** The longest node id must fit in a path parameter. */
@@ -59,7 +67,7 @@ const longestNodeId = 253;
 
 /**
  * The wyneos HTTP API as a fastify plugin: registration, heartbeats, views, operator commands,
- * Server-Sent Events, health and Prometheus metrics. Every route answers errors as
+ * Server-Sent Events, health, Prometheus metrics and the dashboard. Every route answers errors as
  * `{ error: { code, message, path } }`.
  *
  * @example
@@ -130,6 +138,7 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
   operatorRoutes(app, ctx);
   fleetRoutes(app, ctx, resolved.metrics);
   eventRoutes(app, ctx);
+  if (resolved.dashboard) dashboardRoutes(app, await loadDashboardAssets());
 };
 
 function rejectReason(code: string): RejectReason {
@@ -160,6 +169,7 @@ interface ResolvedPluginOptions {
   readonly bodyLimit: number;
   readonly metrics: boolean;
   readonly clock: Clock;
+  readonly dashboard: boolean;
 }
 
 function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptions {
@@ -187,6 +197,7 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
     ),
     metrics: options.metrics ?? defaultPluginOptions.metrics,
     clock,
+    dashboard: options.dashboard ?? defaultPluginOptions.dashboard,
   };
 }
 

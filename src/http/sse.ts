@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Subscription } from 'rxjs';
 import type { GovernanceReport } from '../governance/index.js';
+import type { TickSummary } from '../supervisor/index.js';
 import type { RouteContext } from './context.js';
 
 // A client that reads slower than events come is dropped rather than buffered without bound.
@@ -13,13 +14,21 @@ function reportSummary(report: GovernanceReport) {
   return { runId, tick, at, policyVersion, nodeCount, rules, fleetCompliance, changes };
 }
 
+/** A tick summary as the event stream sends it: the counts, for charts and status lines. */
+function tickSummary(summary: TickSummary) {
+  const { tick, at, nodeCount, states, transitions, actions, held, degraded, fleetCompliance } =
+    summary;
+  return { tick, at, nodeCount, states, transitions, actions, held, degraded, fleetCompliance };
+}
+
 /**
- * `GET /v1/events`: Server-Sent Events of every transition (`event: transition`), action step
- * (`event: action`), governance report (`event: report`, summarised) and change of the fleet's
- * health (`event: fleet`).
+ * `GET /v1/events`: Server-Sent Events. First `event: history`, the counts per state of the
+ * latest ticks; then every transition (`event: transition`), action step (`event: action`),
+ * governance report (`event: report`, summarised), tick (`event: tick`, its counts),
+ * admission decision (`event: admission`) and change of the fleet's health (`event: fleet`).
  */
 export function eventRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { supervisor, streams } = ctx;
+  const { supervisor, streams, feed } = ctx;
 
   app.get('/v1/events', { config: { access: 'operator' } }, (request, reply) => {
     reply.hijack();
@@ -47,10 +56,15 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext): void {
     ping.unref();
     streams.add(close);
     request.raw.on('close', close);
+    send('history', feed.stateHistory());
     subscriptions.push(
       supervisor.transitions$.subscribe((t) => send('transition', t)),
       supervisor.actions$.subscribe((a) => send('action', a)),
       supervisor.reports$.subscribe((r) => send('report', reportSummary(r))),
+      supervisor.ticks$.subscribe((t) => send('tick', tickSummary(t))),
+      // Registrations make no transition: without these a new node would be missing until
+      // the client read the node list again.
+      supervisor.admissions$.subscribe((a) => send('admission', a)),
       // A stopped supervisor's streams are complete: the event stream ends with them.
       supervisor.fleet$.subscribe({ next: (f) => send('fleet', f), complete: () => close() }),
     );
