@@ -26,6 +26,7 @@ export {
   InvalidPolicyError,
   InvalidRequestError,
   InvalidRuleError,
+  LicenceRefusedError,
   NoRouteError,
   NotStartedError,
   RateLimitedError,
@@ -92,6 +93,26 @@ export {
   type WyneosPluginOptions,
   wyneosPlugin,
 } from './http/index.js';
+export {
+  checkLicence,
+  generateLicenceKeys,
+  issueLicence,
+  type Licence,
+  type LicenceCheck,
+  type LicenceCheckContext,
+  type LicenceEvent,
+  type LicenceKeyPair,
+  type LicenceRefusal,
+  type LicenceRequest,
+  type LicenceStatus,
+  type LicenceSubject,
+  type LicensingOptions,
+  licenceRefusals,
+  type NodeLicence,
+  type Revocation,
+  type TrustedKey,
+  trustedKeys,
+} from './licensing/index.js';
 export type { Logger } from './logger.js';
 export {
   type AuditLog,

@@ -13,7 +13,7 @@ export { defineRule, validateRules } from './define-rule.js';
 export { evaluateRules, GovernanceEngine, type GovernanceOptions } from './engine.js';
 export type { ExemptionRequest } from './exemptions.js';
 export { loadPolicyFile, parsePolicy, parsePolicyText } from './policy-file.js';
-export { matchesSelector } from './selector.js';
+export { matchesSelector, selectorProblem } from './selector.js';
 export type {
   Enforcement,
   Exemption,

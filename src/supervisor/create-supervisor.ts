@@ -17,11 +17,13 @@ import {
   planHealing,
   SafetyGuard,
 } from '../healing/index.js';
+import type { LicenceTick } from '../licensing/index.js';
 import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
 import type { ActionProposal, NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
 import { Journal } from './journal.js';
+import { SupervisorLicensing } from './licensing.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
@@ -53,8 +55,17 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
   const safety = new SafetyGuard(config.safety);
-  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock);
-  const durableParts = { store, safety, governance, clock };
+  const licensing = new SupervisorLicensing(
+    config.licensing,
+    config.storage.stateStore,
+    config.logger.child({ component: 'licensing' }),
+  );
+  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock, () =>
+    licensing.saved(),
+  );
+  const durableParts = { store, safety, governance, clock, licensing };
+  // This tick's licence decisions, between the review that applies them and the emit.
+  let licenceTick: LicenceTick | undefined;
   const capture = () => captureState(durableParts, boots);
   const ledger = new ActionLedger(
     (record) => outputs.action(record),
@@ -120,7 +131,16 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       reviewProposals: assign(({ context }) => {
         const { snapshot, plan, decision } = context;
         if (snapshot === null || plan === null || decision === null) return {};
-        const proposals = [...plan.proposals, ...decision.proposals.map(withBackoff)];
+        licenceTick = licensing.tick(
+          snapshot.tick,
+          snapshot.at,
+          (nodeId) => store.get(nodeId)?.tickView?.state,
+        );
+        const proposals = [
+          ...plan.proposals,
+          ...decision.proposals.map(withBackoff),
+          ...(licenceTick?.proposals ?? []),
+        ];
         const review = safety.review(
           proposals,
           fleetCondition(snapshot, plan, config.heartbeatTimeoutMs),
@@ -131,6 +151,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         const { snapshot, decision, review } = context;
         if (snapshot === null || decision === null || review === null) return;
         ledger.recordTick(review);
+        for (const event of licenceTick?.events ?? []) licensing.emit(event);
         outputs.report(decision.report);
         outputs.tick(book.finish(snapshot, review, decision.report));
         journal.commit(capture);
@@ -147,6 +168,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
   journalOutputs(outputs, journal);
+  if (journal.enabled) {
+    licensing.events.subscribe(({ nodeId, ...event }) => journal.record('licence', nodeId, event));
+  }
   if (journal.enabled) {
     const restored =
       saved === undefined
@@ -187,6 +211,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     book,
     actor,
     assertRunning,
+    licensing,
   });
 
   // A rule's isolation escalates like healing's: it comes back on probation after a backoff.
@@ -220,6 +245,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       // Hooks already running finish (each within its timeout) and their outcome is emitted.
       await ledger.settled();
       outputs.complete();
+      licensing.complete();
     },
 
     register(node) {
@@ -244,6 +270,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         governance.forget(node.id);
         streaks.reset(node.id);
         flaps.forget(node.id);
+        licensing.book?.forget(node.id);
         actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
         outputs.deregistered(node.id);
         journal.record('registration', node.id, { deregistered: true });
@@ -332,6 +359,27 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       durably(() => {});
     },
 
+    revoke(licenceId, reason) {
+      assertRunning('revoke a licence');
+      const at = clock.now();
+      const revocation = licensing.revoke(licenceId, reason, at);
+      if (revocation === undefined) {
+        return licensing.revocations.get(licenceId) as NonNullable<
+          ReturnType<typeof licensing.revocations.get>
+        >;
+      }
+      journal.record('operator', undefined, { command: 'revoke', ...revocation });
+      return durably(() => revocation);
+    },
+
+    revocations() {
+      return licensing.revocations.list();
+    },
+
+    licence(nodeId) {
+      return licensing.view(nodeId, clock.now());
+    },
+
     overrides() {
       return { protected: safety.protectedIds(), pinned: safety.pinnedIds() };
     },
@@ -342,6 +390,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     actions$: outputs.actions.asObservable(),
     admissions$: outputs.admissions.asObservable(),
     fleet$: outputs.fleet.asObservable(),
+    licences$: licensing.events.asObservable(),
   };
 }
 

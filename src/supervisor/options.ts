@@ -17,6 +17,7 @@ import {
   resolveHookPolicy,
   timeoutDetector,
 } from '../healing/index.js';
+import { type ResolvedLicensing, resolveLicensing } from '../licensing/index.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
 import { show } from '../show.js';
 import type { DetectorState } from '../telemetry/index.js';
@@ -46,6 +47,7 @@ export interface ResolvedOptions {
   readonly clock: Clock;
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   readonly storage: ResolvedStorage;
+  readonly licensing: ResolvedLicensing | undefined;
 }
 
 export const defaultOptions = {
@@ -93,6 +95,7 @@ const knownOptions = new Set([
   'stateStore',
   'auditLog',
   'recover',
+  'licensing',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
 const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
@@ -267,6 +270,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     logger,
     clock,
     inspect,
+    licensing: resolveLicensing(options.licensing),
     // Opened last, once every other option is known to be good: it touches the disk.
     storage: resolveStorage(options, (message) => logger.warn({ component: 'storage' }, message)),
   };

@@ -16,6 +16,12 @@ import type {
   OverloadOptions,
   SafetyOptions,
 } from '../healing/index.js';
+import type {
+  LicenceEvent,
+  LicensingOptions,
+  NodeLicence,
+  Revocation,
+} from '../licensing/index.js';
 import type { Logger } from '../logger.js';
 import type { AuditLog, StateStore } from '../storage/index.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
@@ -89,6 +95,12 @@ export interface SupervisorOptions {
   readonly auditLog?: AuditLog;
   /** Start from the last good copy when the state file is corrupt. Default: false (refuse to start). */
   readonly recover?: boolean;
+  /**
+   * Signed licences: nodes present one when they register (`register({ id, licence })`), it is
+   * checked against these public keys, and every tick gates nodes whose licence expired or was
+   * revoked. Default: none (no licence is asked for). See the README's "Licences and trust".
+   */
+  readonly licensing?: LicensingOptions;
 }
 
 /** The outcome of one registration against the admission rules. */
@@ -172,6 +184,16 @@ export interface Supervisor {
   isolate(nodeId: string, reason?: string): NodeSnapshot;
   /** Reinstates an isolated node (no-op otherwise) and emits a `reinstate` action. */
   reinstate(nodeId: string, reason?: string): NodeSnapshot;
+  /**
+   * Revokes a licence by its id (`jti`): saved durably, and on the next tick every node that
+   * holds it is gated (isolated with a reason starting `licence: revoked`), here and on every
+   * supervisor sharing the state store. Returns the revocation (the earlier one if repeated).
+   */
+  revoke(licenceId: string, reason: string): Revocation;
+  /** Every revoked licence. */
+  revocations(): readonly Revocation[];
+  /** A node's licence and its status now, or undefined if it holds none. */
+  licence(nodeId: string): NodeLicence | undefined;
   /** Never isolate this node automatically (`on: false` lifts it). */
   protect(nodeId: string, on?: boolean): void;
   /** Never reinstate this node automatically (`on: false` lifts it). */
@@ -190,4 +212,9 @@ export interface Supervisor {
   readonly admissions$: Observable<AdmissionDecision>;
   /** Every change of the fleet's health: `fleet-degraded` with its reasons, `fleet-healthy`. */
   readonly fleet$: Observable<FleetHealth>;
+  /**
+   * Every licence decision (admitted, refused, expiring, expired, revoked, gated): the hook
+   * through which other services, and later the NATS mode, propagate enforcement.
+   */
+  readonly licences$: Observable<LicenceEvent>;
 }

@@ -20,6 +20,8 @@ export interface NodeRegistration {
   readonly labels?: Readonly<Record<string, string>>;
   /** A semantic version, such as `1.4.2`. */
   readonly version?: string;
+  /** A signed licence (a JWT from `wyneos licence issue`), when the supervisor asks for one. */
+  readonly licence?: string;
 }
 
 /**
