@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { agentCommand } from './agent.js';
 import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
+import { licenceCommand } from './licence.js';
 import { integerAtLeast, oneOf, positiveDuration } from './parsers.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
@@ -105,6 +106,7 @@ export function createProgram(
   program.addCommand(serveCommand());
   program.addCommand(agentCommand());
   program.addCommand(tokenCommand(write));
+  program.addCommand(licenceCommand(write));
 
   program.addCommand(auditCommand(write));
 

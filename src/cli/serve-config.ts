@@ -42,6 +42,10 @@ export interface ServeFlags {
   readonly onPropagate?: string;
   readonly stateDir?: string;
   readonly recover?: boolean;
+  readonly licenceKey?: readonly string[];
+  readonly licenceOptional?: boolean;
+  readonly licenceGrace?: number;
+  readonly licenceWarn?: number;
 }
 
 /** Everything `wyneos serve` needs, flags over the config file over the defaults. */

@@ -4,7 +4,8 @@ import { InvalidArgumentError } from '../errors.js';
 import { loadPolicyFile } from '../governance/index.js';
 import type { Logger } from '../logger.js';
 import { createSupervisor, defaultOptions, type Supervisor } from '../supervisor/index.js';
-import { decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
+import { licensingFromFlags } from './licence.js';
+import { collect, decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
 import { resolveServeConfig, type ServeFlags, serveDefaults } from './serve-config.js';
 
 /** A running `wyneos serve`: where it listens, and how to stop it as a signal would. */
@@ -119,6 +120,14 @@ export function serveCommand(): Command {
       'keep the durable state and the audit log here, and restore from it',
     )
     .option('--recover', 'start from the last good copy when the state file is corrupt')
+    .option('--licence-key <file>', 'trust this public key to sign licences (repeatable)', collect)
+    .option('--licence-optional', 'admit nodes that present no licence')
+    .option(
+      '--licence-grace <duration>',
+      'time an expired or revoked licence is tolerated',
+      duration,
+    )
+    .option('--licence-warn <duration>', 'warn this long before a licence expires', duration)
     .action(async (flags: ServeFlags) => {
       const server = await runServe(flags);
       // A second signal during shutdown is not caught: it ends the process at once.
@@ -153,8 +162,10 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
   }
   const policy =
     config.policyFile === undefined ? undefined : await loadPolicyFile(config.policyFile);
+  const licensing = await licensingFromFlags(flags);
   const supervisor = createSupervisor({
     ...config.supervisor,
+    ...(licensing === undefined ? {} : { licensing }),
     ...(policy === undefined ? {} : { policy }),
     logger: log,
   });
