@@ -71,6 +71,7 @@ export {
   type RuleVerdict,
   requiredLabels,
   type Severity,
+  trustAtLeast,
 } from './governance/index.js';
 export {
   type ActionHook,
@@ -143,6 +144,12 @@ export {
   type NodeRegistration,
   registrationSchema,
 } from './telemetry/index.js';
+export type {
+  TrustEntry,
+  TrustExplanation,
+  TrustIncidentKind,
+  TrustWeights,
+} from './trust/index.js';
 export type {
   ActionOrigin,
   ActionProposal,

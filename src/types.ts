@@ -44,6 +44,12 @@ export interface NodeSnapshot {
    * detector (1 means offline), phi for the phi accrual detector (its threshold means offline).
    */
   readonly suspicion: number;
+  /**
+   * How far the supervisor trusts the node, from 1 (nothing against it) to 0: it falls with
+   * failing rules, offline and flapping incidents, rejected heartbeats and licence trouble, and
+   * recovers slowly in good standing. `sup.explainTrust(nodeId)` says what moved it.
+   */
+  readonly trust: number;
 }
 
 /** Everything one tick evaluates: every registered node at one instant. */

@@ -8,6 +8,7 @@ export {
   minVersion,
   type RuleOverrides,
   requiredLabels,
+  trustAtLeast,
 } from './builtins.js';
 export { defineRule, validateRules } from './define-rule.js';
 export { evaluateRules, GovernanceEngine, type GovernanceOptions } from './engine.js';

@@ -4,12 +4,15 @@ import { healingMachine } from '../../machines/healing.machine.js';
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import {
+  InvalidArgumentError,
+  InvalidHeartbeatError,
   InvalidNodeError,
   NotStartedError,
+  StaleHeartbeatError,
   SupervisorStoppedError,
   TickInProgressError,
 } from '../errors.js';
-import { GovernanceEngine } from '../governance/index.js';
+import { GovernanceEngine, type RuleResult } from '../governance/index.js';
 import {
   escalate,
   FlapCounter,
@@ -19,6 +22,7 @@ import {
 } from '../healing/index.js';
 import type { LicenceTick } from '../licensing/index.js';
 import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
+import { TrustBook } from '../trust/index.js';
 import type { ActionProposal, NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
@@ -83,6 +87,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     flapping: config.flapping,
   };
   const flaps = new FlapCounter(config.flapping);
+  const trust = new TrustBook(config.trust, store);
   const book = new TickBook(config, outputs, clock);
 
   const machine = supervisorMachine.provide({
@@ -121,6 +126,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         if (to === 'isolated') flaps.forget(nodeId);
         else if (from !== 'isolated') flaps.record(nodeId, at);
         book.transition(from, to);
+        if (to === 'offline') trust.note(nodeId, 'offline', reason);
         outputs.transition({ nodeId, from, to, reason, at, tick: context.tick });
       },
       emitOperatorAction: ({ event }) => {
@@ -152,6 +158,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         if (snapshot === null || decision === null || review === null) return;
         ledger.recordTick(review);
         for (const event of licenceTick?.events ?? []) licensing.emit(event);
+        noteTrust(snapshot.tick, snapshot.at, decision.report.results, review.approved);
         outputs.report(decision.report);
         outputs.tick(book.finish(snapshot, review, decision.report));
         journal.commit(capture);
@@ -214,6 +221,37 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     licensing,
   });
 
+  // What a tick did to each node's trust: failing rules, flapping isolations, licence trouble
+  // (offline incidents and rejected heartbeats were noted as they happened).
+  function noteTrust(
+    tick: number,
+    at: number,
+    results: readonly RuleResult[],
+    approved: readonly ActionProposal[],
+  ): void {
+    trust.noteFailures(results);
+    for (const { action } of approved) {
+      if (action.type === 'isolate' && action.reason.startsWith('flapping')) {
+        trust.note(action.nodeId, 'flapping', action.reason);
+      }
+    }
+    for (const { nodeId, status } of licenceTick?.changed ?? []) {
+      if (status !== 'valid' && status !== 'expiring')
+        trust.note(nodeId, 'licence', `licence ${status}`);
+    }
+    trust.tick(tick, at);
+  }
+
+  // A heartbeat refused as stale or malformed counts against the node it names, if it exists.
+  function noteRejected(heartbeat: unknown, error: unknown): void {
+    const nodeId = (heartbeat as { nodeId?: unknown } | null)?.nodeId;
+    if (typeof nodeId !== 'string' || store.get(nodeId) === undefined) return;
+    if (error instanceof StaleHeartbeatError)
+      trust.note(nodeId, 'rejectedHeartbeat', error.message);
+    else if (error instanceof InvalidHeartbeatError)
+      trust.note(nodeId, 'rejectedHeartbeat', error.message);
+  }
+
   // A rule's isolation escalates like healing's: it comes back on probation after a backoff.
   function withBackoff(proposal: ActionProposal): ActionProposal {
     const { event } = proposal;
@@ -271,6 +309,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         streaks.reset(node.id);
         flaps.forget(node.id);
         licensing.book?.forget(node.id);
+        trust.forget(node.id);
         actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
         outputs.deregistered(node.id);
         journal.record('registration', node.id, { deregistered: true });
@@ -279,7 +318,12 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
 
     heartbeat(heartbeat) {
       if (stopped) throw new SupervisorStoppedError('accept a heartbeat');
-      store.accept(parseHeartbeat(heartbeat), clock.now());
+      try {
+        store.accept(parseHeartbeat(heartbeat), clock.now());
+      } catch (error) {
+        noteRejected(heartbeat, error);
+        throw error;
+      }
     },
 
     tick() {
@@ -357,6 +401,25 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       safety.pin(id, on);
       journal.record('operator', id, { command: 'pin', on });
       durably(() => {});
+    },
+
+    explainTrust(nodeId) {
+      const node = existing(nodeId, 'explain trust');
+      return trust.explain(node.id, store.get(node.id)?.trust, clock.now());
+    },
+
+    reportIncident(nodeId, kind, detail) {
+      const node = existing(nodeId, 'report an incident');
+      if (kind === ('rule' as never) || !(kind in config.trust.weights)) {
+        throw new InvalidArgumentError(
+          'kind',
+          `expected one of ${Object.keys(config.trust.weights).join(', ')}`,
+        );
+      }
+      if (typeof detail !== 'string' || detail.length > 1024) {
+        throw new InvalidArgumentError('detail', 'expected a string of at most 1024 characters');
+      }
+      trust.note(node.id, kind, detail);
     },
 
     revoke(licenceId, reason) {

@@ -21,6 +21,7 @@ import { type ResolvedLicensing, resolveLicensing } from '../licensing/index.js'
 import { createDefaultLogger, type Logger } from '../logger.js';
 import { show } from '../show.js';
 import type { DetectorState } from '../telemetry/index.js';
+import { resolveTrust, type TrustOptions } from '../trust/index.js';
 import type { ActionHooks } from './action-ledger.js';
 import { fraction, numbersIn, positiveInteger, rejectUnknown } from './option-checks.js';
 import { type ResolvedStorage, resolveStorage } from './storage-options.js';
@@ -48,6 +49,7 @@ export interface ResolvedOptions {
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   readonly storage: ResolvedStorage;
   readonly licensing: ResolvedLicensing | undefined;
+  readonly trust: TrustOptions;
 }
 
 export const defaultOptions = {
@@ -96,6 +98,7 @@ const knownOptions = new Set([
   'auditLog',
   'recover',
   'licensing',
+  'trust',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
 const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
@@ -271,6 +274,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     clock,
     inspect,
     licensing: resolveLicensing(options.licensing),
+    trust: resolveTrust(options.trust),
     // Opened last, once every other option is known to be good: it touches the disk.
     storage: resolveStorage(options, (message) => logger.warn({ component: 'storage' }, message)),
   };

@@ -25,6 +25,7 @@ import type {
 import type { Logger } from '../logger.js';
 import type { AuditLog, StateStore } from '../storage/index.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
+import type { TrustExplanation, TrustIncidentKind, TrustWeights } from '../trust/index.js';
 import type { ActionRecord, NodeSnapshot, NodeState, NodeTransition } from '../types.js';
 import type { ActionHooks } from './action-ledger.js';
 import type { DetectorOption } from './options.js';
@@ -101,6 +102,18 @@ export interface SupervisorOptions {
    * revoked. Default: none (no licence is asked for). See the README's "Licences and trust".
    */
   readonly licensing?: LicensingOptions;
+  /**
+   * How trust scores move: `weights` (what one incident costs), `recoveryPerMinute` and
+   * `goodStandingMs` (how long without an incident before it recovers). Default: weights
+   * critical 0.3, high 0.15, medium 0.05, low 0.02, info 0, offline 0.1, flapping 0.2,
+   * rejectedHeartbeat 0.02, impersonation 0.3, licence 0.4; recovery 0.01 a minute after 5
+   * minutes in good standing.
+   */
+  readonly trust?: {
+    readonly weights?: Partial<TrustWeights>;
+    readonly recoveryPerMinute?: number;
+    readonly goodStandingMs?: number;
+  };
 }
 
 /** The outcome of one registration against the admission rules. */
@@ -194,6 +207,14 @@ export interface Supervisor {
   revocations(): readonly Revocation[];
   /** A node's licence and its status now, or undefined if it holds none. */
   licence(nodeId: string): NodeLicence | undefined;
+  /** A node's trust score now and what moved it, newest last. Throws UnknownNodeError. */
+  explainTrust(nodeId: string): TrustExplanation;
+  /**
+   * Reports something a node did that wyneos cannot see itself (the HTTP API reports a node
+   * token used to act as another node as `impersonation`); it counts against the node's trust
+   * at the next tick. Throws UnknownNodeError.
+   */
+  reportIncident(nodeId: string, kind: Exclude<TrustIncidentKind, 'rule'>, detail: string): void;
   /** Never isolate this node automatically (`on: false` lifts it). */
   protect(nodeId: string, on?: boolean): void;
   /** Never reinstate this node automatically (`on: false` lifts it). */

@@ -1,3 +1,4 @@
+import type { TrustState } from '../trust/index.js';
 import type { Labels, Metrics, NodeSnapshot } from '../types.js';
 
 /** What a node reports on every beat. */
@@ -45,6 +46,8 @@ export interface NodeRecord<A = unknown> {
   attached: A | undefined;
   /** The node as ticks see it, refreshed in place each tick (see supervisor/snapshot.ts). */
   tickView: Mutable<NodeSnapshot> | undefined;
+  /** The node's trust after its last incident; undefined while it never had one (trust 1). */
+  trust: TrustState | undefined;
 }
 
 /** @internal */

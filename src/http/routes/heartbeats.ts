@@ -55,6 +55,16 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const principal = principalOf(request);
       const nodes = new Map<string, NodeSnapshot>();
       beats.forEach((beat, index) => {
+        if (principal.kind === 'node' && principal.id !== beat.nodeId) {
+          // A node's credentials speaking for another node: it counts against the sender's trust.
+          if (supervisor.node(principal.id) !== undefined) {
+            supervisor.reportIncident(
+              principal.id,
+              'impersonation',
+              `heartbeat as ${String(beat.nodeId).slice(0, 253)}`,
+            );
+          }
+        }
         assertActsFor(principal, beat.nodeId);
         if (nodes.has(beat.nodeId)) {
           throw new InvalidHeartbeatError(
