@@ -16,6 +16,7 @@ import { GovernanceEngine, type RuleResult } from '../governance/index.js';
 import {
   escalate,
   FlapCounter,
+  LoadTrends,
   OverloadStreaks,
   planHealing,
   SafetyGuard,
@@ -88,6 +89,10 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   };
   const flaps = new FlapCounter(config.flapping);
   const trust = new TrustBook(config.trust, store);
+  const trends =
+    config.predictive === undefined
+      ? undefined
+      : new LoadTrends(config.predictive, config.tickMs, config.overload.high);
   const book = new TickBook(config, outputs, clock);
 
   const machine = supervisorMachine.provide({
@@ -144,6 +149,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         );
         const proposals = [
           ...plan.proposals,
+          ...(trends?.observe(snapshot) ?? []),
           ...decision.proposals.map(withBackoff),
           ...(licenceTick?.proposals ?? []),
         ];
@@ -310,6 +316,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         flaps.forget(node.id);
         licensing.book?.forget(node.id);
         trust.forget(node.id);
+        trends?.forget(node.id);
         actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
         outputs.deregistered(node.id);
         journal.record('registration', node.id, { deregistered: true });

@@ -13,6 +13,7 @@ import {
   type FailureDetector,
   type HookPolicy,
   type PhiAccrualOptions,
+  type PredictiveOptions,
   phiAccrualDetector,
   resolveHookPolicy,
   timeoutDetector,
@@ -50,6 +51,7 @@ export interface ResolvedOptions {
   readonly storage: ResolvedStorage;
   readonly licensing: ResolvedLicensing | undefined;
   readonly trust: TrustOptions;
+  readonly predictive: PredictiveOptions | undefined;
 }
 
 export const defaultOptions = {
@@ -99,6 +101,7 @@ const knownOptions = new Set([
   'recover',
   'licensing',
   'trust',
+  'predictive',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
 const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
@@ -275,9 +278,30 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     inspect,
     licensing: resolveLicensing(options.licensing),
     trust: resolveTrust(options.trust),
+    predictive: resolvePredictive(options.predictive, tickMs),
     // Opened last, once every other option is known to be good: it touches the disk.
     storage: resolveStorage(options, (message) => logger.warn({ component: 'storage' }, message)),
   };
+}
+
+function resolvePredictive(
+  input: Partial<PredictiveOptions> | false | undefined,
+  tickMs: number,
+): PredictiveOptions | undefined {
+  if (input === undefined || input === false) return undefined;
+  const resolved = numbersIn<PredictiveOptions>(
+    input,
+    { windowTicks: 10, horizonMs: 10 * tickMs },
+    'predictive',
+    {},
+  );
+  if (!Number.isSafeInteger(resolved.windowTicks) || resolved.windowTicks < 2) {
+    throw new InvalidOptionsError(
+      'predictive.windowTicks',
+      `must be a whole number of at least 2 (a line needs two points), got ${show(resolved.windowTicks)}`,
+    );
+  }
+  return resolved;
 }
 
 /** The detector option: `'timeout'` (the default), `'phi'`, or `{ kind: 'phi', ...options }`. */

@@ -14,6 +14,7 @@ import type {
   FlappingOptions,
   HookPolicy,
   OverloadOptions,
+  PredictiveOptions,
   SafetyOptions,
 } from '../healing/index.js';
 import type {
@@ -102,6 +103,13 @@ export interface SupervisorOptions {
    * revoked. Default: none (no licence is asked for). See the README's "Licences and trust".
    */
   readonly licensing?: LicensingOptions;
+  /**
+   * Predictive overload: a node whose load trend, fitted by least squares over the last
+   * `windowTicks` ticks, reaches `overload.high` within `horizonMs` gets a `reduce-load` action
+   * marked `predictive: true` before it crosses. Default: off; `{}` means
+   * `{ windowTicks: 10, horizonMs: 10 × tickMs }`.
+   */
+  readonly predictive?: Partial<PredictiveOptions> | false;
   /**
    * How trust scores move: `weights` (what one incident costs), `recoveryPerMinute` and
    * `goodStandingMs` (how long without an incident before it recovers). Default: weights
