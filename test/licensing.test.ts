@@ -254,6 +254,18 @@ describe('licensing', () => {
     });
   });
 
+  it('renews a licence in place, and keeps the old one when the new one is refused', async () => {
+    const { sup, advance } = licensed({ licensing: { keys: [keys.publicJwk], warnBeforeMs: 0 } });
+    sup.register({ id: 'node-7', licence: await licence({ expiresAt: start + 5000 }) });
+    expect(refusal(() => sup.renewLicence('node-7', 'x.y.z'))).toBe('malformed');
+    expect(refusal(() => sup.renewLicence('node-7', '' as string))).toBe('missing');
+    const renewed = sup.renewLicence('node-7', await licence({ id: 'lic-2' }));
+    expect(renewed).toMatchObject({ status: 'valid', licence: { id: 'lic-2' } });
+    advance(10_000);
+    expect(sup.node('node-7')?.state).not.toBe('isolated');
+    await sup.stop();
+  });
+
   it('refuses keys it cannot trust as options', () => {
     const bad = (keys: unknown) => () =>
       createSupervisor({ logger: silentLogger, licensing: { keys } as never });

@@ -97,6 +97,29 @@ export class LicenceBook {
     return admitted;
   }
 
+  /**
+   * A registered node presents a new licence (a renewal, before or after the old one lapsed).
+   * Checked like an admission; the old licence stops counting toward its `maxNodes`. Throws
+   * LicenceRefusedError and keeps the old one.
+   */
+  renew(candidate: LicenceCandidate, at: number): Licence {
+    this.forget(candidate.id);
+    const old = this.forgotten;
+    let admitted: { licence: Licence; token: string } | undefined;
+    try {
+      admitted = this.admit([candidate], at).get(candidate.id);
+      if (admitted === undefined) {
+        throw new LicenceRefusedError(candidate.id, 'missing', 'no licence was presented');
+      }
+    } catch (error) {
+      if (old !== undefined) this.add(old);
+      throw error;
+    }
+    const { licence, token } = admitted;
+    this.attach(candidate.id, licence, token);
+    return licence;
+  }
+
   /** Records an admitted node's licence. */
   attach(nodeId: string, licence: Licence, token: string): void {
     this.add({
@@ -134,8 +157,12 @@ export class LicenceBook {
     return invalid;
   }
 
+  // The entry `forget` removed last, so a refused renewal can put it back.
+  private forgotten: Entry | undefined;
+
   forget(nodeId: string): void {
     const entry = this.entries.get(nodeId);
+    this.forgotten = entry;
     if (entry === undefined) return;
     this.entries.delete(nodeId);
     if (entry.licence !== undefined) this.holders.get(entry.licence.id)?.delete(nodeId);

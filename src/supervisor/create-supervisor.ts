@@ -21,7 +21,7 @@ import {
   planHealing,
   SafetyGuard,
 } from '../healing/index.js';
-import type { LicenceTick } from '../licensing/index.js';
+import type { LicenceTick, NodeLicence } from '../licensing/index.js';
 import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
 import { TrustBook } from '../trust/index.js';
 import type { ActionProposal, NodeSnapshot } from '../types.js';
@@ -440,6 +440,18 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       }
       journal.record('operator', undefined, { command: 'revoke', ...revocation });
       return durably(() => revocation);
+    },
+
+    renewLicence(nodeId, token) {
+      const node = existing(nodeId, 'renew a licence');
+      const { book: licences } = licensing;
+      if (licences === undefined) {
+        throw new InvalidArgumentError('licence', 'this supervisor has no licensing option');
+      }
+      const at = clock.now();
+      const licence = licences.renew({ id: node.id, labels: node.labels, licence: token }, at);
+      licensing.emit({ type: 'admitted', at, nodeId: node.id, licenceId: licence.id });
+      return durably(() => licences.view(node.id, at) as NodeLicence);
     },
 
     revocations() {

@@ -211,6 +211,12 @@ export interface Supervisor {
    * supervisor sharing the state store. Returns the revocation (the earlier one if repeated).
    */
   revoke(licenceId: string, reason: string): Revocation;
+  /**
+   * A registered node presents a new licence (a renewal): checked like one at registration
+   * (throws LicenceRefusedError and keeps the old one), then it replaces the old one. A node
+   * gated for its old licence stays isolated until an operator reinstates it.
+   */
+  renewLicence(nodeId: string, licence: string): NodeLicence;
   /** Every revoked licence. */
   revocations(): readonly Revocation[];
   /** A node's licence and its status now, or undefined if it holds none. */
