@@ -4,15 +4,12 @@ import { healingMachine } from '../../machines/healing.machine.js';
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import {
-  InvalidArgumentError,
-  InvalidHeartbeatError,
   InvalidNodeError,
   NotStartedError,
-  StaleHeartbeatError,
   SupervisorStoppedError,
   TickInProgressError,
 } from '../errors.js';
-import { GovernanceEngine, type RuleResult } from '../governance/index.js';
+import { GovernanceEngine } from '../governance/index.js';
 import {
   escalate,
   FlapCounter,
@@ -21,13 +18,14 @@ import {
   planHealing,
   SafetyGuard,
 } from '../healing/index.js';
-import type { LicenceTick, NodeLicence } from '../licensing/index.js';
+import type { LicenceTick } from '../licensing/index.js';
 import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
 import { TrustBook } from '../trust/index.js';
 import type { ActionProposal, NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
 import { Journal } from './journal.js';
+import { licenceAndTrustOperations, trustNotes } from './licence-trust-api.js';
 import { SupervisorLicensing } from './licensing.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
@@ -227,36 +225,17 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     licensing,
   });
 
-  // What a tick did to each node's trust: failing rules, flapping isolations, licence trouble
-  // (offline incidents and rejected heartbeats were noted as they happened).
-  function noteTrust(
-    tick: number,
-    at: number,
-    results: readonly RuleResult[],
-    approved: readonly ActionProposal[],
-  ): void {
-    trust.noteFailures(results);
-    for (const { action } of approved) {
-      if (action.type === 'isolate' && action.reason.startsWith('flapping')) {
-        trust.note(action.nodeId, 'flapping', action.reason);
-      }
-    }
-    for (const { nodeId, status } of licenceTick?.changed ?? []) {
-      if (status !== 'valid' && status !== 'expiring')
-        trust.note(nodeId, 'licence', `licence ${status}`);
-    }
-    trust.tick(tick, at);
-  }
-
-  // A heartbeat refused as stale or malformed counts against the node it names, if it exists.
-  function noteRejected(heartbeat: unknown, error: unknown): void {
-    const nodeId = (heartbeat as { nodeId?: unknown } | null)?.nodeId;
-    if (typeof nodeId !== 'string' || store.get(nodeId) === undefined) return;
-    if (error instanceof StaleHeartbeatError)
-      trust.note(nodeId, 'rejectedHeartbeat', error.message);
-    else if (error instanceof InvalidHeartbeatError)
-      trust.note(nodeId, 'rejectedHeartbeat', error.message);
-  }
+  const licenceAndTrust = licenceAndTrustOperations({
+    config,
+    store,
+    trust,
+    licensing,
+    journal,
+    existing,
+    assertRunning,
+    durably,
+  });
+  const { noteTrust, noteRejected } = trustNotes(store, trust, () => licenceTick);
 
   // A rule's isolation escalates like healing's: it comes back on probation after a backoff.
   function withBackoff(proposal: ActionProposal): ActionProposal {
@@ -410,57 +389,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       durably(() => {});
     },
 
-    explainTrust(nodeId) {
-      const node = existing(nodeId, 'explain trust');
-      return trust.explain(node.id, store.get(node.id)?.trust, clock.now());
-    },
-
-    reportIncident(nodeId, kind, detail) {
-      const node = existing(nodeId, 'report an incident');
-      if (kind === ('rule' as never) || !(kind in config.trust.weights)) {
-        throw new InvalidArgumentError(
-          'kind',
-          `expected one of ${Object.keys(config.trust.weights).join(', ')}`,
-        );
-      }
-      if (typeof detail !== 'string' || detail.length > 1024) {
-        throw new InvalidArgumentError('detail', 'expected a string of at most 1024 characters');
-      }
-      trust.note(node.id, kind, detail);
-    },
-
-    revoke(licenceId, reason) {
-      assertRunning('revoke a licence');
-      const at = clock.now();
-      const revocation = licensing.revoke(licenceId, reason, at);
-      if (revocation === undefined) {
-        return licensing.revocations.get(licenceId) as NonNullable<
-          ReturnType<typeof licensing.revocations.get>
-        >;
-      }
-      journal.record('operator', undefined, { command: 'revoke', ...revocation });
-      return durably(() => revocation);
-    },
-
-    renewLicence(nodeId, token) {
-      const node = existing(nodeId, 'renew a licence');
-      const { book: licences } = licensing;
-      if (licences === undefined) {
-        throw new InvalidArgumentError('licence', 'this supervisor has no licensing option');
-      }
-      const at = clock.now();
-      const licence = licences.renew({ id: node.id, labels: node.labels, licence: token }, at);
-      licensing.emit({ type: 'admitted', at, nodeId: node.id, licenceId: licence.id });
-      return durably(() => licences.view(node.id, at) as NodeLicence);
-    },
-
-    revocations() {
-      return licensing.revocations.list();
-    },
-
-    licence(nodeId) {
-      return licensing.view(nodeId, clock.now());
-    },
+    ...licenceAndTrust,
 
     overrides() {
       return { protected: safety.protectedIds(), pinned: safety.pinnedIds() };
