@@ -162,7 +162,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         if (snapshot === null || decision === null || review === null) return;
         ledger.recordTick(review);
         for (const event of licenceTick?.events ?? []) licensing.emit(event);
-        noteTrust(snapshot.tick, snapshot.at, decision.report.results, review.approved);
+        noteTrust(snapshot.tick, snapshot.at, decision.report, review.approved);
         outputs.report(decision.report);
         outputs.tick(book.finish(snapshot, review, decision.report));
         journal.commit(capture);

@@ -1,6 +1,6 @@
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import { InvalidArgumentError, InvalidHeartbeatError, StaleHeartbeatError } from '../errors.js';
-import type { RuleResult } from '../governance/index.js';
+import type { GovernanceReport } from '../governance/index.js';
 import type { LicenceTick, NodeLicence } from '../licensing/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
 import type { TrustBook } from '../trust/index.js';
@@ -97,10 +97,10 @@ export function trustNotes(
   function noteTrust(
     tick: number,
     at: number,
-    results: readonly RuleResult[],
+    report: GovernanceReport,
     approved: readonly ActionProposal[],
   ): void {
-    trust.noteFailures(results);
+    trust.noteFailures(report);
     for (const { action } of approved) {
       if (action.type === 'isolate' && action.reason.startsWith('flapping')) {
         trust.note(action.nodeId, 'flapping', action.reason);

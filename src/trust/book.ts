@@ -1,5 +1,5 @@
-import type { RuleResult } from '../governance/index.js';
-import { penalise, trustAt } from './model.js';
+import type { GovernanceReport } from '../governance/index.js';
+import { hold, penalise, trustAt } from './model.js';
 import type {
   TrustEntry,
   TrustExplanation,
@@ -23,6 +23,8 @@ export interface TrustSlots {
  */
 export class TrustBook {
   private pending = new Map<string, Incident[]>();
+  // Nodes failing a rule this tick: not in good standing, so their recovery waits.
+  private readonly failing: string[] = [];
   private previousAt: number | undefined;
 
   constructor(
@@ -36,16 +38,27 @@ export class TrustBook {
     this.add(nodeId, { kind, detail, delta: -weight });
   }
 
-  /** Failing rule results, each weighted by its severity. */
-  noteFailures(results: readonly RuleResult[]): void {
-    for (const result of results) {
-      if (result.outcome !== 'fail') continue;
-      const delta = -this.options.weights[result.severity];
-      this.add(result.nodeId, {
-        kind: 'rule',
-        detail: `${result.ruleId} (${result.severity}): ${result.message}`,
-        delta,
-      });
+  /**
+   * A tick's governance report: each rule a node newly fails costs the weight of its severity
+   * once (O(changes)); a node still failing any rule is not in good standing, so it does not
+   * recover while it fails (one lookup per failing result, no allocation).
+   */
+  noteFailures(report: GovernanceReport): void {
+    const { newlyFailing } = report.changes;
+    if (newlyFailing.length > 0) {
+      const severities = new Map(report.rules.map((rule) => [rule.ruleId, rule.severity]));
+      for (const { ruleId, nodeId } of newlyFailing) {
+        const severity = severities.get(ruleId) ?? 'medium';
+        const delta = -this.options.weights[severity];
+        this.add(nodeId, {
+          kind: 'rule',
+          detail: `${ruleId} (${severity}) started failing`,
+          delta,
+        });
+      }
+    }
+    for (const result of report.results) {
+      if (result.outcome === 'fail') this.failing.push(result.nodeId);
     }
   }
 
@@ -53,13 +66,18 @@ export class TrustBook {
   tick(tick: number, at: number): void {
     const previousAt = this.previousAt ?? at;
     this.previousAt = at;
-    if (this.pending.size === 0) return;
     for (const [nodeId, incidents] of this.pending) {
       const slot = this.slots.get(nodeId);
       if (slot === undefined) continue; // deregistered meanwhile
       slot.trust = penalise(slot.trust, incidents, tick, at, previousAt, this.options);
     }
-    this.pending = new Map();
+    if (this.pending.size > 0) this.pending = new Map();
+    // After the incidents: a node penalised this tick is already held (penalizedAt is now).
+    for (const nodeId of this.failing) {
+      const slot = this.slots.get(nodeId);
+      if (slot?.trust !== undefined) hold(slot.trust, at, previousAt, this.options);
+    }
+    this.failing.length = 0;
   }
 
   value(state: TrustState | undefined, at: number): number {

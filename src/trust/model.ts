@@ -69,6 +69,21 @@ export function penalise(
   return next;
 }
 
+/**
+ * A node still failing a rule is not in good standing: its recovery up to the previous tick is
+ * kept, this tick's is forfeited, and the good-standing clock starts again.
+ */
+export function hold(
+  state: TrustState,
+  at: number,
+  previousAt: number,
+  options: TrustOptions,
+): void {
+  if (state.penalizedAt >= at) return;
+  state.base = trustAt(state, previousAt, options);
+  state.penalizedAt = at;
+}
+
 /** @internal Checks the `trust` option over the defaults. */
 export function resolveTrust(input: unknown): TrustOptions {
   if (input === undefined) return defaultTrust;
