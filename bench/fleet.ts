@@ -80,6 +80,7 @@ export function generateFleet(count: number, seed = 42): NodeSnapshot[] {
       seq: i,
       lastHeartbeatAt,
       suspicion: 0,
+      trust: 1,
     });
   }
   return nodes;

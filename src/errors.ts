@@ -29,6 +29,7 @@ export const errorCodes = {
   WYNEOS_ERR_FORBIDDEN: "an HTTP request's token does not allow what it asks",
   WYNEOS_ERR_RATE_LIMITED: 'a node sends heartbeats faster than the configured rate',
   WYNEOS_ERR_INTERNAL: 'the server failed unexpectedly while answering a request',
+  WYNEOS_ERR_LICENCE_REFUSED: "a node's licence is missing, invalid, revoked, or not for it",
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -323,5 +324,23 @@ export class RateLimitedError extends WyneosError {
 export class InternalError extends WyneosError {
   constructor(options?: ErrorOptions) {
     super('WYNEOS_ERR_INTERNAL', 'Internal error: the server log has the cause', options);
+  }
+}
+
+/**
+ * A node was refused because of its licence; `reason` says why, one of `missing`,
+ * `malformed`, `unknown-key`, `wrong-issuer`, `bad-signature`, `expired`, `not-yet-valid`,
+ * `wrong-node`, `region`, `revoked` or `fleet-full` (docs/errors.md explains each).
+ */
+export class LicenceRefusedError extends WyneosError {
+  readonly nodeId: string;
+  readonly reason: string;
+  readonly licenceId: string | undefined;
+
+  constructor(nodeId: string, reason: string, problem: string, licenceId?: string) {
+    super('WYNEOS_ERR_LICENCE_REFUSED', `Licence refused for '${nodeId}' (${reason}): ${problem}`);
+    this.nodeId = nodeId;
+    this.reason = reason;
+    this.licenceId = licenceId;
   }
 }

@@ -26,6 +26,7 @@ export {
   InvalidPolicyError,
   InvalidRequestError,
   InvalidRuleError,
+  LicenceRefusedError,
   NoRouteError,
   NotStartedError,
   RateLimitedError,
@@ -70,6 +71,7 @@ export {
   type RuleVerdict,
   requiredLabels,
   type Severity,
+  trustAtLeast,
 } from './governance/index.js';
 export {
   type ActionHook,
@@ -97,6 +99,26 @@ export {
   type InspectionRecord,
   inspectionRecord,
 } from './inspection/index.js';
+export {
+  checkLicence,
+  generateLicenceKeys,
+  issueLicence,
+  type Licence,
+  type LicenceCheck,
+  type LicenceCheckContext,
+  type LicenceEvent,
+  type LicenceKeyPair,
+  type LicenceRefusal,
+  type LicenceRequest,
+  type LicenceStatus,
+  type LicenceSubject,
+  type LicensingOptions,
+  licenceRefusals,
+  type NodeLicence,
+  type Revocation,
+  type TrustedKey,
+  trustedKeys,
+} from './licensing/index.js';
 export type { Logger } from './logger.js';
 export {
   type AuditLog,
@@ -127,6 +149,12 @@ export {
   type NodeRegistration,
   registrationSchema,
 } from './telemetry/index.js';
+export type {
+  TrustEntry,
+  TrustExplanation,
+  TrustIncidentKind,
+  TrustWeights,
+} from './trust/index.js';
 export type {
   ActionOrigin,
   ActionProposal,

@@ -44,6 +44,12 @@ export interface NodeSnapshot {
    * detector (1 means offline), phi for the phi accrual detector (its threshold means offline).
    */
   readonly suspicion: number;
+  /**
+   * How far the supervisor trusts the node, from 1 (nothing against it) to 0: it falls with
+   * failing rules, offline and flapping incidents, rejected heartbeats and licence trouble, and
+   * recovers slowly in good standing. `sup.explainTrust(nodeId)` says what moved it.
+   */
+  readonly trust: number;
 }
 
 /** Everything one tick evaluates: every registered node at one instant. */
@@ -115,10 +121,16 @@ export interface RemediationAction {
   readonly at: number;
   /** The governance rule whose enforcement asked for it, if any. */
   readonly ruleId?: string;
+  /** Asked for before the condition happened, from a trend (a load about to cross its mark). */
+  readonly predictive?: boolean;
 }
 
-/** Who asked for an action: healing, a governance rule, or an operator (never held back). */
-export type ActionOrigin = 'healing' | 'governance' | 'operator';
+/**
+ * Who asked for an action: healing, a governance rule, an operator, or a node's licence.
+ * Operators' and licences' actions are never held back by the safety limits: a licence that
+ * expired or was revoked is a fact, not a guess about a node's health.
+ */
+export type ActionOrigin = 'healing' | 'governance' | 'operator' | 'licence';
 
 /** An action as healing or governance propose it, with the lifecycle event it brings, if any. */
 export interface ActionProposal {

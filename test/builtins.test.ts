@@ -237,6 +237,7 @@ describe('builtins', () => {
       'requiredLabels',
       'allowedLabelValues',
       'heartbeatFresh',
+      'trustAtLeast',
     ]);
     expect(builtinRules.maxLoad).toBe(maxLoad);
   });

@@ -18,6 +18,8 @@ export interface AgentOptions {
   readonly labels?: Labels;
   /** The node's version, a semantic version. */
   readonly version?: string;
+  /** The node's licence (`wyneos licence issue`), presented when it registers. */
+  readonly licence?: string;
   /** Time between heartbeats. @defaultValue 1000 */
   readonly intervalMs?: number;
   /** Time limit of one request. @defaultValue 2000 */
@@ -57,7 +59,7 @@ interface Answer {
  * configured command for that action type.
  */
 export function createAgent(options: AgentOptions): Agent {
-  const { nodeId, token, labels, version, onAction = {} } = options;
+  const { nodeId, token, labels, version, licence, onAction = {} } = options;
   const base = options.server.replace(/\/+$/, '');
   const intervalMs = options.intervalMs ?? 1000;
   const timeoutMs = options.timeoutMs ?? 2000;
@@ -74,6 +76,7 @@ export function createAgent(options: AgentOptions): Agent {
   let timer: unknown;
   let stopped = true;
   let registered = false;
+  let licenceStatus: string | undefined;
   let failures = 0;
   let seq = 0;
   let state: NodeState | undefined;
@@ -115,6 +118,7 @@ export function createAgent(options: AgentOptions): Agent {
           id: nodeId,
           ...(labels === undefined ? {} : { labels }),
           ...(version === undefined ? {} : { version }),
+          ...(licence === undefined ? {} : { licence }),
         });
         // Already registered: this agent restarted, or an earlier answer was lost.
         if (answer.status !== 201 && codeOf(answer) !== 'WYNEOS_ERR_DUPLICATE_NODE') {
@@ -161,6 +165,11 @@ export function createAgent(options: AgentOptions): Agent {
     if (reply.state !== state) {
       log.info({ state: reply.state, previous: state, reason: reply.reason }, 'state');
       state = reply.state;
+    }
+    if (reply.licence !== undefined && reply.licence.status !== licenceStatus) {
+      const level = reply.licence.status === 'valid' ? 'info' : 'warn';
+      log[level]({ licence: reply.licence }, 'licence');
+      licenceStatus = reply.licence.status;
     }
     for (const action of reply.actions) act(action);
   }

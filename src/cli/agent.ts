@@ -10,6 +10,7 @@ interface AgentFlags {
   readonly tokenFile?: string;
   readonly label?: readonly string[];
   readonly nodeVersion?: string;
+  readonly licenceFile?: string;
   readonly interval: number;
   readonly timeout: number;
   readonly maxBackoff: number;
@@ -28,6 +29,7 @@ export function agentCommand(): Command {
     .option('--token-file <file>', "file holding this node's token (or set WYNEOS_TOKEN)")
     .option('--label <key=value>', 'a label of this node (repeatable)', collect)
     .option('--node-version <semver>', "this node's version")
+    .option('--licence-file <file>', "file holding this node's licence (wyneos licence issue)")
     .option('--interval <duration>', 'time between heartbeats', duration, 1000)
     .option('--timeout <duration>', 'time limit of one request', duration, 2000)
     .option('--max-backoff <duration>', 'longest wait between retries', duration, 30_000)
@@ -38,6 +40,10 @@ export function agentCommand(): Command {
     .action(async (flags: AgentFlags) => {
       const logger = pino({ name: 'wyneos', level: flags.logLevel });
       const token = await readToken(flags.tokenFile);
+      const licence =
+        flags.licenceFile === undefined
+          ? undefined
+          : (await readFlagFile(flags.licenceFile, '--licence-file')).toString('utf8').trim();
       const agent = createAgent({
         server: flags.server,
         nodeId: flags.id,
@@ -47,6 +53,7 @@ export function agentCommand(): Command {
         logger,
         labels: parseLabels(flags.label ?? []),
         ...(token === undefined ? {} : { token }),
+        ...(licence === undefined ? {} : { licence }),
         ...(flags.nodeVersion === undefined ? {} : { version: flags.nodeVersion }),
         ...(flags.loadFile === undefined ? {} : { load: fileLoad(flags.loadFile) }),
         onAction: {

@@ -6,6 +6,7 @@ import { agentCommand } from './agent.js';
 import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
 import { diagramCommand } from './diagram.js';
+import { licenceCommand } from './licence.js';
 import { integerAtLeast, oneOf, positiveDuration } from './parsers.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
@@ -106,6 +107,7 @@ export function createProgram(
   program.addCommand(serveCommand());
   program.addCommand(agentCommand());
   program.addCommand(tokenCommand(write));
+  program.addCommand(licenceCommand(write));
 
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));

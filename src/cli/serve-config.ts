@@ -43,6 +43,10 @@ export interface ServeFlags {
   readonly stateDir?: string;
   readonly recover?: boolean;
   readonly inspectLog?: string;
+  readonly licenceKey?: readonly string[];
+  readonly licenceOptional?: boolean;
+  readonly licenceGrace?: number;
+  readonly licenceWarn?: number;
 }
 
 /** Everything `wyneos serve` needs, flags over the config file over the defaults. */

@@ -5,7 +5,8 @@ import { loadPolicyFile } from '../governance/index.js';
 import { createInspectionLog } from '../inspection/index.js';
 import type { Logger } from '../logger.js';
 import { createSupervisor, defaultOptions, type Supervisor } from '../supervisor/index.js';
-import { decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
+import { licensingFromFlags } from './licence.js';
+import { collect, decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
 import { resolveServeConfig, type ServeFlags, serveDefaults } from './serve-config.js';
 
 /** A running `wyneos serve`: where it listens, and how to stop it as a signal would. */
@@ -124,6 +125,14 @@ export function serveCommand(): Command {
       '--inspect-log <file>',
       'append every XState inspection event to this file, as JSON lines',
     )
+    .option('--licence-key <file>', 'trust this public key to sign licences (repeatable)', collect)
+    .option('--licence-optional', 'admit nodes that present no licence')
+    .option(
+      '--licence-grace <duration>',
+      'time an expired or revoked licence is tolerated',
+      duration,
+    )
+    .option('--licence-warn <duration>', 'warn this long before a licence expires', duration)
     .action(async (flags: ServeFlags) => {
       const server = await runServe(flags);
       // A second signal during shutdown is not caught: it ends the process at once.
@@ -160,8 +169,10 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
     config.policyFile === undefined ? undefined : await loadPolicyFile(config.policyFile);
   const inspectionLog =
     flags.inspectLog === undefined ? undefined : createInspectionLog(flags.inspectLog);
+  const licensing = await licensingFromFlags(flags);
   const supervisor = createSupervisor({
     ...config.supervisor,
+    ...(licensing === undefined ? {} : { licensing }),
     ...(policy === undefined ? {} : { policy }),
     ...(inspectionLog === undefined ? {} : { inspect: inspectionLog.inspect }),
     logger: log,

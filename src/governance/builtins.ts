@@ -209,6 +209,30 @@ export function heartbeatFresh(maxAgeMs: number, overrides?: RuleOverrides): Rul
   );
 }
 
+/**
+ * Fails nodes whose trust score is below `min`. Trust moves at the end of each tick, so a rule
+ * sees the score the previous tick left. With `enforcement: 'isolate'`, low trust drives
+ * enforcement like any other failure.
+ *
+ * @param min - The lowest compliant trust, between 0 and 1.
+ * @param overrides - Default id `trust-at-least`, category `trust`.
+ * @example
+ * trustAtLeast(0.6, { enforcement: 'isolate', severity: 'high' })
+ */
+export function trustAtLeast(min: number, overrides?: RuleOverrides): Rule {
+  checkNumber('min', min, 0, 1);
+  return build(
+    { id: 'trust-at-least', description: `trust is at least ${min}`, category: 'trust' },
+    (node) => {
+      const ok = node.trust >= min;
+      const shown = node.trust.toFixed(3);
+      const message = ok ? `trust ${shown} is at least ${min}` : `trust ${shown} is below ${min}`;
+      return { ok, message, observed: node.trust, expected: `>= ${min}` };
+    },
+    overrides,
+  );
+}
+
 /** The built-in rule factories by name: the names a policy file's `use` refers to. */
 export const builtinRules = {
   maxLoad,
@@ -217,6 +241,7 @@ export const builtinRules = {
   requiredLabels,
   allowedLabelValues,
   heartbeatFresh,
+  trustAtLeast,
 } as const;
 
 export type BuiltinRuleName = keyof typeof builtinRules;

@@ -8,12 +8,13 @@ export {
   minVersion,
   type RuleOverrides,
   requiredLabels,
+  trustAtLeast,
 } from './builtins.js';
 export { defineRule, validateRules } from './define-rule.js';
 export { evaluateRules, GovernanceEngine, type GovernanceOptions } from './engine.js';
 export type { ExemptionRequest } from './exemptions.js';
 export { loadPolicyFile, parsePolicy, parsePolicyText } from './policy-file.js';
-export { matchesSelector } from './selector.js';
+export { matchesSelector, selectorProblem } from './selector.js';
 export type {
   Enforcement,
   Exemption,

@@ -118,6 +118,12 @@ export const builtinParams: Record<
     }),
     create: (p, o) => builtinRules.heartbeatFresh(p.maxAgeMs as number, o),
   },
+  trustAtLeast: {
+    validate: paramsSchema({
+      min: { type: 'number', minimum: 0, maximum: 1, description: 'a number between 0 and 1' },
+    }),
+    create: (p, o) => builtinRules.trustAtLeast(p.min as number, o),
+  },
 };
 
 export type Params = Record<string, unknown>;

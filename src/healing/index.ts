@@ -28,4 +28,5 @@ export {
   type SafetyOptions,
   type SafetyReview,
 } from './safety.js';
+export { LoadTrends, type PredictiveOptions, Trend } from './trend.js';
 export type { HealingOptions, HealingPlan, OverloadOptions } from './types.js';

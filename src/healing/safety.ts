@@ -109,11 +109,13 @@ export class SafetyGuard {
         continue;
       }
       approved.push(proposal);
-      if (proposal.origin !== 'operator') automatic++;
+      if (proposal.origin !== 'operator' && proposal.origin !== 'licence') automatic++;
       if (proposal.action.type === 'isolate') {
         isolating.add(proposal.action.nodeId);
         isolated++;
-        if (proposal.origin !== 'operator') this.isolationTimes.push(fleet.at);
+        if (proposal.origin !== 'operator' && proposal.origin !== 'licence') {
+          this.isolationTimes.push(fleet.at);
+        }
       }
     }
     const degraded: string[] = [];
@@ -126,7 +128,7 @@ export class SafetyGuard {
     proposal: ActionProposal,
     state: { partitioned: boolean; isolated: number; maxIsolated: number; automatic: number },
   ): string | undefined {
-    if (proposal.origin === 'operator') return undefined;
+    if (proposal.origin === 'operator' || proposal.origin === 'licence') return undefined;
     const { type, nodeId } = proposal.action;
     if (type === 'isolate') {
       if (this.protectedNodes.has(nodeId)) return 'protected';

@@ -48,6 +48,20 @@ export const reasonBody = {
   properties: { reason: { type: 'string', minLength: 1, maxLength: 1024 } },
 } as const;
 
+export const revokeBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason'],
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 1024 } },
+} as const;
+
+export const licenceIdParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
+
 export const switchBody = {
   type: 'object',
   additionalProperties: false,

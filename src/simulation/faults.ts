@@ -11,7 +11,9 @@ export type FaultKind =
   | 'jitter'
   | 'slowNode'
   | 'bad-heartbeat'
-  | 'non-compliant';
+  | 'non-compliant'
+  | 'licence-expiry'
+  | 'licence-revoke';
 
 export const faultKinds: readonly FaultKind[] = [
   'crash',
@@ -23,6 +25,8 @@ export const faultKinds: readonly FaultKind[] = [
   'slowNode',
   'bad-heartbeat',
   'non-compliant',
+  'licence-expiry',
+  'licence-revoke',
 ];
 
 /**
@@ -81,7 +85,14 @@ export type Fault =
       readonly kind: 'non-compliant';
       readonly version?: string;
       readonly labels?: Labels;
-    });
+    })
+  /**
+   * The node's licence lapses: it renews to one that expires `lapseMs` later (default one
+   * tick) and never renews again. The fleet runs with licensing when any licence fault is given.
+   */
+  | (FaultStart & { readonly kind: 'licence-expiry'; readonly lapseMs?: number })
+  /** The node's licence is revoked (`supervisor.revoke`). */
+  | (FaultStart & { readonly kind: 'licence-revoke' });
 
 /** What the supervisor should do about a fault: the ground truth detection is judged by. */
 export type Expectation =
@@ -90,6 +101,8 @@ export type Expectation =
   | 'rejected'
   | 'non-compliant'
   | 'online'
+  /** Gated: isolated for its licence. */
+  | 'gated'
   /** Nothing: a well-tuned supervisor rides it out (some jitter, a short blip). */
   | 'tolerated';
 
@@ -149,6 +162,10 @@ export function resolveFault(fault: Fault, index: number, terms: DetectionTerms)
     }
     case 'bad-heartbeat':
       return { ...fault, endAt: fault.at + fault.durationMs, expect: 'rejected' };
+    case 'licence-expiry':
+      return { ...fault, lapseMs: fault.lapseMs ?? tickMs, endAt: Infinity, expect: 'gated' };
+    case 'licence-revoke':
+      return { ...fault, endAt: Infinity, expect: 'gated' };
     case 'non-compliant':
       return {
         ...fault,
@@ -177,7 +194,9 @@ function checkFault(fault: Fault, where: string): void {
   if (fault.fraction !== undefined) between(fault.fraction, 0, 1, `${where}.fraction`);
   if ('durationMs' in fault && fault.durationMs !== undefined) {
     atLeast(fault.durationMs, 1, `${where}.durationMs`);
-  } else if (!['crash', 'recover', 'non-compliant'].includes(fault.kind)) {
+  } else if (
+    !['crash', 'recover', 'non-compliant', 'licence-expiry', 'licence-revoke'].includes(fault.kind)
+  ) {
     throw new InvalidArgumentError(`${where}.durationMs`, `a ${fault.kind} fault needs a duration`);
   }
   const numbers: Array<[string, number | undefined, number, number]> = [];
@@ -191,6 +210,7 @@ function checkFault(fault: Fault, where: string): void {
     numbers.push(['maxDelayMs', fault.maxDelayMs, 0, Infinity], ['lossRate', fault.lossRate, 0, 1]);
   }
   if (fault.kind === 'slowNode') numbers.push(['factor', fault.factor, 1, 1000]);
+  if (fault.kind === 'licence-expiry') numbers.push(['lapseMs', fault.lapseMs, 0, Infinity]);
   for (const [name, value, min, max] of numbers) {
     if (value !== undefined) between(value, min, max, `${where}.${name}`);
   }

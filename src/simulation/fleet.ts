@@ -15,6 +15,7 @@ import {
   type InvariantContext,
   type InvariantMonitor,
 } from './invariants.js';
+import { SimulatedLicences } from './licences.js';
 import { SeededRandom } from './random.js';
 import { RunRecorder } from './recorder.js';
 import type { SimulationResult } from './result.js';
@@ -37,6 +38,11 @@ export interface SimulatedFleetOptions {
   readonly identity?: (index: number) => { readonly labels?: Labels; readonly version?: string };
   /** Invariants checked as the run goes. Default: every built-in one (`invariants`). */
   readonly invariants?: readonly Invariant[];
+  /**
+   * Run with licensing: the fleet signs every node a licence for a year and the supervisor
+   * trusts its key. Default: on when `faults` has a licence fault, off otherwise.
+   */
+  readonly licensing?: boolean;
 }
 
 /** How far a run has got, for progress displays. */
@@ -93,9 +99,21 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
   const supervisorOptions = options.supervisor ?? {};
   const random = new SeededRandom(seed);
   const clock = new SimulatedClock();
+  const licensed =
+    options.licensing ?? (options.faults ?? []).some((f) => f.kind?.startsWith('licence-'));
+  const licences = licensed ? new SimulatedLicences() : undefined;
   const supervisor = createSupervisor({
     logger: pino({ level: 'silent' }),
     ...supervisorOptions,
+    ...(licences === undefined
+      ? {}
+      : {
+          licensing: {
+            ...supervisorOptions.licensing,
+            // The fleet's own key first, beside any the caller trusts as well.
+            keys: [licences.publicJwk, ...(supervisorOptions.licensing?.keys ?? [])],
+          },
+        }),
     tickMs,
     clock,
   });
@@ -208,10 +226,14 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
   const register = (node: SimNode) => {
     node.lastAcceptedAt = clock.now();
     try {
+      const now = clock.now();
       node.state = supervisor.register({
         id: node.id,
         labels: node.labels,
         version: node.version,
+        ...(licences === undefined
+          ? {}
+          : { licence: licences.issue(node.id, now - 1000, now + 365 * 86_400_000) }),
       }).state;
       node.registered = true;
     } catch (error) {
@@ -228,6 +250,20 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     node.labels = identity.labels;
     node.version = identity.version;
     register(node);
+  };
+
+  // JWT times are whole seconds: a lapse shorter than one could not be signed as still valid.
+  const licenceFaults = {
+    renewLicence: (node: SimNode, until: number) => {
+      const now = clock.now();
+      if (!node.registered || licences === undefined) return;
+      const token = licences.issue(node.id, now - 1000, Math.max(until, now + 1000));
+      supervisor.renewLicence(node.id, token);
+    },
+    revokeLicence: (node: SimNode) => {
+      const id = licences?.held.get(node.id);
+      if (node.registered && id !== undefined) supervisor.revoke(id, 'simulated revocation');
+    },
   };
 
   const addFault = (fault: Fault) => {
@@ -248,10 +284,16 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
         `${resolved.at} is in the past (now ${clock.now()})`,
       );
     }
+    if (resolved.kind.startsWith('licence-') && licences === undefined) {
+      throw new InvalidArgumentError(
+        `faults[${index}].kind`,
+        `${resolved.kind} needs a licensed fleet: give licensing: true, or the fault up front`,
+      );
+    }
     const entry = { ...resolved, targets: [] as string[] };
     faults.push(entry);
     schedule(resolved.at, (now) => {
-      const injection = { now, random, nodes, byId, truth, schedule, redeploy };
+      const injection = { now, random, nodes, byId, truth, schedule, redeploy, ...licenceFaults };
       entry.targets.push(...startFault(resolved, index, injection));
     });
   };

@@ -20,6 +20,7 @@ const satisfies: Record<Expectation, readonly Signal[]> = {
   rejected: ['rejected'],
   'non-compliant': ['non-compliant', 'admission-refused'],
   online: ['online'],
+  gated: ['isolated'],
   tolerated: [],
 };
 

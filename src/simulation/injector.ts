@@ -15,6 +15,10 @@ export interface InjectionContext {
   schedule(at: number, run: (now: number) => void): void;
   /** Deregisters the node and registers it again with a new identity (a redeploy). */
   redeploy(node: SimNode, identity: { readonly labels: Labels; readonly version: string }): void;
+  /** The node presents a licence that expires at `until` (licence faults only). */
+  renewLicence(node: SimNode, until: number): void;
+  /** The node's licence is revoked (licence faults only). */
+  revokeLicence(node: SimNode): void;
 }
 
 /** Starts a fault on its targets (picked now, by the seed) and returns their ids. */
@@ -70,6 +74,14 @@ export function startFault(fault: ResolvedFault, index: number, ctx: InjectionCo
       case 'bad-heartbeat':
         node.badUntil = fault.endAt;
         truth.open(incident, down);
+        break;
+      case 'licence-expiry':
+        truth.open(incident, down);
+        ctx.renewLicence(node, now + (fault.lapseMs ?? 0));
+        break;
+      case 'licence-revoke':
+        truth.open(incident, down);
+        ctx.revokeLicence(node);
         break;
       case 'non-compliant':
         truth.open(incident, down);

@@ -64,7 +64,8 @@ const isolationCap = defineInvariant({
         if (
           record.type === 'isolate' &&
           record.status === 'applied' &&
-          record.origin !== 'operator'
+          record.origin !== 'operator' &&
+          record.origin !== 'licence'
         ) {
           automaticIsolations++;
         }
@@ -191,12 +192,13 @@ const noDuplicateAction = defineInvariant({
       action(record) {
         const { nodeId, type, status, origin } = record;
         if (status !== 'applied' || type === 'reinstate' || origin === 'operator') return;
+        // A predictive reduce-load comes before its overload: the overload's own is not a repeat.
         const condition =
           type === 'isolate'
             ? 'isolate'
             : record.ruleId !== undefined
               ? `rule:${record.ruleId}:${type}`
-              : `${origin}:${type}`;
+              : `${origin}:${type}${record.predictive === true ? ':predictive' : ''}`;
         const conditions = open.get(nodeId) ?? new Set<string>();
         open.set(nodeId, conditions);
         if (conditions.has(condition)) {

@@ -5,6 +5,7 @@ import {
   mkdirSync,
   readFileSync,
   renameSync,
+  statSync,
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -143,6 +144,15 @@ export class FileStateStore implements StateStore {
     }
     syncDirectory(this.dir);
     this.#recovered = false;
+  }
+
+  /**
+   * The state file's inode, size and modification time: every save renames a new file into
+   * place, so this changes with each one, whichever process saved. Undefined while there is none.
+   */
+  revision(): string | undefined {
+    const stat = statSync(this.#file, { throwIfNoEntry: false, bigint: true });
+    return stat === undefined ? undefined : `${stat.ino}:${stat.size}:${stat.mtimeNs}`;
   }
 
   // A temporary file is what a crash during save leaves; the save it belonged to never

@@ -16,6 +16,7 @@ import type { DurableState, StateStore } from './types.js';
  */
 export class MemoryStateStore implements StateStore {
   #saved: string | undefined;
+  #saves = 0;
 
   /** Starts with `state` saved, as if a previous run had saved it. */
   constructor(state?: DurableState) {
@@ -28,6 +29,11 @@ export class MemoryStateStore implements StateStore {
 
   save(state: DurableState): void {
     this.#saved = serialise(state);
+    this.#saves++;
+  }
+
+  revision(): string | undefined {
+    return this.#saved === undefined ? undefined : String(this.#saves);
   }
 }
 

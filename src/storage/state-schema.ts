@@ -42,6 +42,17 @@ const durableNodeSchema = {
     probationUntil: deadline,
     escalation: count,
     seq: { type: 'integer', minimum: -1 },
+    licence: { type: 'string', maxLength: 8192 },
+  },
+} as const;
+
+const revocationSchema = {
+  type: 'object',
+  required: ['licenceId', 'reason', 'at'],
+  properties: {
+    licenceId: { type: 'string', minLength: 1, maxLength: 256 },
+    reason: { type: 'string' },
+    at: time,
   },
 } as const;
 
@@ -88,6 +99,7 @@ export const stateSchema = {
       properties: { protected: ids, pinned: ids },
     },
     exemptions: { type: 'array', items: exemptionSchema },
+    revocations: { type: 'array', items: revocationSchema },
   },
 } as const;
 

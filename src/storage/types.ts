@@ -1,4 +1,5 @@
 import type { Exemption } from '../governance/index.js';
+import type { Revocation } from '../licensing/index.js';
 import type { Labels, NodeState } from '../types.js';
 
 /** The version of the state file's format; a later version migrates older ones on load. */
@@ -21,6 +22,8 @@ export interface DurableNode {
   readonly escalation: number;
   /** The seq of the last accepted heartbeat (-1 before the first), so old ones stay refused. */
   readonly seq: number;
+  /** The licence the node presented at admission (a JWT), re-checked on restore. */
+  readonly licence?: string;
 }
 
 /** Everything a supervisor must not forget across a restart or a crash. */
@@ -35,6 +38,11 @@ export interface DurableState {
   readonly nodes: readonly DurableNode[];
   readonly overrides: { readonly protected: readonly string[]; readonly pinned: readonly string[] };
   readonly exemptions: readonly Exemption[];
+  /**
+   * Revoked licences. Optional, so states saved before licensing load as they are; every
+   * supervisor sharing the store merges them in (a union: a revocation is never undone).
+   */
+  readonly revocations?: readonly Revocation[];
 }
 
 /** Saves and loads the durable state. Saving replaces the previous state atomically. */
@@ -49,6 +57,12 @@ export interface StateStore {
    * state that `load` would refuse (nothing is written then), StorageError when writing fails.
    */
   save(state: DurableState): void;
+  /**
+   * Optional: a token that changes whenever the saved state changes, cheap to read (a file's
+   * stat). Supervisors sharing a store read it every tick, and `load` only when it changed,
+   * to pick up each other's revocations.
+   */
+  revision?(): string | undefined;
 }
 
 /** What an audit record is about. */
@@ -61,7 +75,8 @@ export type AuditType =
   | 'governance'
   | 'registration'
   | 'start'
-  | 'stop';
+  | 'stop'
+  | 'licence';
 
 /** One line of the audit log. `data` is the record's own payload (a transition, an action, ...). */
 export interface AuditRecord {

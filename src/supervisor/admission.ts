@@ -25,6 +25,7 @@ export function candidateSnapshot(
     seq: undefined,
     lastHeartbeatAt: undefined,
     suspicion: 0,
+    trust: 1,
   };
 }
 

@@ -13,15 +13,20 @@ import { GovernanceEngine } from '../governance/index.js';
 import {
   escalate,
   FlapCounter,
+  LoadTrends,
   OverloadStreaks,
   planHealing,
   SafetyGuard,
 } from '../healing/index.js';
+import type { LicenceTick } from '../licensing/index.js';
 import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
+import { TrustBook } from '../trust/index.js';
 import type { ActionProposal, NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
 import { Journal } from './journal.js';
+import { licenceAndTrustOperations, trustNotes } from './licence-trust-api.js';
+import { SupervisorLicensing } from './licensing.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
@@ -53,8 +58,17 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
   const safety = new SafetyGuard(config.safety);
-  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock);
-  const durableParts = { store, safety, governance, clock };
+  const licensing = new SupervisorLicensing(
+    config.licensing,
+    config.storage.stateStore,
+    config.logger.child({ component: 'licensing' }),
+  );
+  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock, () =>
+    licensing.saved(),
+  );
+  const durableParts = { store, safety, governance, clock, licensing };
+  // This tick's licence decisions, between the review that applies them and the emit.
+  let licenceTick: LicenceTick | undefined;
   const capture = () => captureState(durableParts, boots);
   const ledger = new ActionLedger(
     (record) => outputs.action(record),
@@ -72,6 +86,11 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     flapping: config.flapping,
   };
   const flaps = new FlapCounter(config.flapping);
+  const trust = new TrustBook(config.trust, store);
+  const trends =
+    config.predictive === undefined
+      ? undefined
+      : new LoadTrends(config.predictive, config.tickMs, config.overload.high);
   const book = new TickBook(config, outputs, clock);
 
   const machine = supervisorMachine.provide({
@@ -110,6 +129,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         if (to === 'isolated') flaps.forget(nodeId);
         else if (from !== 'isolated') flaps.record(nodeId, at);
         book.transition(from, to);
+        if (to === 'offline') trust.note(nodeId, 'offline', reason);
         outputs.transition({ nodeId, from, to, reason, at, tick: context.tick });
       },
       emitOperatorAction: ({ event }) => {
@@ -120,7 +140,17 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       reviewProposals: assign(({ context }) => {
         const { snapshot, plan, decision } = context;
         if (snapshot === null || plan === null || decision === null) return {};
-        const proposals = [...plan.proposals, ...decision.proposals.map(withBackoff)];
+        licenceTick = licensing.tick(
+          snapshot.tick,
+          snapshot.at,
+          (nodeId) => store.get(nodeId)?.tickView?.state,
+        );
+        const proposals = [
+          ...plan.proposals,
+          ...(trends?.observe(snapshot) ?? []),
+          ...decision.proposals.map(withBackoff),
+          ...(licenceTick?.proposals ?? []),
+        ];
         const review = safety.review(
           proposals,
           fleetCondition(snapshot, plan, config.heartbeatTimeoutMs),
@@ -131,6 +161,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         const { snapshot, decision, review } = context;
         if (snapshot === null || decision === null || review === null) return;
         ledger.recordTick(review);
+        for (const event of licenceTick?.events ?? []) licensing.emit(event);
+        noteTrust(snapshot.tick, snapshot.at, decision.report, review.approved);
         outputs.report(decision.report);
         outputs.tick(book.finish(snapshot, review, decision.report));
         journal.commit(capture);
@@ -149,6 +181,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
   journalOutputs(outputs, journal);
+  if (journal.enabled) {
+    licensing.events.subscribe(({ nodeId, ...event }) => journal.record('licence', nodeId, event));
+  }
   if (journal.enabled) {
     const restored =
       saved === undefined
@@ -189,7 +224,20 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     book,
     actor,
     assertRunning,
+    licensing,
   });
+
+  const licenceAndTrust = licenceAndTrustOperations({
+    config,
+    store,
+    trust,
+    licensing,
+    journal,
+    existing,
+    assertRunning,
+    durably,
+  });
+  const { noteTrust, noteRejected } = trustNotes(store, trust, () => licenceTick);
 
   // A rule's isolation escalates like healing's: it comes back on probation after a backoff.
   function withBackoff(proposal: ActionProposal): ActionProposal {
@@ -222,6 +270,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       // Hooks already running finish (each within its timeout) and their outcome is emitted.
       await ledger.settled();
       outputs.complete();
+      licensing.complete();
     },
 
     register(node) {
@@ -246,6 +295,9 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         governance.forget(node.id);
         streaks.reset(node.id);
         flaps.forget(node.id);
+        licensing.book?.forget(node.id);
+        trust.forget(node.id);
+        trends?.forget(node.id);
         actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
         outputs.deregistered(node.id);
         journal.record('registration', node.id, { deregistered: true });
@@ -254,7 +306,12 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
 
     heartbeat(heartbeat) {
       if (stopped) throw new SupervisorStoppedError('accept a heartbeat');
-      store.accept(parseHeartbeat(heartbeat), clock.now());
+      try {
+        store.accept(parseHeartbeat(heartbeat), clock.now());
+      } catch (error) {
+        noteRejected(heartbeat, error);
+        throw error;
+      }
     },
 
     tick() {
@@ -334,6 +391,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       durably(() => {});
     },
 
+    ...licenceAndTrust,
+
     overrides() {
       return { protected: safety.protectedIds(), pinned: safety.pinnedIds() };
     },
@@ -344,6 +403,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     actions$: outputs.actions.asObservable(),
     admissions$: outputs.admissions.asObservable(),
     fleet$: outputs.fleet.asObservable(),
+    licences$: licensing.events.asObservable(),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { type DurableNode, type DurableState, stateFormatVersion } from '../storage/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
 import type { NodeState } from '../types.js';
+import type { SupervisorLicensing } from './licensing.js';
 
 /** The parts of a supervisor its durable state is taken from and put back into. */
 export interface DurableParts {
@@ -18,11 +19,14 @@ export interface DurableParts {
   readonly safety: SafetyGuard;
   readonly governance: GovernanceEngine;
   readonly clock: Clock;
+  readonly licensing: SupervisorLicensing;
 }
 
 /** The supervisor's durable state now: every node's registration and lifecycle, overrides, exemptions. */
 export function captureState(parts: DurableParts, boots: number): DurableState {
-  const { store, safety, governance, clock } = parts;
+  const { store, safety, governance, clock, licensing } = parts;
+  // Another supervisor's revocations first, so saving ours never drops theirs.
+  licensing.pollShared();
   const at = clock.now();
   const nodes: DurableNode[] = [];
   for (const record of store.values()) {
@@ -42,6 +46,7 @@ export function captureState(parts: DurableParts, boots: number): DurableState {
       probationUntil: context.probationUntil,
       escalation: context.escalation,
       seq: record.seq,
+      ...licenceOf(licensing, record.id),
     });
   }
   return {
@@ -53,7 +58,13 @@ export function captureState(parts: DurableParts, boots: number): DurableState {
     nodes,
     overrides: { protected: safety.protectedIds(), pinned: safety.pinnedIds() },
     exemptions: governance.exemptions(at),
+    revocations: licensing.revocations.list(),
   };
+}
+
+function licenceOf(licensing: SupervisorLicensing, nodeId: string): { licence?: string } {
+  const token = licensing.book?.token(nodeId);
+  return token === undefined ? {} : { licence: token };
 }
 
 /**
@@ -71,7 +82,8 @@ export function restoreState(
     readonly log: Logger;
   },
 ): { readonly nodes: number; readonly droppedExemptions: number } {
-  const { store, safety, governance, clock, send, nodeActors, log } = parts;
+  const { store, safety, governance, clock, send, nodeActors, log, licensing } = parts;
+  licensing.revocations.merge(state.revocations ?? []);
   const now = clock.now();
   const spawns: NodeSpawn[] = [];
   const records = state.nodes.map((node) => {
@@ -99,6 +111,12 @@ export function restoreState(
   });
   send({ type: 'NODES.REGISTER', nodes: spawns });
   for (const record of records) record.attached = nodeActors.get(record.id);
+  for (const node of state.nodes) {
+    if (node.licence === undefined || licensing.book === undefined) continue;
+    const invalid = licensing.book.restore(node.id, node.licence, now);
+    if (invalid !== undefined)
+      log.warn({ nodeId: node.id, problem: invalid }, 'saved licence no longer checks');
+  }
   for (const id of state.overrides.protected) if (store.get(id)) safety.protect(id);
   for (const id of state.overrides.pinned) if (store.get(id)) safety.pin(id);
   let droppedExemptions = 0;

@@ -15,6 +15,8 @@ export class Journal {
     private readonly stateStore: StateStore | undefined,
     private readonly audit: AuditLog | undefined,
     private readonly clock: Clock,
+    /** Called after each save: the state was just replaced, by us. */
+    private readonly afterSave: () => void = () => {},
   ) {}
 
   get enabled(): boolean {
@@ -45,6 +47,7 @@ export class Journal {
     if (this.closed) return;
     if (this.dirty && this.stateStore !== undefined) {
       this.stateStore.save(capture());
+      this.afterSave();
     }
     this.dirty = false;
     this.audit?.flush();

@@ -9,6 +9,7 @@ import type { NodeRegistration } from '../telemetry/index.js';
 import { parseRegistration, type TelemetryStore } from '../telemetry/index.js';
 import type { ActionProposal, NodeLifecycleEvent, NodeSnapshot } from '../types.js';
 import { admissionFailures } from './admission.js';
+import type { SupervisorLicensing } from './licensing.js';
 import type { ResolvedOptions } from './options.js';
 import type { SupervisorOutputs } from './outputs.js';
 import { nodeSnapshot } from './snapshot.js';
@@ -26,6 +27,7 @@ export interface NodeOperationsDeps {
     getSnapshot(): { readonly context: SupervisorContext };
   };
   readonly assertRunning: (operation: string) => void;
+  readonly licensing: SupervisorLicensing;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface NodeOperationsDeps {
  * operator's isolate and reinstate. Every input is checked before anything changes.
  */
 export function nodeOperations(deps: NodeOperationsDeps) {
-  const { config, store, outputs, governance, book, actor, assertRunning } = deps;
+  const { config, store, outputs, governance, book, actor, assertRunning, licensing } = deps;
   const { clock } = config;
   // The registry is one Map for the actor's lifetime, so it can be read without a snapshot.
   const nodeActors = actor.getSnapshot().context.nodes;
@@ -89,6 +91,8 @@ export function nodeOperations(deps: NodeOperationsDeps) {
     );
     store.assertAvailable(registrations);
     const registeredAt = clock.now();
+    // Licences first: a node without a right to run is refused before any rule looks at it.
+    const licences = licensing.admit(registrations, registeredAt);
     const tick = actor.getSnapshot().context.tick;
     const failed = admissionFailures(governance, registrations, registeredAt, tick, store.size);
     const decide = (nodeId: string, admitted: boolean) => {
@@ -112,6 +116,10 @@ export function nodeOperations(deps: NodeOperationsDeps) {
     });
     // Each record points at its actor, so a tick reads both without a lookup per node.
     for (const record of records) record.attached = nodeActors.get(record.id);
+    for (const [nodeId, { licence, token }] of licences ?? []) {
+      licensing.book?.attach(nodeId, licence, token);
+      licensing.emit({ type: 'admitted', at: registeredAt, nodeId, licenceId: licence.id });
+    }
     outputs.registered(nodeIds);
     for (const nodeId of nodeIds) decide(nodeId, true);
     for (const [nodeId, failures] of failed) {

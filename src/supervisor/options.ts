@@ -13,13 +13,16 @@ import {
   type FailureDetector,
   type HookPolicy,
   type PhiAccrualOptions,
+  type PredictiveOptions,
   phiAccrualDetector,
   resolveHookPolicy,
   timeoutDetector,
 } from '../healing/index.js';
+import { type ResolvedLicensing, resolveLicensing } from '../licensing/index.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
 import { show } from '../show.js';
 import type { DetectorState } from '../telemetry/index.js';
+import { resolveTrust, type TrustOptions } from '../trust/index.js';
 import type { ActionHooks } from './action-ledger.js';
 import { fraction, numbersIn, positiveInteger, rejectUnknown } from './option-checks.js';
 import { type ResolvedStorage, resolveStorage } from './storage-options.js';
@@ -46,6 +49,9 @@ export interface ResolvedOptions {
   readonly clock: Clock;
   readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   readonly storage: ResolvedStorage;
+  readonly licensing: ResolvedLicensing | undefined;
+  readonly trust: TrustOptions;
+  readonly predictive: PredictiveOptions | undefined;
 }
 
 export const defaultOptions = {
@@ -93,6 +99,9 @@ const knownOptions = new Set([
   'stateStore',
   'auditLog',
   'recover',
+  'licensing',
+  'trust',
+  'predictive',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
 const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
@@ -267,9 +276,32 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     logger,
     clock,
     inspect,
+    licensing: resolveLicensing(options.licensing),
+    trust: resolveTrust(options.trust),
+    predictive: resolvePredictive(options.predictive, tickMs),
     // Opened last, once every other option is known to be good: it touches the disk.
     storage: resolveStorage(options, (message) => logger.warn({ component: 'storage' }, message)),
   };
+}
+
+function resolvePredictive(
+  input: Partial<PredictiveOptions> | false | undefined,
+  tickMs: number,
+): PredictiveOptions | undefined {
+  if (input === undefined || input === false) return undefined;
+  const resolved = numbersIn<PredictiveOptions>(
+    input,
+    { windowTicks: 10, horizonMs: 10 * tickMs },
+    'predictive',
+    {},
+  );
+  if (!Number.isSafeInteger(resolved.windowTicks) || resolved.windowTicks < 2) {
+    throw new InvalidOptionsError(
+      'predictive.windowTicks',
+      `must be a whole number of at least 2 (a line needs two points), got ${show(resolved.windowTicks)}`,
+    );
+  }
+  return resolved;
 }
 
 /** The detector option: `'timeout'` (the default), `'phi'`, or `{ kind: 'phi', ...options }`. */

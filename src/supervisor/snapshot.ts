@@ -1,6 +1,7 @@
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import type { FailureDetector, FleetCondition, HealingPlan } from '../healing/index.js';
 import type { DetectorState, Mutable, NodeRecord, TelemetryStore } from '../telemetry/index.js';
+import { type TrustOptions, trustAt } from '../trust/index.js';
 import type { FleetSnapshot, NodeSnapshot, NodeState } from '../types.js';
 
 /**
@@ -11,6 +12,7 @@ export interface SuspicionReader {
   readonly detector: FailureDetector<DetectorState>;
   readonly at: number;
   readonly watchedSince: number;
+  readonly trust: TrustOptions;
 }
 
 /** One node as a tick sees it: lifecycle from its actor, the rest from its telemetry record. */
@@ -84,6 +86,7 @@ function refresh(
   view.metrics = record.metrics;
   view.seq = record.seq < 0 ? undefined : record.seq;
   view.lastHeartbeatAt = record.lastHeartbeatAt < 0 ? undefined : record.lastHeartbeatAt;
+  view.trust = record.trust === undefined ? 1 : trustAt(record.trust, at, reader.trust);
   view.suspicion = detector.suspicion(
     record.detector,
     last < watchedSince ? last + (at - watchedSince) : at,

@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../clock.js';
 import type { GovernanceReport } from '../governance/index.js';
 import type { FailureDetector } from '../healing/index.js';
 import type { DetectorState } from '../telemetry/index.js';
+import type { TrustOptions } from '../trust/index.js';
 import type { FleetSnapshot, NodeState } from '../types.js';
 import type { SupervisorOutputs } from './outputs.js';
 import { countStates, type SuspicionReader } from './snapshot.js';
@@ -30,6 +31,7 @@ export class TickBook {
       readonly tickMs: number;
       readonly lateToleranceMs: number;
       readonly detector: FailureDetector<DetectorState>;
+      readonly trust: TrustOptions;
     },
     private readonly outputs: SupervisorOutputs,
     clock: Clock,
@@ -46,7 +48,12 @@ export class TickBook {
   }
 
   reader(at: number): SuspicionReader {
-    return { detector: this.options.detector, at, watchedSince: this.watchedSince };
+    return {
+      detector: this.options.detector,
+      at,
+      watchedSince: this.watchedSince,
+      trust: this.options.trust,
+    };
   }
 
   /**

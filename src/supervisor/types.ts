@@ -14,11 +14,19 @@ import type {
   FlappingOptions,
   HookPolicy,
   OverloadOptions,
+  PredictiveOptions,
   SafetyOptions,
 } from '../healing/index.js';
+import type {
+  LicenceEvent,
+  LicensingOptions,
+  NodeLicence,
+  Revocation,
+} from '../licensing/index.js';
 import type { Logger } from '../logger.js';
 import type { AuditLog, StateStore } from '../storage/index.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
+import type { TrustExplanation, TrustIncidentKind, TrustWeights } from '../trust/index.js';
 import type { ActionRecord, NodeSnapshot, NodeState, NodeTransition } from '../types.js';
 import type { ActionHooks } from './action-ledger.js';
 import type { DetectorOption } from './options.js';
@@ -89,6 +97,31 @@ export interface SupervisorOptions {
   readonly auditLog?: AuditLog;
   /** Start from the last good copy when the state file is corrupt. Default: false (refuse to start). */
   readonly recover?: boolean;
+  /**
+   * Signed licences: nodes present one when they register (`register({ id, licence })`), it is
+   * checked against these public keys, and every tick gates nodes whose licence expired or was
+   * revoked. Default: none (no licence is asked for). See the README's "Licences and trust".
+   */
+  readonly licensing?: LicensingOptions;
+  /**
+   * Predictive overload: a node whose load trend, fitted by least squares over the last
+   * `windowTicks` ticks, reaches `overload.high` within `horizonMs` gets a `reduce-load` action
+   * marked `predictive: true` before it crosses. Default: off; `{}` means
+   * `{ windowTicks: 10, horizonMs: 10 × tickMs }`.
+   */
+  readonly predictive?: Partial<PredictiveOptions> | false;
+  /**
+   * How trust scores move: `weights` (what one incident costs), `recoveryPerMinute` and
+   * `goodStandingMs` (how long without an incident before it recovers). Default: weights
+   * critical 0.3, high 0.15, medium 0.05, low 0.02, info 0, offline 0.1, flapping 0.2,
+   * rejectedHeartbeat 0.02, impersonation 0.3, licence 0.4; recovery 0.01 a minute after 5
+   * minutes in good standing.
+   */
+  readonly trust?: {
+    readonly weights?: Partial<TrustWeights>;
+    readonly recoveryPerMinute?: number;
+    readonly goodStandingMs?: number;
+  };
 }
 
 /** The outcome of one registration against the admission rules. */
@@ -172,6 +205,30 @@ export interface Supervisor {
   isolate(nodeId: string, reason?: string): NodeSnapshot;
   /** Reinstates an isolated node (no-op otherwise) and emits a `reinstate` action. */
   reinstate(nodeId: string, reason?: string): NodeSnapshot;
+  /**
+   * Revokes a licence by its id (`jti`): saved durably, and on the next tick every node that
+   * holds it is gated (isolated with a reason starting `licence: revoked`), here and on every
+   * supervisor sharing the state store. Returns the revocation (the earlier one if repeated).
+   */
+  revoke(licenceId: string, reason: string): Revocation;
+  /**
+   * A registered node presents a new licence (a renewal): checked like one at registration
+   * (throws LicenceRefusedError and keeps the old one), then it replaces the old one. A node
+   * gated for its old licence stays isolated until an operator reinstates it.
+   */
+  renewLicence(nodeId: string, licence: string): NodeLicence;
+  /** Every revoked licence. */
+  revocations(): readonly Revocation[];
+  /** A node's licence and its status now, or undefined if it holds none. */
+  licence(nodeId: string): NodeLicence | undefined;
+  /** A node's trust score now and what moved it, newest last. Throws UnknownNodeError. */
+  explainTrust(nodeId: string): TrustExplanation;
+  /**
+   * Reports something a node did that wyneos cannot see itself (the HTTP API reports a node
+   * token used to act as another node as `impersonation`); it counts against the node's trust
+   * at the next tick. Throws UnknownNodeError.
+   */
+  reportIncident(nodeId: string, kind: Exclude<TrustIncidentKind, 'rule'>, detail: string): void;
   /** Never isolate this node automatically (`on: false` lifts it). */
   protect(nodeId: string, on?: boolean): void;
   /** Never reinstate this node automatically (`on: false` lifts it). */
@@ -190,4 +247,9 @@ export interface Supervisor {
   readonly admissions$: Observable<AdmissionDecision>;
   /** Every change of the fleet's health: `fleet-degraded` with its reasons, `fleet-healthy`. */
   readonly fleet$: Observable<FleetHealth>;
+  /**
+   * Every licence decision (admitted, refused, expiring, expired, revoked, gated): the hook
+   * through which other services, and later the NATS mode, propagate enforcement.
+   */
+  readonly licences$: Observable<LicenceEvent>;
 }

@@ -44,6 +44,7 @@ export const registrationSchema = {
       additionalProperties: { type: 'string', maxLength: 256 },
     },
     version: { type: 'string', minLength: 1, maxLength: 64 },
+    licence: { type: 'string', minLength: 1, maxLength: 8192 },
   },
 } as const;
 

@@ -54,6 +54,7 @@ export class TelemetryStore<A = unknown> {
       detector: this.detector.createState(watchedFrom),
       attached: undefined,
       tickView: undefined,
+      trust: undefined,
     };
     this.records.set(record.id, record);
     return record;

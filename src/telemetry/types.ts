@@ -1,3 +1,4 @@
+import type { TrustState } from '../trust/index.js';
 import type { Labels, Metrics, NodeSnapshot } from '../types.js';
 
 /** What a node reports on every beat. */
@@ -20,6 +21,8 @@ export interface NodeRegistration {
   readonly labels?: Readonly<Record<string, string>>;
   /** A semantic version, such as `1.4.2`. */
   readonly version?: string;
+  /** A signed licence (a JWT from `wyneos licence issue`), when the supervisor asks for one. */
+  readonly licence?: string;
 }
 
 /**
@@ -43,6 +46,8 @@ export interface NodeRecord<A = unknown> {
   attached: A | undefined;
   /** The node as ticks see it, refreshed in place each tick (see supervisor/snapshot.ts). */
   tickView: Mutable<NodeSnapshot> | undefined;
+  /** The node's trust after its last incident; undefined while it never had one (trust 1). */
+  trust: TrustState | undefined;
 }
 
 /** @internal */

@@ -28,6 +28,7 @@ export function createNodeSnapshot(fields: Partial<NodeSnapshot> & { id: string 
     seq: undefined,
     lastHeartbeatAt: undefined,
     suspicion: 0,
+    trust: 1,
     ...fields,
   };
 }

@@ -5,6 +5,7 @@ import {
   StaleHeartbeatError,
   UnknownNodeError,
 } from '../../errors.js';
+import type { LicenceStatus } from '../../licensing/index.js';
 import type { Heartbeat } from '../../telemetry/index.js';
 import type { NodeSnapshot, NodeState } from '../../types.js';
 import { assertActsFor } from '../auth.js';
@@ -20,6 +21,16 @@ export interface HeartbeatReply {
   readonly reason: string;
   /** Actions decided for the node since its previous heartbeat, each handed out once. */
   readonly actions: readonly PendingAction[];
+  /**
+   * The node's licence, when it holds one: how the supervisor sees it now. A gated node is
+   * `isolated` with a reason starting `licence:`, and this says why.
+   */
+  readonly licence?: {
+    readonly id: string;
+    readonly status: LicenceStatus;
+    readonly expiresAt: number;
+    readonly reason?: string;
+  };
 }
 
 const config: RouteConfig = { access: 'node', bodyKind: 'heartbeat', ingest: true };
@@ -44,6 +55,16 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const principal = principalOf(request);
       const nodes = new Map<string, NodeSnapshot>();
       beats.forEach((beat, index) => {
+        if (principal.kind === 'node' && principal.id !== beat.nodeId) {
+          // A node's credentials speaking for another node: it counts against the sender's trust.
+          if (supervisor.node(principal.id) !== undefined) {
+            supervisor.reportIncident(
+              principal.id,
+              'impersonation',
+              `heartbeat as ${String(beat.nodeId).slice(0, 253)}`,
+            );
+          }
+        }
         assertActsFor(principal, beat.nodeId);
         if (nodes.has(beat.nodeId)) {
           throw new InvalidHeartbeatError(
@@ -66,7 +87,19 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
         supervisor.heartbeat(beat);
         // A heartbeat never changes a node's state, so the view taken before still holds.
         const { id, state, since, reason } = nodes.get(beat.nodeId) as NodeSnapshot;
-        return { nodeId: id, state, since, reason, actions: feed.takePending(id) };
+        const held = supervisor.licence(id);
+        const licence =
+          held === undefined
+            ? {}
+            : {
+                licence: {
+                  id: held.licence.id,
+                  status: held.status,
+                  expiresAt: held.licence.expiresAt,
+                  ...(held.reason === undefined ? {} : { reason: held.reason }),
+                },
+              };
+        return { nodeId: id, state, since, reason, actions: feed.takePending(id), ...licence };
       });
       metrics.heartbeatsAccepted(beats.length);
       return Array.isArray(body) ? { results: replies } : replies[0];

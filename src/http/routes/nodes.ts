@@ -62,6 +62,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (node === undefined) throw new UnknownNodeError(id);
       return {
         node,
+        licence: supervisor.licence(id) ?? null,
         rules: supervisor.explain(id),
         transitions: feed.recentTransitions(id),
         pendingActions: feed.peekPending(id),

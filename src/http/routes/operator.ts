@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
-import { nodeIdParams, reasonBody, switchBody } from '../validation.js';
+import {
+  licenceIdParams,
+  nodeIdParams,
+  reasonBody,
+  revokeBody,
+  switchBody,
+} from '../validation.js';
 
 interface IdParams {
   readonly id: string;
@@ -8,7 +14,7 @@ interface IdParams {
 
 const operatorOnly = { access: 'operator' } as const;
 
-/** The operator's commands on one node: isolate, reinstate, protect, pin. */
+/** The operator's commands on one node (isolate, reinstate, protect, pin) and on licences. */
 export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { supervisor } = ctx;
 
@@ -36,4 +42,16 @@ export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     );
   }
+
+  app.post<{ Params: IdParams; Body: { reason: string } }>(
+    '/v1/licences/:id/revoke',
+    { config: operatorOnly, schema: { params: licenceIdParams, body: revokeBody } },
+    async (request) => ({
+      revocation: supervisor.revoke(request.params.id, request.body.reason),
+    }),
+  );
+
+  app.get('/v1/licences/revocations', { config: operatorOnly }, async () => ({
+    revocations: supervisor.revocations(),
+  }));
 }

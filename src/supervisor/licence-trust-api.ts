@@ -1,0 +1,127 @@
+import type { NodeActorRef } from '../../machines/supervisor.machine.js';
+import { InvalidArgumentError, InvalidHeartbeatError, StaleHeartbeatError } from '../errors.js';
+import type { GovernanceReport } from '../governance/index.js';
+import type { LicenceTick, NodeLicence } from '../licensing/index.js';
+import type { TelemetryStore } from '../telemetry/index.js';
+import type { TrustBook } from '../trust/index.js';
+import type { ActionProposal, NodeSnapshot } from '../types.js';
+import type { Journal } from './journal.js';
+import type { SupervisorLicensing } from './licensing.js';
+import type { ResolvedOptions } from './options.js';
+import type { Supervisor } from './types.js';
+
+/** What the licence and trust operations need of the supervisor they belong to. */
+export interface LicenceAndTrustDeps {
+  readonly config: ResolvedOptions;
+  readonly store: TelemetryStore<NodeActorRef>;
+  readonly trust: TrustBook;
+  readonly licensing: SupervisorLicensing;
+  readonly journal: Journal;
+  readonly existing: (nodeId: unknown, operation: string) => NodeSnapshot;
+  readonly assertRunning: (operation: string) => void;
+  readonly durably: <T>(run: () => T) => T;
+}
+
+type LicenceAndTrustApi = Pick<
+  Supervisor,
+  'explainTrust' | 'reportIncident' | 'revoke' | 'renewLicence' | 'revocations' | 'licence'
+>;
+
+/** The supervisor's licence and trust operations; each checks its input before it changes anything. */
+export function licenceAndTrustOperations(deps: LicenceAndTrustDeps): LicenceAndTrustApi {
+  const { config, store, trust, licensing, journal, existing, assertRunning, durably } = deps;
+  const { clock } = config;
+  return {
+    explainTrust(nodeId) {
+      const node = existing(nodeId, 'explain trust');
+      return trust.explain(node.id, store.get(node.id)?.trust, clock.now());
+    },
+
+    reportIncident(nodeId, kind, detail) {
+      const node = existing(nodeId, 'report an incident');
+      if (kind === ('rule' as never) || !(kind in config.trust.weights)) {
+        throw new InvalidArgumentError(
+          'kind',
+          `expected one of ${Object.keys(config.trust.weights).join(', ')}`,
+        );
+      }
+      if (typeof detail !== 'string' || detail.length > 1024) {
+        throw new InvalidArgumentError('detail', 'expected a string of at most 1024 characters');
+      }
+      trust.note(node.id, kind, detail);
+    },
+
+    revoke(licenceId, reason) {
+      assertRunning('revoke a licence');
+      const at = clock.now();
+      const revocation = licensing.revoke(licenceId, reason, at);
+      if (revocation === undefined) {
+        return licensing.revocations.get(licenceId) as NonNullable<
+          ReturnType<typeof licensing.revocations.get>
+        >;
+      }
+      journal.record('operator', undefined, { command: 'revoke', ...revocation });
+      return durably(() => revocation);
+    },
+
+    renewLicence(nodeId, token) {
+      const node = existing(nodeId, 'renew a licence');
+      const { book: licences } = licensing;
+      if (licences === undefined) {
+        throw new InvalidArgumentError('licence', 'this supervisor has no licensing option');
+      }
+      const at = clock.now();
+      const licence = licences.renew({ id: node.id, labels: node.labels, licence: token }, at);
+      licensing.emit({ type: 'admitted', at, nodeId: node.id, licenceId: licence.id });
+      return durably(() => licences.view(node.id, at) as NodeLicence);
+    },
+
+    revocations() {
+      return licensing.revocations.list();
+    },
+
+    licence(nodeId) {
+      return licensing.view(nodeId, clock.now());
+    },
+  };
+}
+
+/** @internal How a tick and the heartbeat path feed the trust book. */
+export function trustNotes(
+  store: TelemetryStore<NodeActorRef>,
+  trust: TrustBook,
+  licenceTick: () => LicenceTick | undefined,
+) {
+  // What a tick did to each node's trust: failing rules, flapping isolations, licence trouble
+  // (offline incidents and rejected heartbeats were noted as they happened).
+  function noteTrust(
+    tick: number,
+    at: number,
+    report: GovernanceReport,
+    approved: readonly ActionProposal[],
+  ): void {
+    trust.noteFailures(report);
+    for (const { action } of approved) {
+      if (action.type === 'isolate' && action.reason.startsWith('flapping')) {
+        trust.note(action.nodeId, 'flapping', action.reason);
+      }
+    }
+    for (const { nodeId, status } of licenceTick()?.changed ?? []) {
+      if (status !== 'valid' && status !== 'expiring')
+        trust.note(nodeId, 'licence', `licence ${status}`);
+    }
+    trust.tick(tick, at);
+  }
+
+  // A heartbeat refused as stale or malformed counts against the node it names, if it exists.
+  function noteRejected(heartbeat: unknown, error: unknown): void {
+    const nodeId = (heartbeat as { nodeId?: unknown } | null)?.nodeId;
+    if (typeof nodeId !== 'string' || store.get(nodeId) === undefined) return;
+    if (error instanceof StaleHeartbeatError)
+      trust.note(nodeId, 'rejectedHeartbeat', error.message);
+    else if (error instanceof InvalidHeartbeatError)
+      trust.note(nodeId, 'rejectedHeartbeat', error.message);
+  }
+
+  return { noteTrust, noteRejected };
+}
