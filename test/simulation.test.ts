@@ -87,6 +87,24 @@ describe('simulation', () => {
     expect(result.finalStates.offline).toBe(3);
   });
 
+  it('keeps declaring flapping nodes offline while the isolation cap holds their isolation', async () => {
+    // Found by fast-check (the property test in examples/property-test-a-policy, seed
+    // 261215438), shrunk: most of the fleet beats 5.3× too slowly, flaps, and healing asks to
+    // isolate more nodes than the cap allows; the held ones were never declared offline again.
+    const result = await simulate({
+      nodes: 30,
+      seed: 0,
+      durationMs: 120_000,
+      faults: [
+        { kind: 'slowNode', at: 0, durationMs: 119_996, factor: 5.332671294825512, fraction: 0.4 },
+        { kind: 'bad-heartbeat', at: 7, durationMs: 1014, nodes: 1 },
+        { kind: 'overload', at: 98_538, durationMs: 119_986, peak: 0.9551581662324152, nodes: 3 },
+      ],
+    });
+    expect(result.actions.held.maxIsolatedFraction ?? 0).toBeGreaterThan(0);
+    expect(result.invariants.filter((i) => !i.holds).map((i) => i.examples[0])).toEqual([]);
+  });
+
   it('leaves a crash the run ended too early to judge pending, not missed', async () => {
     // With a two-minute timeout the one-minute run ends before the crash could be seen.
     const result = await simulate({

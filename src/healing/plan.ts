@@ -51,7 +51,9 @@ export function planHealing(
     if (flaps !== undefined) {
       const window = options.flapping.windowMs;
       isolate(node, `flapping: ${flaps} transitions in ${window} ms`, options.flapping.holdMs);
-      continue;
+      // No `continue`: the isolation may be held by a safety limit, and a node silent for the
+      // timeout must still be declared offline (found by fast-check: with the cap reached,
+      // flapping nodes stayed online through any silence).
     }
 
     if (node.state === 'offline') {
