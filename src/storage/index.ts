@@ -16,6 +16,7 @@ export {
   type AuditType,
   auditFormatVersion,
   type DurableNode,
+  type Durability,
   type DurableState,
   type StateStore,
   stateFormatVersion,

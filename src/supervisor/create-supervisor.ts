@@ -25,6 +25,7 @@ import { Journal } from './journal.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
+import { type ShardHost, type SupervisorInternals, shardOperations, withPeers } from './shard-host.js';
 import { fleetCondition, nodeSnapshots, nodeViews } from './snapshot.js';
 import { TickBook } from './tick-book.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
@@ -43,6 +44,14 @@ const stopBatchSize = 1000;
  * sup.heartbeat({ nodeId: 'node-1', seq: 1, load: 0.42 });
  */
 export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
+  return createShardHost(options);
+}
+
+/** @internal createSupervisor, with what a distributed deployment adds (NATS). */
+export function createShardHost(
+  options: SupervisorOptions = {},
+  internals: SupervisorInternals = {},
+): ShardHost {
   const config = resolveOptions(options);
   const { clock } = config;
   // Loaded first: a corrupt state file stops the start before anything else happens.
@@ -53,7 +62,10 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
   const safety = new SafetyGuard(config.safety);
-  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock);
+  const storageLog = config.logger.child({ component: 'storage' });
+  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock, (error) =>
+    storageLog.error({ error: (error as Error).message }, 'durable write failed; retried next commit'),
+  );
   const durableParts = { store, safety, governance, clock };
   const capture = () => captureState(durableParts, boots);
   const ledger = new ActionLedger(
@@ -121,10 +133,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         const { snapshot, plan, decision } = context;
         if (snapshot === null || plan === null || decision === null) return {};
         const proposals = [...plan.proposals, ...decision.proposals.map(withBackoff)];
-        const review = safety.review(
-          proposals,
-          fleetCondition(snapshot, plan, config.heartbeatTimeoutMs),
-        );
+        const local = fleetCondition(snapshot, plan, config.heartbeatTimeoutMs);
+        const review = safety.review(proposals, withPeers(local, internals.peers?.()));
         return { review };
       }),
       emitTickResults: ({ context }) => {
@@ -155,7 +165,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
             ...durableParts,
             send: (event) => actor.send(event),
             nodeActors,
-            log: config.logger.child({ component: 'storage' }),
+            log: storageLog,
           });
     journal.record('start', undefined, {
       boots,
@@ -210,7 +220,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       stopped = true;
       book.stop();
       journal.record('stop', undefined, { boots });
-      journal.close(capture);
+      const closing = journal.close(capture);
       const nodeIds = [...nodeActors.keys()];
       for (let i = 0; i < nodeIds.length; i += stopBatchSize) {
         actor.send({ type: 'NODES.STOP', nodeIds: nodeIds.slice(i, i + stopBatchSize) });
@@ -220,7 +230,26 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       // Hooks already running finish (each within its timeout) and their outcome is emitted.
       await ledger.settled();
       outputs.complete();
+      await closing;
     },
+
+    durable() {
+      return journal.durable();
+    },
+
+    ...shardOperations({
+      store,
+      safety,
+      governance,
+      streaks,
+      flaps,
+      clock,
+      journal,
+      send: (event) => actor.send(event),
+      nodeActors,
+      log: storageLog,
+      boots,
+    }),
 
     register(node) {
       const [nodeId] = durably(() => registerAll([node], false));

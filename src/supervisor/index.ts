@@ -1,4 +1,5 @@
-export { createSupervisor } from './create-supervisor.js';
+export { createShardHost, createSupervisor } from './create-supervisor.js';
+export type { PeerCounts, ShardHost, SupervisorInternals } from './shard-host.js';
 export { defaultOptions } from './options.js';
 export type {
   AdmissionDecision,
