@@ -30,7 +30,8 @@ export const errorCodes = {
   WYNEOS_ERR_RATE_LIMITED: 'a node sends heartbeats faster than the configured rate',
   WYNEOS_ERR_INTERNAL: 'the server failed unexpectedly while answering a request',
   WYNEOS_ERR_NATS: 'connecting to NATS, or a request to it, failed',
-  WYNEOS_ERR_NATS_UNSUPPORTED: 'the NATS server lacks a feature wyneos needs (too old, or no JetStream)',
+  WYNEOS_ERR_NATS_UNSUPPORTED:
+    'the NATS server lacks a feature wyneos needs (too old, or no JetStream)',
   WYNEOS_ERR_LEASE_LOST: 'a write was fenced off: another supervisor holds the shard now',
 } as const;
 

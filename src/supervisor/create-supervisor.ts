@@ -25,7 +25,12 @@ import { Journal } from './journal.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
-import { type ShardHost, type SupervisorInternals, shardOperations, withPeers } from './shard-host.js';
+import {
+  type ShardHost,
+  type SupervisorInternals,
+  shardOperations,
+  withPeers,
+} from './shard-host.js';
 import { fleetCondition, nodeSnapshots, nodeViews } from './snapshot.js';
 import { TickBook } from './tick-book.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
@@ -64,7 +69,10 @@ export function createShardHost(
   const safety = new SafetyGuard(config.safety);
   const storageLog = config.logger.child({ component: 'storage' });
   const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock, (error) =>
-    storageLog.error({ error: (error as Error).message }, 'durable write failed; retried next commit'),
+    storageLog.error(
+      { error: (error as Error).message },
+      'durable write failed; retried next commit',
+    ),
   );
   const durableParts = { store, safety, governance, clock };
   const capture = () => captureState(durableParts, boots);

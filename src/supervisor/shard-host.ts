@@ -1,7 +1,12 @@
 import type { NodeActorRef, SupervisorEvent } from '../../machines/supervisor.machine.js';
 import type { Clock } from '../clock.js';
 import type { GovernanceEngine } from '../governance/index.js';
-import type { FleetCondition, FlapCounter, OverloadStreaks, SafetyGuard } from '../healing/index.js';
+import type {
+  FlapCounter,
+  FleetCondition,
+  OverloadStreaks,
+  SafetyGuard,
+} from '../healing/index.js';
 import type { Logger } from '../logger.js';
 import { type DurableNode, type DurableState, stateFormatVersion } from '../storage/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
