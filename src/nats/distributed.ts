@@ -4,7 +4,12 @@ import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { InvalidArgumentError, InvalidOptionsError } from '../errors.js';
 import { createDefaultLogger } from '../logger.js';
-import { createShardHost, type ShardHost, type SupervisorOptions } from '../supervisor/index.js';
+import {
+  createShardHost,
+  type PeerCounts,
+  type ShardHost,
+  type SupervisorOptions,
+} from '../supervisor/index.js';
 import { connectNats } from './connection.js';
 import { EnforcementPublisher } from './enforcement.js';
 import { FleetCounts } from './fleet-counts.js';
@@ -35,6 +40,8 @@ export interface DistributedSupervisor {
   shards(): number[];
   /** Heartbeats taken off the bus so far. */
   readonly heartbeats: HeartbeatSubscriber['counts'];
+  /** The rest of the fleet as the safety limits see it on the next tick. */
+  peerCounts(): PeerCounts;
   /** Looks for free shards now rather than at the next scan. */
   scan(): Promise<void>;
   /** Hands its shards to the others, stops the supervisor and closes the connection. */
@@ -93,7 +100,10 @@ export async function startDistributedSupervisor(
   const stateStore = new KvStateStore(state, boots, {
     shards,
     fenceOf: (shard) => leases?.fence(shard),
-    fenced: (shard) => letGo(shard),
+    fenced: (shard) => {
+      leases?.forget(shard);
+      letGo(shard);
+    },
     windowMs,
     log: logger,
   });
@@ -118,7 +128,9 @@ export async function startDistributedSupervisor(
       .map((node) => node.id)
       .filter((nodeId) => shardOf(nodeId, shards) === shard);
   }
+  let stopping: Promise<void> | undefined;
   function letGo(shard: number): void {
+    if (stopping !== undefined) return;
     subscriber.drop(shard);
     stateStore.release(shard);
     supervisor.release(nodesOf(shard));
@@ -149,7 +161,6 @@ export async function startDistributedSupervisor(
   supervisor.start();
   leases.start();
 
-  let stopping: Promise<void> | undefined;
   const activeLeases = leases;
   return {
     supervisor,
@@ -158,6 +169,7 @@ export async function startDistributedSupervisor(
     heartbeats: subscriber.counts,
     shards: () => activeLeases.shards(),
     scan: () => activeLeases.scanNow(),
+    peerCounts: () => counts.peers(Date.now()),
     stop() {
       stopping ??= (async () => {
         await activeLeases.stop();
@@ -169,6 +181,8 @@ export async function startDistributedSupervisor(
       return stopping;
     },
     async crash() {
+      if (stopping !== undefined) return;
+      stopping = Promise.resolve();
       activeLeases.abandon();
       subscriber.close();
       enforcement.close();

@@ -64,6 +64,7 @@ export interface KvStateStoreOptions {
 export class KvStateStore implements StateStore {
   private readonly held = new Map<number, HeldShard>();
   private queue: Promise<unknown> = Promise.resolve();
+  private waiting: { state: DurableState; done: Promise<void> } | undefined;
 
   constructor(
     private readonly kv: KV,
@@ -135,10 +136,23 @@ export class KvStateStore implements StateStore {
   }
 
   save(state: DurableState): Promise<void> {
-    // Taken now: the state passed is this tick's; the writes run after the previous save's.
-    const protectedIds = new Set(state.overrides.protected);
-    const pinnedIds = new Set(state.overrides.pinned);
-    return this.serially(() => this.write(state, protectedIds, pinnedIds));
+    // Saves waiting for the one in flight collapse into one, of the newest state: each state
+    // is whole, so writing the newest covers the others (a burst of a thousand registrations
+    // is one diff, not a thousand).
+    if (this.waiting !== undefined) {
+      this.waiting.state = state;
+      return this.waiting.done;
+    }
+    const waiting: { state: DurableState; done: Promise<void> } = {
+      state,
+      done: this.serially(() => {
+        this.waiting = undefined;
+        const { overrides } = waiting.state;
+        return this.write(waiting.state, new Set(overrides.protected), new Set(overrides.pinned));
+      }),
+    };
+    this.waiting = waiting;
+    return waiting.done;
   }
 
   private async write(state: DurableState, protectedIds: Set<string>, pinnedIds: Set<string>) {

@@ -71,9 +71,16 @@ export class ShardLeases {
 
   start(): void {
     const { ttlMs, scanMs } = this.options;
-    this.timers.push(setInterval(() => this.serially(() => this.renew()), Math.floor(ttlMs / 3)));
+    // Renewals run on their own, never queued behind a takeover: a slow takeover (reading a
+    // big shard) must not cost the leases already held.
+    this.timers.push(setInterval(() => void this.renewOnce(), Math.floor(ttlMs / 3)));
     this.timers.push(setInterval(() => this.serially(() => this.scan()), scanMs));
     this.serially(() => this.scan());
+  }
+
+  /** Forgets a shard whose writes were fenced off: someone else holds it now. */
+  forget(shard: number): void {
+    this.held.delete(shard);
   }
 
   /** One scan now (tests, and start): announce, give back extras, take free shards. */
@@ -95,6 +102,7 @@ export class ShardLeases {
   /** Stops renewing without giving anything back, as a crash would (for tests). */
   abandon(): void {
     this.stopped = true;
+    this.held.clear();
     for (const timer of this.timers) clearInterval(timer);
   }
 
@@ -108,8 +116,20 @@ export class ShardLeases {
     return this.running;
   }
 
+  private renewing = false;
+
+  private async renewOnce(): Promise<void> {
+    if (this.renewing || this.stopped) return;
+    this.renewing = true;
+    try {
+      await this.renew();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
   private async renew(): Promise<void> {
-    for (const [shard, lease] of this.held) {
+    const renewals = [...this.held].map(async ([shard, lease]) => {
       const sentAt = this.now();
       try {
         lease.revision = await this.kv.update(
@@ -125,7 +145,8 @@ export class ShardLeases {
           this.lose(shard, thrownMessage(error));
         }
       }
-    }
+    });
+    await Promise.all(renewals);
   }
 
   private async scan(): Promise<void> {
@@ -183,7 +204,7 @@ export class ShardLeases {
   }
 
   private lose(shard: number, why: string): void {
-    this.held.delete(shard);
+    if (!this.held.delete(shard)) return;
     this.options.log.warn({ shard, why }, 'shard lease lost');
     this.handlers.lost(shard);
   }
