@@ -26,6 +26,9 @@ export {
   InvalidPolicyError,
   InvalidRequestError,
   InvalidRuleError,
+  LeaseLostError,
+  NatsError,
+  NatsUnsupportedError,
   NoRouteError,
   NotStartedError,
   RateLimitedError,
@@ -94,10 +97,20 @@ export {
 } from './http/index.js';
 export type { Logger } from './logger.js';
 export {
+  type DistributedOptions,
+  type DistributedSupervisor,
+  distributedDefaults,
+  type EnforcementMessage,
+  minimumServerVersion as minimumNatsServerVersion,
+  shardOf,
+  startDistributedSupervisor,
+} from './nats/index.js';
+export {
   type AuditLog,
   type AuditQuery,
   type AuditRecord,
   type AuditType,
+  type Durability,
   type DurableNode,
   type DurableState,
   FileAuditLog,

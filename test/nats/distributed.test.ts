@@ -62,13 +62,23 @@ describe.skipIf(natsServerPath === undefined)('nats: several supervisors, one fl
     await Promise.all([a.stop(), b.stop()]);
   });
 
-  it('shares 1,000 nodes among three supervisors, and moves a dead one\'s shards within the lease time plus a tick, losing no isolation and applying none twice', async () => {
+  it("shares 1,000 nodes among three supervisors, and moves a dead one's shards within the lease time plus a tick, losing no isolation and applying none twice", async () => {
     const shards = 16;
-    const policy = { version: 'tiers-1', rules: [allowedLabelValues('tier', ['good'], { enforcement: 'isolate' })] };
+    const policy = {
+      version: 'tiers-1',
+      rules: [allowedLabelValues('tier', ['good'], { enforcement: 'isolate' })],
+    };
     const options = { policy, escalation: { baseMs: 600_000 } };
     const sups = await Promise.all(
       ['one', 'two', 'three'].map(async (supervisorId) => {
-        const sup = await startDistributedSupervisor({ nats: server.url, shards, supervisorId, logger, ...timing, ...options });
+        const sup = await startDistributedSupervisor({
+          nats: server.url,
+          shards,
+          supervisorId,
+          logger,
+          ...timing,
+          ...options,
+        });
         started.push(sup);
         return sup;
       }),
@@ -102,10 +112,9 @@ describe.skipIf(natsServerPath === undefined)('nats: several supervisors, one fl
       await Promise.all(sups.map((s) => s.supervisor.durable()));
       expect([...isolations.values()].every((n) => n === 1)).toBe(true);
 
-      const [victim, ...survivors] = [...sups].sort((a, b) => b.shards().length - a.shards().length) as [
-        DistributedSupervisor,
-        ...DistributedSupervisor[],
-      ];
+      const [victim, ...survivors] = [...sups].sort(
+        (a, b) => b.shards().length - a.shards().length,
+      ) as [DistributedSupervisor, ...DistributedSupervisor[]];
       const orphaned = victim.shards();
       const crashedAt = Date.now();
       await victim.crash();
@@ -130,10 +139,15 @@ describe.skipIf(natsServerPath === undefined)('nats: several supervisors, one fl
           ticks[i] = (ticks[i] ?? 0) + 1;
         });
       });
-      await eventually(() => ticks, (t) => t.every((n) => n >= 5));
+      await eventually(
+        () => ticks,
+        (t) => t.every((n) => n >= 5),
+      );
       expect(bad.every((id) => isolations.get(id) === 1)).toBe(true);
       expect(isolations.size).toBe(bad.length);
-      const offline = survivors.flatMap((s) => s.supervisor.nodes().filter((n) => n.state === 'offline'));
+      const offline = survivors.flatMap((s) =>
+        s.supervisor.nodes().filter((n) => n.state === 'offline'),
+      );
       expect(offline).toEqual([]);
     } finally {
       stopBeating();
