@@ -97,11 +97,14 @@ export {
 } from './http/index.js';
 export type { Logger } from './logger.js';
 export {
+  createNatsAgent,
   type DistributedOptions,
   type DistributedSupervisor,
   distributedDefaults,
   type EnforcementMessage,
   minimumServerVersion as minimumNatsServerVersion,
+  type NatsAgent,
+  type NatsAgentOptions,
   shardOf,
   startDistributedSupervisor,
 } from './nats/index.js';

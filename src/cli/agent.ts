@@ -5,7 +5,8 @@ import { InvalidArgumentError } from '../errors.js';
 import { collect, commandLine, duration, readFlagFile } from './parsers.js';
 
 interface AgentFlags {
-  readonly server: string;
+  readonly server?: string;
+  readonly nats?: string;
   readonly id: string;
   readonly tokenFile?: string;
   readonly label?: readonly string[];
@@ -23,7 +24,8 @@ interface AgentFlags {
 export function agentCommand(): Command {
   return new Command('agent')
     .description("Heartbeat this host's load to a `wyneos serve` and act on what it answers.")
-    .requiredOption('--server <url>', 'the server, such as http://127.0.0.1:7070')
+    .option('--server <url>', 'the server, such as http://127.0.0.1:7070')
+    .option('--nats <url>', 'or the fleet on NATS, such as nats://127.0.0.1:4222')
     .requiredOption('--id <id>', "this node's id")
     .option('--token-file <file>', "file holding this node's token (or set WYNEOS_TOKEN)")
     .option('--label <key=value>', 'a label of this node (repeatable)', collect)
@@ -37,25 +39,35 @@ export function agentCommand(): Command {
     .option('--log-level <level>', 'pino level', 'info')
     .action(async (flags: AgentFlags) => {
       const logger = pino({ name: 'wyneos', level: flags.logLevel });
-      const token = await readToken(flags.tokenFile);
-      const agent = createAgent({
-        server: flags.server,
+      if ((flags.server === undefined) === (flags.nats === undefined)) {
+        throw new InvalidArgumentError('--server', 'give --server (HTTP) or --nats, one of them');
+      }
+      const onAction = {
+        ...(flags.onReduceLoad === undefined
+          ? {}
+          : { 'reduce-load': commandLine(flags.onReduceLoad) }),
+        ...(flags.onIsolate === undefined ? {} : { isolate: commandLine(flags.onIsolate) }),
+      };
+      const common = {
         nodeId: flags.id,
         intervalMs: flags.interval,
         timeoutMs: flags.timeout,
         maxBackoffMs: flags.maxBackoff,
         logger,
         labels: parseLabels(flags.label ?? []),
-        ...(token === undefined ? {} : { token }),
         ...(flags.nodeVersion === undefined ? {} : { version: flags.nodeVersion }),
         ...(flags.loadFile === undefined ? {} : { load: fileLoad(flags.loadFile) }),
-        onAction: {
-          ...(flags.onReduceLoad === undefined
-            ? {}
-            : { 'reduce-load': commandLine(flags.onReduceLoad) }),
-          ...(flags.onIsolate === undefined ? {} : { isolate: commandLine(flags.onIsolate) }),
-        },
-      });
+        onAction,
+      };
+      const token = await readToken(flags.tokenFile);
+      const agent =
+        flags.nats !== undefined
+          ? (await import('../nats/index.js')).createNatsAgent({ ...common, nats: flags.nats })
+          : createAgent({
+              ...common,
+              server: flags.server as string,
+              ...(token === undefined ? {} : { token }),
+            });
       agent.start();
       const stop = () => {
         void agent.stop().then(() => {

@@ -42,6 +42,10 @@ export interface ServeFlags {
   readonly onPropagate?: string;
   readonly stateDir?: string;
   readonly recover?: boolean;
+  readonly nats?: string;
+  readonly shards?: number;
+  readonly lease?: number;
+  readonly supervisorId?: string;
 }
 
 /** Everything `wyneos serve` needs, flags over the config file over the defaults. */
@@ -53,6 +57,15 @@ export interface ServeConfig {
   readonly logLevel: string;
   readonly heartbeatRate: { readonly perSecond?: number; readonly burst?: number };
   readonly bodyLimit: number | undefined;
+  /** Share the fleet with other supervisors through this NATS server; undefined: alone. */
+  readonly nats:
+    | {
+        readonly url: string;
+        readonly shards?: number;
+        readonly leaseMs?: number;
+        readonly supervisorId?: string;
+      }
+    | undefined;
   /** createSupervisor's options, but for the logger and the policy (read from `policyFile`). */
   readonly supervisor: SupervisorOptions;
 }
@@ -118,7 +131,29 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
   }
   const onAction = { ...commandHooks(supervisor.onAction), ...flagHooks(flags) };
   const rate = (server.heartbeatRate ?? {}) as ServeConfig['heartbeatRate'];
+  if (flags.nats === undefined) {
+    for (const flag of ['shards', 'lease', 'supervisorId'] as const) {
+      if (flags[flag] !== undefined)
+        throw new InvalidArgumentError(`--${kebab(flag)}`, 'needs --nats');
+    }
+  } else if (flags.stateDir !== undefined || supervisor.stateDir !== undefined) {
+    throw new InvalidArgumentError(
+      '--state-dir',
+      'a supervisor on NATS keeps its state in NATS: give --nats or --state-dir, not both',
+    );
+  }
   return {
+    nats:
+      flags.nats === undefined
+        ? undefined
+        : {
+            url: flags.nats,
+            ...defined({
+              shards: flags.shards,
+              leaseMs: flags.lease,
+              supervisorId: flags.supervisorId,
+            }),
+          },
     host: flags.host ?? (server.host as string | undefined) ?? serveDefaults.host,
     port: flags.port ?? (server.port as number | undefined) ?? serveDefaults.port,
     secretFile: flags.secretFile ?? pathIn(server.secretFile, 'secretFile'),
@@ -260,4 +295,8 @@ function defined<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(values).filter(([, v]) => v !== undefined),
   ) as Partial<T>;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

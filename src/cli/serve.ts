@@ -119,6 +119,17 @@ export function serveCommand(): Command {
       'keep the durable state and the audit log here, and restore from it',
     )
     .option('--recover', 'start from the last good copy when the state file is corrupt')
+    .option(
+      '--nats <url>',
+      'share the fleet with other supervisors through this NATS server (state in JetStream KV)',
+    )
+    .option(
+      '--shards <count>',
+      'with --nats: shards the fleet is split into (default 16)',
+      integerAtLeast(1),
+    )
+    .option('--lease <duration>', 'with --nats: shard lease length (default 10s)', duration)
+    .option('--supervisor-id <id>', "with --nats: this supervisor's name (default host-pid)")
     .action(async (flags: ServeFlags) => {
       const server = await runServe(flags);
       // A second signal during shutdown is not caught: it ends the process at once.
@@ -153,11 +164,21 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
   }
   const policy =
     config.policyFile === undefined ? undefined : await loadPolicyFile(config.policyFile);
-  const supervisor = createSupervisor({
+  const options = {
     ...config.supervisor,
     ...(policy === undefined ? {} : { policy }),
     logger: log,
-  });
+  };
+  // On NATS the supervisor starts itself: it must hold shards before it supervises anything.
+  const distributed =
+    config.nats === undefined
+      ? undefined
+      : await (await import('../nats/index.js')).startDistributedSupervisor({
+          ...options,
+          nats: config.nats.url,
+          ...defined(config.nats),
+        });
+  const supervisor = distributed?.supervisor ?? createSupervisor(options);
   const app = await createServer({
     supervisor,
     logger: log,
@@ -171,7 +192,7 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
       'no --secret-file: listening on loopback only, every request allowed',
     );
   }
-  supervisor.start();
+  if (distributed === undefined) supervisor.start();
   const url = await app.listen({ host: config.host, port: config.port });
   log.info({ url, policyVersion: supervisor.policy().version }, 'wyneos serve listening');
 
@@ -185,12 +206,19 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
         // Stop accepting first, so no heartbeat lands on a stopped supervisor. A tick never
         // needs finishing here: each runs to its end within one turn of the event loop.
         await app.close();
-        // Stops the tick loop; hooks still running finish (each within its timeout).
-        await supervisor.stop();
+        // Stops the tick loop; hooks still running finish (each within its timeout). On NATS,
+        // its shards are handed over first, so the others take them without waiting.
+        await (distributed?.stop() ?? supervisor.stop());
         log.info('stopped');
         log.flush();
       })();
       return stopping;
     },
   };
+}
+
+function defined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([key, v]) => v !== undefined && key !== 'url'),
+  ) as Partial<T>;
 }

@@ -31,10 +31,11 @@ export interface EnforcementOptions {
 
 /**
  * Carries decisions to nodes. An action a node must act on waits until the supervisor's state
- * holding it is durable, is written to the node's decision key in KV (so a node that was away
- * reads it when it returns), and then sent as a request to `wyneos.enforce.<node>`: the node
- * answers, or NATS answers at once that no one listens (the node is away). Nodes apply each
- * action id once, however often they are told of it.
+ * holding it is durable, is written to the node's outbox in KV (`decision.<node>.<action>`, so
+ * a node that was away reads it when it returns), and then sent as a request to
+ * `wyneos.enforce.<node>`: the node answers, or NATS answers at once that no one listens (the
+ * node is away). The node deletes each outbox entry once it has acted on it, and applies each
+ * action id once however often it is told of it.
  */
 export class EnforcementPublisher {
   private readonly subscription: Subscription;
@@ -104,7 +105,7 @@ export class EnforcementPublisher {
     };
     const json = JSON.stringify(message);
     try {
-      await this.kv.put(keys.decision(nodeId), json);
+      await this.kv.put(keys.decision(nodeId, id), json);
       await this.nc.request(subjects.enforce(nodeId), json, {
         timeout: this.options.requestTimeoutMs,
       });

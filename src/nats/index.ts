@@ -1,3 +1,4 @@
+export { createNatsAgent, type NatsAgent, type NatsAgentOptions } from './agent.js';
 export {
   checkServer,
   connectNats,

@@ -62,8 +62,13 @@ export const keys = {
   /** A node's registration and lifecycle (DurableNode), by shard so a shard reads at once. */
   node: (shard: number, nodeId: string) => `node.${shard}.${encodeId(nodeId)}`,
   shardNodes: (shard: number) => `node.${shard}.>`,
-  /** The latest decision for a node: what it reads when it comes back. */
-  decision: (nodeId: string) => `decision.${encodeId(nodeId)}`,
+  /**
+   * A decision for a node not yet applied by it: written before the node is told, deleted by
+   * the node once it has acted, read by a node that comes back (an outbox per node).
+   */
+  decision: (nodeId: string, actionId: string) =>
+    `decision.${encodeId(nodeId)}.${encodeId(actionId)}`,
+  nodeDecisions: (nodeId: string) => `decision.${encodeId(nodeId)}.>`,
   /** A shard's counts for the fleet-wide safety limits. */
   counts: (shard: number) => `counts.${shard}`,
   /** The fleet's settings every supervisor and agent must agree on (the shard count). */
