@@ -155,4 +155,74 @@ describe.skipIf(natsServerPath === undefined)('nats: several supervisors, one fl
     }
     await Promise.all(sups.map((s) => s.stop()));
   });
+
+  it('caps isolations across the whole fleet, counting the isolated nodes other supervisors hold', async () => {
+    const shards = 4;
+    const policy = {
+      version: 'tiers-1',
+      rules: [allowedLabelValues('tier', ['good'], { enforcement: 'isolate' })],
+    };
+    const options = {
+      policy,
+      escalation: { baseMs: 600_000 },
+      safety: { maxIsolatedFraction: 0.25 },
+    };
+    const a = await startDistributedSupervisor({
+      nats: server.url,
+      shards,
+      supervisorId: 'a',
+      logger,
+      ...timing,
+      ...options,
+    });
+    const b = await startDistributedSupervisor({
+      nats: server.url,
+      shards,
+      supervisorId: 'b',
+      logger,
+      ...timing,
+      ...options,
+    });
+    started.push(a, b);
+    await eventually(
+      () => [a.shards().length, b.shards().length],
+      ([x, y]) => x === 2 && y === 2,
+    );
+    const held = (sup: DistributedSupervisor, prefix: string, count: number) =>
+      Array.from({ length: 400 }, (_, i) => `${prefix}-${i}`)
+        .filter((id) => sup.shards().includes(shardOf(id, shards)))
+        .slice(0, count);
+    const nc = await connect({ servers: server.url });
+    // 40 nodes: 20 on a, all good, 10 of them isolated by the operator; 20 on b, 10 bad.
+    const onA = new SimulatedNodes(nc, held(a, 'good', 20), shards);
+    const onB = new SimulatedNodes(nc, [...held(b, 'good', 10), ...held(b, 'bad', 10)], shards);
+    await onA.register();
+    for (const id of onA.ids.slice(0, 10)) a.supervisor.isolate(id, 'maintenance');
+    await a.supervisor.durable();
+    await eventually(
+      () => b.peerCounts(),
+      (c) => c.isolated === 10 && c.nodeCount === 20,
+    );
+    const heldBack: string[] = [];
+    b.supervisor.actions$.subscribe((action) => {
+      if (action.status === 'held' && action.heldBy === 'maxIsolatedFraction')
+        heldBack.push(action.nodeId);
+    });
+    await onB.register();
+    const stopA = onA.beatEvery(500);
+    const stopB = onB.beatEvery(500);
+    try {
+      // Alone, b would see 20 nodes and none isolated, and isolate 5 (a quarter of its own).
+      // Counting a's, the fleet of 40 already has its 10: b holds every isolation back.
+      await eventually(
+        () => new Set(heldBack).size,
+        (n) => n === 10,
+      );
+      expect(b.supervisor.nodes().filter((n) => n.state === 'isolated')).toEqual([]);
+    } finally {
+      stopA();
+      stopB();
+      await nc.close();
+    }
+  });
 });
