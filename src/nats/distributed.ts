@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { InvalidArgumentError, InvalidOptionsError } from '../errors.js';
+import { InvalidArgumentError, InvalidOptionsError, NatsError } from '../errors.js';
 import { createDefaultLogger } from '../logger.js';
+import { thrownMessage } from '../show.js';
 import {
   createShardHost,
   type PeerCounts,
@@ -80,8 +81,8 @@ export async function startDistributedSupervisor(
 
   const nc = await connectNats(nats, { name: `wyneos-${id}` });
   const kvm = new Kvm(nc);
-  const state = await kvm.create(buckets.state, { history: 1 });
-  const leaseKv = await kvm.create(buckets.leases, { history: 1, ttl: leaseMs });
+  const state = await bucket(kvm, buckets.state, { history: 1 });
+  const leaseKv = await bucket(kvm, buckets.leases, { history: 1, ttl: leaseMs });
   const leaseTtl = (await leaseKv.status()).ttl;
   if (leaseTtl !== leaseMs) {
     await nc.close();
@@ -118,8 +119,15 @@ export async function startDistributedSupervisor(
     requestTimeoutMs: Math.max(500, tickMs),
     log: logger,
   });
-  const subscriber = new HeartbeatSubscriber(nc, supervisor, logger, (nodeId) =>
-    enforcement.askToRegister(nodeId),
+  const subscriber = new HeartbeatSubscriber(
+    nc,
+    supervisor,
+    logger,
+    (nodeId) => enforcement.askToRegister(nodeId),
+    (nodeId) => {
+      const shard = shardOf(nodeId, shards);
+      return { shard, held: stateStore.shards().includes(shard) && holds(shard) };
+    },
   );
 
   function nodesOf(shard: number): string[] {
@@ -148,11 +156,13 @@ export async function startDistributedSupervisor(
       },
       async releasing(shard) {
         subscriber.drop(shard);
-        // What was decided for the shard's nodes is written before anyone else may take it.
+        // What was decided for the shard's nodes is written before anyone else may take it:
+        // their last state is committed as they leave, and none of them is deleted in KV.
+        stateStore.drain(shard);
+        supervisor.release(nodesOf(shard));
         await supervisor.durable().catch(() => {});
         await enforcement.settled();
         stateStore.release(shard);
-        supervisor.release(nodesOf(shard));
       },
       lost: letGo,
     },
@@ -190,6 +200,24 @@ export async function startDistributedSupervisor(
       await supervisor.stop().catch(() => {});
     },
   };
+}
+
+/**
+ * Creates a bucket, or opens it when another supervisor starting at the same moment created it
+ * first (the server then refuses the second creation: its subjects overlap the first's).
+ */
+async function bucket(kvm: Kvm, name: string, options: Partial<KvOptions>): Promise<KV> {
+  try {
+    return await kvm.create(name, options);
+  } catch (error) {
+    try {
+      return await kvm.open(name);
+    } catch {
+      throw new NatsError(`Cannot create the KV bucket ${name}: ${thrownMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
 }
 
 /** The first supervisor sets the shard count; every later one (and every agent) must match. */

@@ -31,14 +31,28 @@ export interface ShardCounts {
 const claimBatch = 64;
 
 interface Written {
-  readonly json: string;
+  /** The record without its seq, for comparing. */
+  readonly same: string;
   readonly revision: number;
+}
+
+function sameness(value: StoredNode): string {
+  return JSON.stringify({ ...value, node: { ...value.node, seq: 0 } });
 }
 
 interface HeldShard {
   readonly fence: number;
+  /** What is in KV for each node of the shard, as this store last wrote or read it. */
   readonly nodes: Map<string, Written>;
   counts: string;
+  /** Being handed over: its nodes leave the supervisor, which must not delete them in KV. */
+  draining: boolean;
+}
+
+/** A write not yet made: the node's newest record, or null to delete it. */
+interface Pending {
+  readonly shard: number;
+  readonly json: string | null;
 }
 
 export interface KvStateStoreOptions {
@@ -55,7 +69,10 @@ export interface KvStateStoreOptions {
 /**
  * The state store of a distributed supervisor: one KV key per node, written only when the
  * node's record changes (a tick that changes three nodes writes three keys), every write a
- * compare-and-set at the revision this store last wrote or read. A shard is written only while
+ * compare-and-set at the revision this store last wrote or read. `save` compares the state
+ * with what is in KV at once, keeping each changed node's newest record until it is written,
+ * so saves that queue up behind a slow one collapse into one round of writes and no change
+ * is lost to a newer state that no longer holds the node (one handed over meanwhile). A shard is written only while
  * its lease is certainly held, and taking a shard over (`claim`) rewrites each of its keys
  * with the new fencing token: a former holder that still believes in its lease then meets a
  * revision it does not know and is refused (LeaseLostError), so no write lands after a
@@ -63,8 +80,10 @@ export interface KvStateStoreOptions {
  */
 export class KvStateStore implements StateStore {
   private readonly held = new Map<number, HeldShard>();
+  private pending = new Map<string, Pending>();
+  private counts = new Map<number, string>();
   private queue: Promise<unknown> = Promise.resolve();
-  private waiting: { state: DurableState; done: Promise<void> } | undefined;
+  private queued: Promise<void> | undefined;
 
   constructor(
     private readonly kv: KV,
@@ -91,11 +110,6 @@ export class KvStateStore implements StateStore {
     return [...this.held.keys()];
   }
 
-  /** The ids of the nodes stored for a held shard. */
-  nodeIds(shard: number): string[] {
-    return [...(this.held.get(shard)?.nodes.keys() ?? [])];
-  }
-
   /**
    * Takes a shard over: reads every node stored for it and rewrites each with `fence`, so the
    * former holder's next write there is refused. Returns the nodes and their overrides.
@@ -108,9 +122,8 @@ export class KvStateStore implements StateStore {
       const written = new Map<string, Written>();
       const nodes: DurableNode[] = [];
       const overrides = { protected: [] as string[], pinned: [] as string[] };
-      const list = await this.kv.keys(keys.shardNodes(shard));
       const names: string[] = [];
-      for await (const key of list) names.push(key);
+      for await (const key of await this.kv.keys(keys.shardNodes(shard))) names.push(key);
       // Stamped a batch at a time: one round trip each, but not one after another.
       const stamped = [];
       for (let i = 0; i < names.length; i += claimBatch) {
@@ -123,132 +136,159 @@ export class KvStateStore implements StateStore {
         nodes.push(node);
         if (stored.value.protected) overrides.protected.push(node.id);
         if (stored.value.pinned) overrides.pinned.push(node.id);
-        written.set(node.id, { json: stored.json, revision: stored.revision });
+        written.set(node.id, { same: sameness(stored.value), revision: stored.revision });
       }
-      this.held.set(shard, { fence, nodes: written, counts: '' });
+      this.held.set(shard, { fence, nodes: written, counts: '', draining: false });
       return { nodes, overrides };
     });
+  }
+
+  /** A shard is being handed over: keep writing its nodes' changes, delete none. */
+  drain(shard: number): void {
+    const held = this.held.get(shard);
+    if (held !== undefined) held.draining = true;
   }
 
   /** Stops writing a shard (after its nodes were saved, or its lease was lost). */
   release(shard: number): void {
     this.held.delete(shard);
+    this.counts.delete(shard);
+    for (const [id, write] of this.pending) if (write.shard === shard) this.pending.delete(id);
   }
 
   save(state: DurableState): Promise<void> {
-    // Saves waiting for the one in flight collapse into one, of the newest state: each state
-    // is whole, so writing the newest covers the others (a burst of a thousand registrations
-    // is one diff, not a thousand).
-    if (this.waiting !== undefined) {
-      this.waiting.state = state;
-      return this.waiting.done;
-    }
-    const waiting: { state: DurableState; done: Promise<void> } = {
-      state,
-      done: this.serially(() => {
-        this.waiting = undefined;
-        const { overrides } = waiting.state;
-        return this.write(waiting.state, new Set(overrides.protected), new Set(overrides.pinned));
-      }),
-    };
-    this.waiting = waiting;
-    return waiting.done;
+    this.compare(state);
+    // One round of writes queued at a time: a later save's changes join it before it starts.
+    this.queued ??= this.serially(() => {
+      this.queued = undefined;
+      return this.write();
+    });
+    return this.queued;
   }
 
-  private async write(state: DurableState, protectedIds: Set<string>, pinnedIds: Set<string>) {
-    const { shards, fenceOf, windowMs, log } = this.options;
-    const byShard = new Map<number, DurableNode[]>();
+  /** What differs from KV, kept as pending writes: each node's newest record or a deletion. */
+  private compare(state: DurableState): void {
+    const { shards, windowMs } = this.options;
+    const protectedIds = new Set(state.overrides.protected);
+    const pinnedIds = new Set(state.overrides.pinned);
+    const present = new Set<string>();
+    const tallies = new Map<
+      number,
+      { nodes: number; isolated: number; offline: number; recentOffline: number[] }
+    >();
     for (const node of state.nodes) {
       const shard = shardOf(node.id, shards);
-      const list = byShard.get(shard);
-      if (list === undefined) byShard.set(shard, [node]);
-      else list.push(node);
+      const held = this.held.get(shard);
+      // Nodes of shards not held here (registered over HTTP, or just handed over) are not
+      // this store's to write: the holder of their shard keeps them.
+      if (held === undefined) continue;
+      present.add(node.id);
+      const value: StoredNode = {
+        node,
+        protected: protectedIds.has(node.id),
+        pinned: pinnedIds.has(node.id),
+        fence: held.fence,
+      };
+      // Compared without the heartbeat seq, which changes on every beat: a node is written
+      // when its lifecycle, registration or overrides change, not when it merely heartbeats.
+      // The seq stored is the one at that write, enough to refuse heartbeats older still.
+      const json = JSON.stringify(value);
+      if (held.nodes.get(node.id)?.same === sameness(value)) this.pending.delete(node.id);
+      else this.pending.set(node.id, { shard, json });
+      let tally = tallies.get(shard);
+      if (tally === undefined) {
+        tally = { nodes: 0, isolated: 0, offline: 0, recentOffline: [] };
+        tallies.set(shard, tally);
+      }
+      tally.nodes++;
+      if (node.state === 'isolated') tally.isolated++;
+      else if (node.state === 'offline') {
+        tally.offline++;
+        if (node.since > state.savedAt - windowMs) tally.recentOffline.push(node.since);
+      }
     }
-    const failures: unknown[] = [];
     for (const [shard, held] of this.held) {
+      if (held.draining) continue;
+      for (const id of held.nodes.keys()) {
+        if (!present.has(id)) this.pending.set(id, { shard, json: null });
+      }
+      const tally = tallies.get(shard) ?? { nodes: 0, isolated: 0, offline: 0, recentOffline: [] };
+      this.counts.set(shard, JSON.stringify(tally satisfies ShardCounts));
+    }
+  }
+
+  private async write(): Promise<void> {
+    const { fenceOf, log } = this.options;
+    const batch = this.pending;
+    this.pending = new Map();
+    const byShard = new Map<number, Array<[string, string | null]>>();
+    for (const [id, { shard, json }] of batch) {
+      const list = byShard.get(shard);
+      if (list === undefined) byShard.set(shard, [[id, json]]);
+      else list.push([id, json]);
+    }
+    for (const shard of this.counts.keys()) if (!byShard.has(shard)) byShard.set(shard, []);
+    const failures: unknown[] = [];
+    for (const [shard, writes] of byShard) {
+      const held = this.held.get(shard);
+      if (held === undefined) continue;
       try {
         if (fenceOf(shard) !== held.fence) {
           throw new LeaseLostError(shard, 'the lease was not renewed within its TTL');
         }
-        const nodes = byShard.get(shard) ?? [];
-        const present = new Set<string>();
-        const writes: Array<Promise<void>> = [];
-        for (const node of nodes) {
-          present.add(node.id);
-          const value: StoredNode = {
-            node,
-            protected: protectedIds.has(node.id),
-            pinned: pinnedIds.has(node.id),
-            fence: held.fence,
-          };
-          const json = JSON.stringify(value);
-          const before = held.nodes.get(node.id);
-          if (before?.json === json) continue;
-          writes.push(this.put(shard, held, node.id, json, before));
+        await settleAll(
+          writes.map(([id, json]) =>
+            json === null ? this.remove(shard, held, id) : this.put(shard, held, id, json),
+          ),
+        );
+        const counts = this.counts.get(shard);
+        if (counts !== undefined && counts !== held.counts) {
+          await this.kv.put(keys.counts(shard), counts);
+          held.counts = counts;
         }
-        for (const [id, before] of held.nodes) {
-          if (!present.has(id)) writes.push(this.remove(shard, held, id, before));
-        }
-        await settleAll(writes);
-        await this.writeCounts(shard, held, nodes, state.savedAt - windowMs);
       } catch (error) {
         failures.push(error);
         if (error instanceof LeaseLostError) {
-          this.held.delete(shard);
+          this.release(shard);
           log.warn({ shard, error: error.message }, 'shard fenced off: its writes stopped');
           this.options.fenced(shard);
+          continue;
+        }
+        // Kept for the next save, unless a newer change of the same node is waiting already.
+        for (const [id, json] of writes) {
+          if (!this.pending.has(id)) {
+            this.pending.set(id, { shard, json });
+          }
         }
       }
     }
-    // Nodes of shards not held here (registered over HTTP, or just released) are not ours to
-    // write; the holder of their shard keeps them.
     if (failures.length > 0) throw failures[0];
   }
 
-  private async put(shard: number, held: HeldShard, id: string, json: string, before?: Written) {
+  private async put(shard: number, held: HeldShard, id: string, json: string) {
     const key = keys.node(shard, id);
+    const before = held.nodes.get(id);
     try {
       const revision =
         before === undefined
           ? await this.kv.create(key, json)
           : await this.kv.update(key, json, before.revision);
-      held.nodes.set(id, { json, revision });
+      held.nodes.set(id, { same: sameness(JSON.parse(json) as StoredNode), revision });
     } catch (error) {
       throw this.refusal(shard, key, error);
     }
   }
 
-  private async remove(shard: number, held: HeldShard, id: string, before: Written) {
+  private async remove(shard: number, held: HeldShard, id: string) {
     const key = keys.node(shard, id);
+    const before = held.nodes.get(id);
+    if (before === undefined) return;
     try {
       await this.kv.purge(key, { previousSeq: before.revision });
       held.nodes.delete(id);
     } catch (error) {
       throw this.refusal(shard, key, error);
     }
-  }
-
-  private async writeCounts(
-    shard: number,
-    held: HeldShard,
-    nodes: DurableNode[],
-    recentAfter: number,
-  ) {
-    const counts: ShardCounts = { nodes: nodes.length, isolated: 0, offline: 0, recentOffline: [] };
-    const recent: number[] = [];
-    let isolated = 0;
-    let offline = 0;
-    for (const node of nodes) {
-      if (node.state === 'isolated') isolated++;
-      else if (node.state === 'offline') {
-        offline++;
-        if (node.since > recentAfter) recent.push(node.since);
-      }
-    }
-    const json = JSON.stringify({ ...counts, isolated, offline, recentOffline: recent });
-    if (json === held.counts) return;
-    await this.kv.put(keys.counts(shard), json);
-    held.counts = json;
   }
 
   /** Reads one node key and rewrites it with `fence`; a node a concurrent write changed is read again. */

@@ -257,6 +257,10 @@ export function createShardHost(
       nodeActors,
       log: storageLog,
       boots,
+      commit: () => {
+        journal.changed();
+        journal.commit(capture);
+      },
     }),
 
     register(node) {

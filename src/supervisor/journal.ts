@@ -10,13 +10,16 @@ import type { AuditLog, AuditType, DurableState, StateStore } from '../storage/i
  * durable before anything outside the process can see it. An asynchronous store (NATS) returns
  * promises instead: the tick does not wait (it never awaits), and `durable()` tells whoever
  * must not act before the write lands (an operator's answer, an enforcement request) when it
- * has. Stores complete their writes in call order, so the last commit settling means every
- * earlier one has too.
+ * has. Each store completes its writes in call order and a later write covers what an earlier
+ * one failed to write, so the latest save and the latest flush settling mean everything
+ * before them is durable. The two are tracked apart: a commit that only flushes the log must
+ * not hide a save still in flight.
  */
 export class Journal {
   private dirty = false;
   private closed = false;
-  private last: Promise<void> = Promise.resolve();
+  private lastSave: Promise<void> = Promise.resolve();
+  private lastFlush: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly stateStore: StateStore | undefined,
@@ -51,15 +54,13 @@ export class Journal {
 
   commit(capture: () => DurableState): void {
     if (this.closed) return;
-    const writes: Array<Promise<void>> = [];
     if (this.dirty && this.stateStore !== undefined) {
       const saved = this.stateStore.save(capture());
-      if (saved !== undefined) writes.push(saved);
+      if (saved !== undefined) this.lastSave = this.track(saved);
     }
     this.dirty = false;
     const flushed = this.audit?.flush();
-    if (flushed !== undefined) writes.push(flushed);
-    if (writes.length > 0) this.track(Promise.all(writes));
+    if (flushed !== undefined) this.lastFlush = this.track(flushed);
   }
 
   /**
@@ -67,7 +68,7 @@ export class Journal {
    * (the next commit saves the whole state again, and the log keeps unwritten records).
    */
   durable(): Promise<void> {
-    return this.last;
+    return Promise.all([this.lastSave, this.lastFlush]).then(() => undefined);
   }
 
   async close(capture: () => DurableState): Promise<void> {
@@ -75,11 +76,11 @@ export class Journal {
     this.commit(capture);
     this.closed = true;
     const closing = this.audit?.close();
-    await Promise.all([this.last, closing]);
+    await Promise.all([this.lastSave, this.lastFlush, closing]);
   }
 
-  private track(writes: Promise<unknown>): void {
-    const done = writes.then(
+  private track(write: Promise<void>): Promise<void> {
+    const done = write.then(
       () => undefined,
       (error: unknown) => {
         // Saved again at the next commit: a store writes what differs from what it last wrote.
@@ -90,6 +91,6 @@ export class Journal {
     );
     // Reported through onError; durable() hands the rejection to whoever waits for it.
     done.catch(() => {});
-    this.last = done;
+    return done;
   }
 }

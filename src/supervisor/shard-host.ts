@@ -42,7 +42,10 @@ export interface ShardHost extends Supervisor {
    * took.
    */
   adopt(nodes: readonly DurableNode[], overrides: DurableState['overrides']): number;
-  /** Lets these nodes go: forgotten here, not deregistered from the fleet. */
+  /**
+   * Lets these nodes go: forgotten here, not deregistered from the fleet. Their state is
+   * committed first, so what was decided for them is written before anyone else takes them.
+   */
   release(nodeIds: readonly string[]): void;
 }
 
@@ -58,6 +61,8 @@ interface HostParts {
   readonly nodeActors: ReadonlyMap<string, NodeActorRef>;
   readonly log: Logger;
   readonly boots: number;
+  /** Saves the durable state now (starting the write; `durable()` says when it landed). */
+  readonly commit: () => void;
 }
 
 /** The adopt and release operations of a supervisor, over its parts. */
@@ -87,6 +92,8 @@ export function shardOperations(parts: HostParts): Pick<ShardHost, 'adopt' | 're
     },
     release(nodeIds) {
       const present = nodeIds.filter((id) => store.get(id) !== undefined);
+      if (present.length === 0) return;
+      parts.commit();
       for (const id of present) {
         store.delete(id);
         safety.forget(id);
@@ -94,7 +101,6 @@ export function shardOperations(parts: HostParts): Pick<ShardHost, 'adopt' | 're
         streaks.reset(id);
         flaps.forget(id);
       }
-      if (present.length === 0) return;
       send({ type: 'NODES.DEREGISTER', nodeIds: present });
       journal.record('registration', undefined, { released: present.length });
     },
