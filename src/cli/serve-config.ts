@@ -46,6 +46,7 @@ export interface ServeFlags {
   readonly shards?: number;
   readonly lease?: number;
   readonly supervisorId?: string;
+  readonly replicas?: number;
 }
 
 /** Everything `wyneos serve` needs, flags over the config file over the defaults. */
@@ -64,6 +65,7 @@ export interface ServeConfig {
         readonly shards?: number;
         readonly leaseMs?: number;
         readonly supervisorId?: string;
+        readonly replicas?: number;
       }
     | undefined;
   /** createSupervisor's options, but for the logger and the policy (read from `policyFile`). */
@@ -132,7 +134,7 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
   const onAction = { ...commandHooks(supervisor.onAction), ...flagHooks(flags) };
   const rate = (server.heartbeatRate ?? {}) as ServeConfig['heartbeatRate'];
   if (flags.nats === undefined) {
-    for (const flag of ['shards', 'lease', 'supervisorId'] as const) {
+    for (const flag of ['shards', 'lease', 'supervisorId', 'replicas'] as const) {
       if (flags[flag] !== undefined)
         throw new InvalidArgumentError(`--${kebab(flag)}`, 'needs --nats');
     }
@@ -152,6 +154,7 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
               shards: flags.shards,
               leaseMs: flags.lease,
               supervisorId: flags.supervisorId,
+              replicas: flags.replicas,
             }),
           },
     host: flags.host ?? (server.host as string | undefined) ?? serveDefaults.host,

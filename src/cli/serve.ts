@@ -129,6 +129,11 @@ export function serveCommand(): Command {
       integerAtLeast(1),
     )
     .option('--lease <duration>', 'with --nats: shard lease length (default 10s)', duration)
+    .option(
+      '--replicas <count>',
+      'with --nats: copies of the buckets and the audit stream on a cluster (default 1)',
+      integerAtLeast(1),
+    )
     .option('--supervisor-id <id>', "with --nats: this supervisor's name (default host-pid)")
     .action(async (flags: ServeFlags) => {
       const server = await runServe(flags);

@@ -31,6 +31,11 @@ export interface DistributedOptions
   readonly leaseMs?: number;
   /** This supervisor's name in leases and the audit trail. @defaultValue `<host>-<pid>` */
   readonly supervisorId?: string;
+  /**
+   * Copies of each bucket and of the audit stream on a NATS cluster (3 survives one server
+   * lost); set when they are first created. @defaultValue 1
+   */
+  readonly replicas?: number;
 }
 
 /** A supervisor that shares a fleet with others through NATS. */
@@ -62,7 +67,11 @@ export const distributedDefaults = { shards: 16, leaseMs: 10_000 } as const;
 export async function startDistributedSupervisor(
   options: DistributedOptions,
 ): Promise<DistributedSupervisor> {
-  const { nats, supervisorId, shards: shardOption, leaseMs: leaseOption, ...rest } = options;
+  const { nats, supervisorId, replicas = 1, ...withoutNats } = options;
+  const { shards: shardOption, leaseMs: leaseOption, ...rest } = withoutNats;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new InvalidOptionsError('replicas', `expected an integer from 1 to 5, got ${replicas}`);
+  }
   const shards = checkShardCount(shardOption ?? distributedDefaults.shards, 'shards');
   const leaseMs = leaseOption ?? distributedDefaults.leaseMs;
   if (!Number.isInteger(leaseMs) || leaseMs < 300) {
@@ -81,8 +90,8 @@ export async function startDistributedSupervisor(
 
   const nc = await connectNats(nats, { name: `wyneos-${id}` });
   const kvm = new Kvm(nc);
-  const state = await bucket(kvm, buckets.state, { history: 1 });
-  const leaseKv = await bucket(kvm, buckets.leases, { history: 1, ttl: leaseMs });
+  const state = await bucket(kvm, buckets.state, { history: 1, replicas });
+  const leaseKv = await bucket(kvm, buckets.leases, { history: 1, ttl: leaseMs, replicas });
   const leaseTtl = (await leaseKv.status()).ttl;
   if (leaseTtl !== leaseMs) {
     await nc.close();
@@ -94,7 +103,7 @@ export async function startDistributedSupervisor(
   await agreeOnFleet(state, shards, nc);
   const boots = await countBoot(state);
   const js = jetstream(nc);
-  const auditLog = await StreamAuditLog.open(js, await jetstreamManager(nc), id);
+  const auditLog = await StreamAuditLog.open(js, await jetstreamManager(nc), id, replicas);
 
   let leases: ShardLeases | undefined;
   const holds = (shard: number) => leases?.fence(shard) !== undefined;

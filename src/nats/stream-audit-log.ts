@@ -36,13 +36,14 @@ export class StreamAuditLog implements AuditLog {
     js: JetStreamClient,
     jsm: JetStreamManager,
     writer: string,
+    replicas = 1,
   ): Promise<StreamAuditLog> {
     try {
       await jsm.streams.info(auditStream);
     } catch {
       // Not there yet (or raced with another supervisor creating it: adding again is idempotent).
       await jsm.streams
-        .add({ name: auditStream, subjects: [subjects.allAudit] })
+        .add({ name: auditStream, subjects: [subjects.allAudit], num_replicas: replicas })
         .catch(async (error: unknown) => {
           await jsm.streams.info(auditStream).catch(() => {
             throw new NatsError(`Cannot create the audit stream: ${thrownMessage(error)}`, {
