@@ -11,6 +11,7 @@ import { governanceVsJsonRulesEngine } from './scenarios/governance-vs-json-rule
 import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
 import { httpIngest } from './scenarios/http-ingest.js';
 import { memory } from './scenarios/memory.js';
+import { natsIngest } from './scenarios/nats-ingest.js';
 import { simulation } from './scenarios/simulation.js';
 import { tick } from './scenarios/tick.js';
 
@@ -20,6 +21,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'governance-vs-json-rules-engine': governanceVsJsonRulesEngine,
   'heartbeat-ingest': heartbeatIngest,
   'http-ingest': httpIngest,
+  'nats-ingest': natsIngest,
   tick,
   memory,
   simulation,

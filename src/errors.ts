@@ -30,6 +30,10 @@ export const errorCodes = {
   WYNEOS_ERR_RATE_LIMITED: 'a node sends heartbeats faster than the configured rate',
   WYNEOS_ERR_INTERNAL: 'the server failed unexpectedly while answering a request',
   WYNEOS_ERR_LICENCE_REFUSED: "a node's licence is missing, invalid, revoked, or not for it",
+  WYNEOS_ERR_NATS: 'connecting to NATS, or a request to it, failed',
+  WYNEOS_ERR_NATS_UNSUPPORTED:
+    'the NATS server lacks a feature wyneos needs (too old, or no JetStream)',
+  WYNEOS_ERR_LEASE_LOST: 'a write was fenced off: another supervisor holds the shard now',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -342,5 +346,45 @@ export class LicenceRefusedError extends WyneosError {
     this.nodeId = nodeId;
     this.reason = reason;
     this.licenceId = licenceId;
+  }
+}
+
+/** Connecting to NATS failed, or a request to it did; `cause` has the client's error. */
+export class NatsError extends WyneosError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('WYNEOS_ERR_NATS', message, options);
+  }
+}
+
+/**
+ * The NATS server cannot do what was asked: no JetStream, or a version older than a feature
+ * needs (`feature` names it, `required` is the first server version that has it).
+ */
+export class NatsUnsupportedError extends WyneosError {
+  readonly feature: string;
+  readonly serverVersion: string;
+  readonly required: string;
+
+  constructor(feature: string, serverVersion: string, required: string) {
+    super(
+      'WYNEOS_ERR_NATS_UNSUPPORTED',
+      `The NATS server (${serverVersion}) cannot ${feature}: that needs nats-server ${required} or later`,
+    );
+    this.feature = feature;
+    this.serverVersion = serverVersion;
+    this.required = required;
+  }
+}
+
+/**
+ * A write for a shard this supervisor no longer holds, or holds with a stale fencing token
+ * (the lease revision), was refused: another supervisor took the shard over. Nothing was written.
+ */
+export class LeaseLostError extends WyneosError {
+  readonly shard: number;
+
+  constructor(shard: number, problem: string) {
+    super('WYNEOS_ERR_LEASE_LOST', `Lease on shard ${shard} lost: ${problem}`);
+    this.shard = shard;
   }
 }

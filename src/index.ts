@@ -26,7 +26,10 @@ export {
   InvalidPolicyError,
   InvalidRequestError,
   InvalidRuleError,
+  LeaseLostError,
   LicenceRefusedError,
+  NatsError,
+  NatsUnsupportedError,
   NoRouteError,
   NotStartedError,
   RateLimitedError,
@@ -121,10 +124,23 @@ export {
 } from './licensing/index.js';
 export type { Logger } from './logger.js';
 export {
+  createNatsAgent,
+  type DistributedOptions,
+  type DistributedSupervisor,
+  distributedDefaults,
+  type EnforcementMessage,
+  minimumServerVersion as minimumNatsServerVersion,
+  type NatsAgent,
+  type NatsAgentOptions,
+  shardOf,
+  startDistributedSupervisor,
+} from './nats/index.js';
+export {
   type AuditLog,
   type AuditQuery,
   type AuditRecord,
   type AuditType,
+  type Durability,
   type DurableNode,
   type DurableState,
   FileAuditLog,

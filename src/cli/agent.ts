@@ -5,12 +5,13 @@ import { InvalidArgumentError } from '../errors.js';
 import { collect, commandLine, duration, readFlagFile } from './parsers.js';
 
 interface AgentFlags {
-  readonly server: string;
+  readonly server?: string;
+  readonly nats?: string;
   readonly id: string;
   readonly tokenFile?: string;
+  readonly licenceFile?: string;
   readonly label?: readonly string[];
   readonly nodeVersion?: string;
-  readonly licenceFile?: string;
   readonly interval: number;
   readonly timeout: number;
   readonly maxBackoff: number;
@@ -24,12 +25,13 @@ interface AgentFlags {
 export function agentCommand(): Command {
   return new Command('agent')
     .description("Heartbeat this host's load to a `wyneos serve` and act on what it answers.")
-    .requiredOption('--server <url>', 'the server, such as http://127.0.0.1:7070')
+    .option('--server <url>', 'the server, such as http://127.0.0.1:7070')
+    .option('--nats <url>', 'or the fleet on NATS, such as nats://127.0.0.1:4222')
     .requiredOption('--id <id>', "this node's id")
     .option('--token-file <file>', "file holding this node's token (or set WYNEOS_TOKEN)")
+    .option('--licence-file <file>', "file holding this node's licence (wyneos licence issue)")
     .option('--label <key=value>', 'a label of this node (repeatable)', collect)
     .option('--node-version <semver>', "this node's version")
-    .option('--licence-file <file>', "file holding this node's licence (wyneos licence issue)")
     .option('--interval <duration>', 'time between heartbeats', duration, 1000)
     .option('--timeout <duration>', 'time limit of one request', duration, 2000)
     .option('--max-backoff <duration>', 'longest wait between retries', duration, 30_000)
@@ -39,30 +41,40 @@ export function agentCommand(): Command {
     .option('--log-level <level>', 'pino level', 'info')
     .action(async (flags: AgentFlags) => {
       const logger = pino({ name: 'wyneos', level: flags.logLevel });
-      const token = await readToken(flags.tokenFile);
-      const licence =
-        flags.licenceFile === undefined
-          ? undefined
-          : (await readFlagFile(flags.licenceFile, '--licence-file')).toString('utf8').trim();
-      const agent = createAgent({
-        server: flags.server,
+      if ((flags.server === undefined) === (flags.nats === undefined)) {
+        throw new InvalidArgumentError('--server', 'give --server (HTTP) or --nats, one of them');
+      }
+      const onAction = {
+        ...(flags.onReduceLoad === undefined
+          ? {}
+          : { 'reduce-load': commandLine(flags.onReduceLoad) }),
+        ...(flags.onIsolate === undefined ? {} : { isolate: commandLine(flags.onIsolate) }),
+      };
+      const common = {
         nodeId: flags.id,
         intervalMs: flags.interval,
         timeoutMs: flags.timeout,
         maxBackoffMs: flags.maxBackoff,
         logger,
         labels: parseLabels(flags.label ?? []),
-        ...(token === undefined ? {} : { token }),
-        ...(licence === undefined ? {} : { licence }),
         ...(flags.nodeVersion === undefined ? {} : { version: flags.nodeVersion }),
         ...(flags.loadFile === undefined ? {} : { load: fileLoad(flags.loadFile) }),
-        onAction: {
-          ...(flags.onReduceLoad === undefined
-            ? {}
-            : { 'reduce-load': commandLine(flags.onReduceLoad) }),
-          ...(flags.onIsolate === undefined ? {} : { isolate: commandLine(flags.onIsolate) }),
-        },
-      });
+        onAction,
+      };
+      const token = await readToken(flags.tokenFile);
+      const licence =
+        flags.licenceFile === undefined
+          ? undefined
+          : (await readFlagFile(flags.licenceFile, '--licence-file')).toString('utf8').trim();
+      const agent =
+        flags.nats !== undefined
+          ? (await import('../nats/index.js')).createNatsAgent({ ...common, nats: flags.nats })
+          : createAgent({
+              ...common,
+              server: flags.server as string,
+              ...(token === undefined ? {} : { token }),
+              ...(licence === undefined ? {} : { licence }),
+            });
       agent.start();
       const stop = () => {
         void agent.stop().then(() => {

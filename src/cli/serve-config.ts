@@ -47,6 +47,11 @@ export interface ServeFlags {
   readonly licenceOptional?: boolean;
   readonly licenceGrace?: number;
   readonly licenceWarn?: number;
+  readonly nats?: string;
+  readonly shards?: number;
+  readonly lease?: number;
+  readonly supervisorId?: string;
+  readonly replicas?: number;
 }
 
 /** Everything `wyneos serve` needs, flags over the config file over the defaults. */
@@ -58,6 +63,16 @@ export interface ServeConfig {
   readonly logLevel: string;
   readonly heartbeatRate: { readonly perSecond?: number; readonly burst?: number };
   readonly bodyLimit: number | undefined;
+  /** Share the fleet with other supervisors through this NATS server; undefined: alone. */
+  readonly nats:
+    | {
+        readonly url: string;
+        readonly shards?: number;
+        readonly leaseMs?: number;
+        readonly supervisorId?: string;
+        readonly replicas?: number;
+      }
+    | undefined;
   /** createSupervisor's options, but for the logger and the policy (read from `policyFile`). */
   readonly supervisor: SupervisorOptions;
 }
@@ -123,7 +138,30 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
   }
   const onAction = { ...commandHooks(supervisor.onAction), ...flagHooks(flags) };
   const rate = (server.heartbeatRate ?? {}) as ServeConfig['heartbeatRate'];
+  if (flags.nats === undefined) {
+    for (const flag of ['shards', 'lease', 'supervisorId', 'replicas'] as const) {
+      if (flags[flag] !== undefined)
+        throw new InvalidArgumentError(`--${kebab(flag)}`, 'needs --nats');
+    }
+  } else if (flags.stateDir !== undefined || supervisor.stateDir !== undefined) {
+    throw new InvalidArgumentError(
+      '--state-dir',
+      'a supervisor on NATS keeps its state in NATS: give --nats or --state-dir, not both',
+    );
+  }
   return {
+    nats:
+      flags.nats === undefined
+        ? undefined
+        : {
+            url: flags.nats,
+            ...defined({
+              shards: flags.shards,
+              leaseMs: flags.lease,
+              supervisorId: flags.supervisorId,
+              replicas: flags.replicas,
+            }),
+          },
     host: flags.host ?? (server.host as string | undefined) ?? serveDefaults.host,
     port: flags.port ?? (server.port as number | undefined) ?? serveDefaults.port,
     secretFile: flags.secretFile ?? pathIn(server.secretFile, 'secretFile'),
@@ -265,4 +303,8 @@ function defined<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(values).filter(([, v]) => v !== undefined),
   ) as Partial<T>;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

@@ -133,6 +133,22 @@ export function serveCommand(): Command {
       duration,
     )
     .option('--licence-warn <duration>', 'warn this long before a licence expires', duration)
+    .option(
+      '--nats <url>',
+      'share the fleet with other supervisors through this NATS server (state in JetStream KV)',
+    )
+    .option(
+      '--shards <count>',
+      'with --nats: shards the fleet is split into (default 16)',
+      integerAtLeast(1),
+    )
+    .option('--lease <duration>', 'with --nats: shard lease length (default 10s)', duration)
+    .option(
+      '--replicas <count>',
+      'with --nats: copies of the buckets and the audit stream on a cluster (default 1)',
+      integerAtLeast(1),
+    )
+    .option('--supervisor-id <id>', "with --nats: this supervisor's name (default host-pid)")
     .action(async (flags: ServeFlags) => {
       const server = await runServe(flags);
       // A second signal during shutdown is not caught: it ends the process at once.
@@ -170,13 +186,23 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
   const inspectionLog =
     flags.inspectLog === undefined ? undefined : createInspectionLog(flags.inspectLog);
   const licensing = await licensingFromFlags(flags);
-  const supervisor = createSupervisor({
+  const options = {
     ...config.supervisor,
     ...(licensing === undefined ? {} : { licensing }),
     ...(policy === undefined ? {} : { policy }),
     ...(inspectionLog === undefined ? {} : { inspect: inspectionLog.inspect }),
     logger: log,
-  });
+  };
+  // On NATS the supervisor starts itself: it must hold shards before it supervises anything.
+  const distributed =
+    config.nats === undefined
+      ? undefined
+      : await (await import('../nats/index.js')).startDistributedSupervisor({
+          ...options,
+          nats: config.nats.url,
+          ...defined(config.nats),
+        });
+  const supervisor = distributed?.supervisor ?? createSupervisor(options);
   const app = await createServer({
     supervisor,
     logger: log,
@@ -190,7 +216,7 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
       'no --secret-file: listening on loopback only, every request allowed',
     );
   }
-  supervisor.start();
+  if (distributed === undefined) supervisor.start();
   const url = await app.listen({ host: config.host, port: config.port });
   log.info({ url, policyVersion: supervisor.policy().version }, 'wyneos serve listening');
 
@@ -204,8 +230,9 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
         // Stop accepting first, so no heartbeat lands on a stopped supervisor. A tick never
         // needs finishing here: each runs to its end within one turn of the event loop.
         await app.close();
-        // Stops the tick loop; hooks still running finish (each within its timeout).
-        await supervisor.stop();
+        // Stops the tick loop; hooks still running finish (each within its timeout). On NATS,
+        // its shards are handed over first, so the others take them without waiting.
+        await (distributed?.stop() ?? supervisor.stop());
         await inspectionLog?.close();
         log.info('stopped');
         log.flush();
@@ -213,4 +240,10 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
       return stopping;
     },
   };
+}
+
+function defined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([key, v]) => v !== undefined && key !== 'url'),
+  ) as Partial<T>;
 }

@@ -9,12 +9,14 @@ export { FileStateStore, type FileStateStoreOptions } from './file-state-store.j
 export { defaultStateDir } from './layout.js';
 export { MemoryAuditLog } from './memory-audit-log.js';
 export { MemoryStateStore } from './memory-state-store.js';
+export { newAuditRecord } from './new-record.js';
 export { stateSchema } from './state-schema.js';
 export {
   type AuditLog,
   type AuditRecord,
   type AuditType,
   auditFormatVersion,
+  type Durability,
   type DurableNode,
   type DurableState,
   type StateStore,

@@ -45,6 +45,15 @@ export interface DurableState {
   readonly revocations?: readonly Revocation[];
 }
 
+/**
+ * What a write returns: nothing when it is durable on return (the files, which write
+ * synchronously so that no answer ever precedes durability), or a promise that settles once it
+ * is (NATS, where every write is a round trip). The supervisor never awaits inside a tick: it
+ * starts the write at the end of the tick, and whatever must not be seen before the write is
+ * durable (an operator's answer, an enforcement request) waits for `Supervisor.durable()`.
+ */
+export type Durability = void | Promise<void>;
+
 /** Saves and loads the durable state. Saving replaces the previous state atomically. */
 export interface StateStore {
   /**
@@ -55,8 +64,11 @@ export interface StateStore {
   /**
    * Replaces the saved state; durable when this returns. Throws InvalidArgumentError for a
    * state that `load` would refuse (nothing is written then), StorageError when writing fails.
+   * An asynchronous store returns a promise instead, rejected with those errors; it takes what
+   * it writes from `state` before returning, and completes its saves in the order they were
+   * called.
    */
-  save(state: DurableState): void;
+  save(state: DurableState): Durability;
   /**
    * Optional: a token that changes whenever the saved state changes, cheap to read (a file's
    * stat). Supervisors sharing a store read it every tick, and `load` only when it changed,
@@ -102,10 +114,14 @@ export interface AuditLog {
    * number, `data` that is not an object or holds a BigInt), and StorageError once closed.
    */
   append(record: Omit<AuditRecord, 'v' | 'seq'>): AuditRecord;
-  /** Writes and syncs everything buffered. Throws StorageError; the records then stay buffered. */
-  flush(): void;
+  /**
+   * Writes and syncs everything buffered. Throws StorageError; the records then stay buffered.
+   * An asynchronous log takes the buffered records before returning and returns a promise;
+   * flushes complete in the order they were called.
+   */
+  flush(): Durability;
   /** Every flushed record, oldest first (rotated files included). */
-  read(): AuditRecord[];
+  read(): AuditRecord[] | Promise<AuditRecord[]>;
   /** Flushes and releases the log; appending afterwards throws. */
-  close(): void;
+  close(): Durability;
 }

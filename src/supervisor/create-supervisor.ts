@@ -30,6 +30,12 @@ import { SupervisorLicensing } from './licensing.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
+import {
+  type ShardHost,
+  type SupervisorInternals,
+  shardOperations,
+  withPeers,
+} from './shard-host.js';
 import { fleetCondition, nodeSnapshots, nodeViews } from './snapshot.js';
 import { TickBook } from './tick-book.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
@@ -48,6 +54,14 @@ const stopBatchSize = 1000;
  * sup.heartbeat({ nodeId: 'node-1', seq: 1, load: 0.42 });
  */
 export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
+  return createShardHost(options);
+}
+
+/** @internal createSupervisor, with what a distributed deployment adds (NATS). */
+export function createShardHost(
+  options: SupervisorOptions = {},
+  internals: SupervisorInternals = {},
+): ShardHost {
   const config = resolveOptions(options);
   const { clock } = config;
   // Loaded first: a corrupt state file stops the start before anything else happens.
@@ -63,9 +77,15 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     config.storage.stateStore,
     config.logger.child({ component: 'licensing' }),
   );
-  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock, () =>
-    licensing.saved(),
-  );
+  const storageLog = config.logger.child({ component: 'storage' });
+  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock, {
+    onError: (error) =>
+      storageLog.error(
+        { error: (error as Error).message },
+        'durable write failed; retried next commit',
+      ),
+    afterSave: () => licensing.saved(),
+  });
   const durableParts = { store, safety, governance, clock, licensing };
   // This tick's licence decisions, between the review that applies them and the emit.
   let licenceTick: LicenceTick | undefined;
@@ -151,10 +171,8 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
           ...decision.proposals.map(withBackoff),
           ...(licenceTick?.proposals ?? []),
         ];
-        const review = safety.review(
-          proposals,
-          fleetCondition(snapshot, plan, config.heartbeatTimeoutMs),
-        );
+        const local = fleetCondition(snapshot, plan, config.heartbeatTimeoutMs);
+        const review = safety.review(proposals, withPeers(local, internals.peers?.()));
         return { review };
       }),
       emitTickResults: ({ context }) => {
@@ -192,7 +210,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
             ...durableParts,
             send: (event) => actor.send(event),
             nodeActors,
-            log: config.logger.child({ component: 'storage' }),
+            log: storageLog,
           });
     journal.record('start', undefined, {
       boots,
@@ -260,7 +278,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       stopped = true;
       book.stop();
       journal.record('stop', undefined, { boots });
-      journal.close(capture);
+      const closing = journal.close(capture);
       const nodeIds = [...nodeActors.keys()];
       for (let i = 0; i < nodeIds.length; i += stopBatchSize) {
         actor.send({ type: 'NODES.STOP', nodeIds: nodeIds.slice(i, i + stopBatchSize) });
@@ -271,7 +289,31 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       await ledger.settled();
       outputs.complete();
       licensing.complete();
+      await closing;
     },
+
+    durable() {
+      return journal.durable();
+    },
+
+    ...shardOperations({
+      store,
+      safety,
+      governance,
+      licensing,
+      streaks,
+      flaps,
+      clock,
+      journal,
+      send: (event) => actor.send(event),
+      nodeActors,
+      log: storageLog,
+      boots,
+      commit: () => {
+        journal.changed();
+        journal.commit(capture);
+      },
+    }),
 
     register(node) {
       const [nodeId] = durably(() => registerAll([node], false));

@@ -1,5 +1,6 @@
-export { createSupervisor } from './create-supervisor.js';
+export { createShardHost, createSupervisor } from './create-supervisor.js';
 export { defaultOptions } from './options.js';
+export type { PeerCounts, ShardHost, SupervisorInternals } from './shard-host.js';
 export type {
   AdmissionDecision,
   FleetHealth,

@@ -2,21 +2,35 @@ import type { Clock } from '../clock.js';
 import type { AuditLog, AuditType, DurableState, StateStore } from '../storage/index.js';
 
 /**
- * Keeps the state file and the audit log in step with the supervisor. Records are appended as
+ * Keeps the state store and the audit log in step with the supervisor. Records are appended as
  * decisions are made; `commit` saves the state if anything durable changed and flushes the
- * audit log, once per tick (a group commit) and right after each operator command. Both are
- * synchronous, so a decision is on disk before anything outside the process can see it.
+ * audit log, once per tick (a group commit) and right after each operator command.
+ *
+ * With synchronous stores (the files) a commit is on disk when it returns, so a decision is
+ * durable before anything outside the process can see it. An asynchronous store (NATS) returns
+ * promises instead: the tick does not wait (it never awaits), and `durable()` tells whoever
+ * must not act before the write lands (an operator's answer, an enforcement request) when it
+ * has. Each store completes its writes in call order and a later write covers what an earlier
+ * one failed to write, so the latest save and the latest flush settling mean everything
+ * before them is durable. The two are tracked apart: a commit that only flushes the log must
+ * not hide a save still in flight.
  */
 export class Journal {
   private dirty = false;
   private closed = false;
+  private lastSave: Promise<void> = Promise.resolve();
+  private lastFlush: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly stateStore: StateStore | undefined,
     private readonly audit: AuditLog | undefined,
     private readonly clock: Clock,
-    /** Called after each save: the state was just replaced, by us. */
-    private readonly afterSave: () => void = () => {},
+    private readonly hooks: {
+      /** A write failed (it is retried at the next commit). */
+      readonly onError?: (error: unknown) => void;
+      /** The state was just saved, by us (so a shared store's change is not taken as news). */
+      readonly afterSave?: () => void;
+    } = {},
   ) {}
 
   get enabled(): boolean {
@@ -38,7 +52,7 @@ export class Journal {
     });
   }
 
-  /** Something the state file holds changed: save it at the next commit. */
+  /** Something the state store holds changed: save it at the next commit. */
   changed(): void {
     this.dirty = true;
   }
@@ -46,17 +60,43 @@ export class Journal {
   commit(capture: () => DurableState): void {
     if (this.closed) return;
     if (this.dirty && this.stateStore !== undefined) {
-      this.stateStore.save(capture());
-      this.afterSave();
+      const saved = this.stateStore.save(capture());
+      if (saved === undefined) this.hooks.afterSave?.();
+      else this.lastSave = this.track(saved.then(() => this.hooks.afterSave?.()));
     }
     this.dirty = false;
-    this.audit?.flush();
+    const flushed = this.audit?.flush();
+    if (flushed !== undefined) this.lastFlush = this.track(flushed);
   }
 
-  close(capture: () => DurableState): void {
+  /**
+   * Settles when everything committed so far is durable; rejects when the latest commit failed
+   * (the next commit saves the whole state again, and the log keeps unwritten records).
+   */
+  durable(): Promise<void> {
+    return Promise.all([this.lastSave, this.lastFlush]).then(() => undefined);
+  }
+
+  async close(capture: () => DurableState): Promise<void> {
     this.dirty = true;
     this.commit(capture);
     this.closed = true;
-    this.audit?.close();
+    const closing = this.audit?.close();
+    await Promise.all([this.lastSave, this.lastFlush, closing]);
+  }
+
+  private track(write: Promise<void>): Promise<void> {
+    const done = write.then(
+      () => undefined,
+      (error: unknown) => {
+        // Saved again at the next commit: a store writes what differs from what it last wrote.
+        this.dirty = true;
+        this.hooks.onError?.(error);
+        throw error;
+      },
+    );
+    // Reported through onError; durable() hands the rejection to whoever waits for it.
+    done.catch(() => {});
+    return done;
   }
 }

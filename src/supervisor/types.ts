@@ -175,6 +175,13 @@ export interface Supervisor {
    * stream. Idempotent.
    */
   stop(): Promise<void>;
+  /**
+   * Settles once every decision made so far is durable in the state store and audit log. With
+   * the file store (`stateDir`) it always is, on return of the call that made it; with an
+   * asynchronous store (NATS) await it before telling anyone outside about a decision.
+   * Rejects when the latest write failed (the next commit retries it).
+   */
+  durable(): Promise<void>;
   /** Registers one node; throws InvalidNodeError or DuplicateNodeError and changes nothing. */
   register(node: NodeRegistration): NodeSnapshot;
   /** Registers many nodes at once: all of them, or none if any is invalid or taken. */

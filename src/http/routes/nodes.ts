@@ -21,6 +21,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (request, reply) => {
       assertActsFor(principalOf(request), request.body.id);
       const node = supervisor.register(request.body);
+      await supervisor.durable();
       return reply.code(201).send({ node });
     },
   );
@@ -32,6 +33,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const { id } = request.params;
       assertActsFor(principalOf(request), id);
       supervisor.deregister(id);
+      await supervisor.durable();
       limiter.forget(id);
       feed.forget(id);
       return reply.code(204).send();

@@ -14,7 +14,7 @@ interface IdParams {
 
 const operatorOnly = { access: 'operator' } as const;
 
-/** The operator's commands on one node (isolate, reinstate, protect, pin) and on licences. */
+/** The operator's commands on one node (isolate, reinstate, protect, pin) and on licences; answered once durable. */
 export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { supervisor } = ctx;
 
@@ -22,9 +22,13 @@ export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
     app.post<{ Params: IdParams; Body: { reason?: string } | undefined }>(
       `/v1/nodes/:id/${command}`,
       { config: operatorOnly, schema: { params: nodeIdParams, body: reasonBody } },
-      async (request) => ({
-        node: supervisor[command](request.params.id, request.body?.reason),
-      }),
+      async (request) => {
+        const node = supervisor[command](request.params.id, request.body?.reason);
+        // With an asynchronous store (NATS) the command is durable only once this settles:
+        // the operator is never told of a decision that a crash could still lose.
+        await supervisor.durable();
+        return { node };
+      },
     );
   }
 
@@ -38,6 +42,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
       async (request) => {
         const on = request.body?.on ?? true;
         supervisor[command](request.params.id, on);
+        await supervisor.durable();
         return { nodeId: request.params.id, [field]: on };
       },
     );

@@ -1,0 +1,26 @@
+/**
+ * The load generator of the nats-ingest benchmark, in a process of its own so that it does
+ * not share the supervisor's core: publishes one heartbeat per node per round, as fast as the
+ * connection takes them (a flush per round keeps the client's buffer bounded), until killed.
+ * Arguments: NATS URL, shard count, node count.
+ */
+import { connect } from '@nats-io/transport-node';
+import { shardOf, subjects } from '../src/nats/index.js';
+
+const [url, shardArg, nodeArg] = process.argv.slice(2);
+const shards = Number(shardArg);
+const ids = Array.from({ length: Number(nodeArg) }, (_, i) => `node-${i}`);
+const nc = await connect({ servers: url as string });
+const subjectOf = ids.map((id) => subjects.heartbeat(shardOf(id, shards), id));
+let seq = 0;
+process.stdout.write('publishing\n');
+for (;;) {
+  seq++;
+  for (let i = 0; i < ids.length; i++) {
+    nc.publish(
+      subjectOf[i] as string,
+      `{"nodeId":"${ids[i]}","seq":${seq},"load":0.5,"metrics":{"mem":0.4}}`,
+    );
+  }
+  await nc.flush();
+}

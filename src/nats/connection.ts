@@ -1,0 +1,94 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import semver from 'semver';
+import { InvalidArgumentError, NatsError, NatsUnsupportedError } from '../errors.js';
+import { thrownMessage } from '../show.js';
+
+/** The oldest nats-server wyneos runs on: Debian bookworm ships 2.9.10. */
+export const minimumServerVersion = '2.9.0';
+
+/**
+ * Server features wyneos refuses to pretend it has. On 2.9 a per-key TTL is silently ignored
+ * (the key would live forever) and a watch of several keys at once fails, so asking for
+ * either there is an error up front rather than a surprise later.
+ */
+export const serverFeatures = {
+  multiKeyWatch: { what: 'watch several KV keys in one watch', since: '2.10.0' },
+  perKeyTtl: { what: 'expire single KV keys (per-key TTL)', since: '2.11.0' },
+} as const;
+
+export type ServerFeature = keyof typeof serverFeatures;
+
+export interface NatsConnectOptions {
+  /** Shown in the server's connection list (`nats server report connections`). */
+  readonly name?: string;
+  /** Time limit of the first connection, in ms. @defaultValue 5000 */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Connects to a NATS server and checks that it can carry wyneos: JetStream enabled, version
+ * 2.9 or later. The connection reconnects forever (a restarted server is waited for, and what
+ * failed meanwhile is retried by the next commit).
+ */
+export async function connectNats(
+  url: string,
+  options: NatsConnectOptions = {},
+): Promise<NatsConnection> {
+  if (typeof url !== 'string' || !/^(nats|tls|wss?):\/\/[^\s]+$/.test(url)) {
+    throw new InvalidArgumentError('nats URL', `expected nats://host:port, got ${String(url)}`);
+  }
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: url,
+      name: options.name ?? 'wyneos',
+      timeout: options.timeoutMs ?? 5000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+  } catch (error) {
+    throw new NatsError(`Cannot connect to NATS at ${url}: ${thrownMessage(error)}`, {
+      cause: error,
+    });
+  }
+  try {
+    checkServer(nc);
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+  return nc;
+}
+
+/** The connected server's version, such as `2.9.10`. */
+export function serverVersion(nc: Pick<NatsConnection, 'info'>): string {
+  return nc.info?.version ?? '0.0.0';
+}
+
+/** Throws NatsUnsupportedError unless the server has JetStream and is 2.9 or later. */
+export function checkServer(nc: Pick<NatsConnection, 'info'>): void {
+  const version = serverVersion(nc);
+  if (!semver.valid(version) || semver.lt(version, minimumServerVersion)) {
+    throw new NatsUnsupportedError('run wyneos', version, minimumServerVersion);
+  }
+  if (nc.info?.jetstream !== true) {
+    throw new NatsUnsupportedError(
+      'keep state without JetStream (start nats-server with -js)',
+      version,
+      `${minimumServerVersion} with JetStream`,
+    );
+  }
+}
+
+/** Throws NatsUnsupportedError if the server is too old for `feature`. */
+export function requireServerFeature(
+  nc: Pick<NatsConnection, 'info'>,
+  feature: ServerFeature,
+): void {
+  const { what, since } = serverFeatures[feature];
+  const version = serverVersion(nc);
+  if (!semver.valid(version) || semver.lt(version, since)) {
+    throw new NatsUnsupportedError(what, version, since);
+  }
+}

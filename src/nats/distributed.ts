@@ -1,0 +1,263 @@
+import { hostname } from 'node:os';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { InvalidArgumentError, InvalidOptionsError, NatsError } from '../errors.js';
+import { createDefaultLogger } from '../logger.js';
+import { thrownMessage } from '../show.js';
+import {
+  createShardHost,
+  type PeerCounts,
+  type ShardHost,
+  type SupervisorOptions,
+} from '../supervisor/index.js';
+import { connectNats } from './connection.js';
+import { EnforcementPublisher } from './enforcement.js';
+import { FleetCounts } from './fleet-counts.js';
+import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
+import { KvStateStore } from './kv-state-store.js';
+import { ShardLeases } from './leases.js';
+import { StreamAuditLog } from './stream-audit-log.js';
+import { buckets, checkShardCount, keys, shardOf } from './subjects.js';
+
+/** The options of {@link startDistributedSupervisor}: a supervisor's, and where the fleet is. */
+export interface DistributedOptions
+  extends Omit<SupervisorOptions, 'stateDir' | 'stateStore' | 'auditLog' | 'recover' | 'clock'> {
+  /** The NATS server, such as `nats://127.0.0.1:4222`. */
+  readonly nats: string;
+  /** How many shards the fleet is split into; every supervisor must agree. @defaultValue 16 */
+  readonly shards?: number;
+  /** The lease length; a dead supervisor's shards move within it plus one tick. @defaultValue 10000 */
+  readonly leaseMs?: number;
+  /** This supervisor's name in leases and the audit trail. @defaultValue `<host>-<pid>` */
+  readonly supervisorId?: string;
+  /**
+   * Copies of each bucket and of the audit stream on a NATS cluster (3 survives one server
+   * lost); set when they are first created. @defaultValue 1
+   */
+  readonly replicas?: number;
+}
+
+/** A supervisor that shares a fleet with others through NATS. */
+export interface DistributedSupervisor {
+  readonly supervisor: ShardHost;
+  readonly id: string;
+  /** The shards it holds now. */
+  shards(): number[];
+  /** Heartbeats taken off the bus so far. */
+  readonly heartbeats: HeartbeatSubscriber['counts'];
+  /** The rest of the fleet as the safety limits see it on the next tick. */
+  peerCounts(): PeerCounts;
+  /** Looks for free shards now rather than at the next scan. */
+  scan(): Promise<void>;
+  /** Hands its shards to the others, stops the supervisor and closes the connection. */
+  stop(): Promise<void>;
+  /** Stops renewing and answering without handing anything over, as a crash would (tests). */
+  crash(): Promise<void>;
+  readonly connection: NatsConnection;
+}
+
+export const distributedDefaults = { shards: 16, leaseMs: 10_000 } as const;
+
+/**
+ * Starts one of several supervisors that share a fleet: it connects, takes leases on its share
+ * of the shards, and supervises the nodes of those shards, their state in NATS KV and its audit
+ * trail in a JetStream stream. When a supervisor stops or dies, the others take its shards over.
+ */
+export async function startDistributedSupervisor(
+  options: DistributedOptions,
+): Promise<DistributedSupervisor> {
+  const { nats, supervisorId, replicas = 1, ...withoutNats } = options;
+  const { shards: shardOption, leaseMs: leaseOption, ...rest } = withoutNats;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new InvalidOptionsError('replicas', `expected an integer from 1 to 5, got ${replicas}`);
+  }
+  const shards = checkShardCount(shardOption ?? distributedDefaults.shards, 'shards');
+  const leaseMs = leaseOption ?? distributedDefaults.leaseMs;
+  if (!Number.isInteger(leaseMs) || leaseMs < 300) {
+    throw new InvalidOptionsError(
+      'leaseMs',
+      `expected an integer of at least 300 ms, got ${leaseMs}`,
+    );
+  }
+  const id = supervisorId ?? `${hostname()}-${process.pid}`;
+  const logger = (options.logger ?? createDefaultLogger()).child({
+    component: 'nats',
+    supervisor: id,
+  });
+  const tickMs = options.tickMs ?? 1000;
+  const windowMs = options.heartbeatTimeoutMs ?? 3000;
+
+  const nc = await connectNats(nats, { name: `wyneos-${id}` });
+  const kvm = new Kvm(nc);
+  const state = await bucket(kvm, buckets.state, { history: 1, replicas });
+  const leaseKv = await bucket(kvm, buckets.leases, { history: 1, ttl: leaseMs, replicas });
+  const leaseTtl = (await leaseKv.status()).ttl;
+  if (leaseTtl !== leaseMs) {
+    await nc.close();
+    throw new InvalidArgumentError(
+      'leaseMs',
+      `the fleet's lease bucket expires leases after ${leaseTtl} ms; start every supervisor with that`,
+    );
+  }
+  await agreeOnFleet(state, shards, nc);
+  const boots = await countBoot(state);
+  const js = jetstream(nc);
+  const auditLog = await StreamAuditLog.open(js, await jetstreamManager(nc), id, replicas);
+
+  let leases: ShardLeases | undefined;
+  const holds = (shard: number) => leases?.fence(shard) !== undefined;
+  const stateStore = new KvStateStore(state, boots, {
+    shards,
+    fenceOf: (shard) => leases?.fence(shard),
+    fenced: (shard) => {
+      leases?.forget(shard);
+      letGo(shard);
+    },
+    windowMs,
+    log: logger,
+  });
+  const counts = new FleetCounts(state, shards, () => stateStore.shards(), windowMs);
+  const supervisor = createShardHost(
+    { ...rest, stateStore, auditLog },
+    { peers: () => counts.peers(Date.now()) },
+  );
+  const enforcement = new EnforcementPublisher(nc, state, supervisor, {
+    shards,
+    holds,
+    requestTimeoutMs: Math.max(500, tickMs),
+    log: logger,
+  });
+  const subscriber = new HeartbeatSubscriber(
+    nc,
+    supervisor,
+    logger,
+    (nodeId) => enforcement.askToRegister(nodeId),
+    (nodeId) => {
+      const shard = shardOf(nodeId, shards);
+      return { shard, held: stateStore.shards().includes(shard) && holds(shard) };
+    },
+  );
+
+  function nodesOf(shard: number): string[] {
+    return supervisor
+      .nodes()
+      .map((node) => node.id)
+      .filter((nodeId) => shardOf(nodeId, shards) === shard);
+  }
+  let stopping: Promise<void> | undefined;
+  function letGo(shard: number): void {
+    if (stopping !== undefined) return;
+    subscriber.drop(shard);
+    stateStore.release(shard);
+    supervisor.release(nodesOf(shard));
+  }
+
+  leases = new ShardLeases(
+    leaseKv,
+    { owner: id, shards, ttlMs: leaseMs, scanMs: tickMs, log: logger },
+    {
+      async acquired(shard, fence) {
+        const { nodes, overrides } = await stateStore.claim(shard, fence);
+        supervisor.adopt(nodes, overrides);
+        subscriber.hold(shard);
+        logger.info({ shard, nodes: nodes.length }, 'shard taken over');
+      },
+      async releasing(shard) {
+        subscriber.drop(shard);
+        // What was decided for the shard's nodes is written before anyone else may take it:
+        // their last state is committed as they leave, and none of them is deleted in KV.
+        stateStore.drain(shard);
+        supervisor.release(nodesOf(shard));
+        await supervisor.durable().catch(() => {});
+        await enforcement.settled();
+        stateStore.release(shard);
+      },
+      lost: letGo,
+    },
+  );
+  await counts.refresh();
+  supervisor.start();
+  leases.start();
+
+  const activeLeases = leases;
+  return {
+    supervisor,
+    id,
+    connection: nc,
+    heartbeats: subscriber.counts,
+    shards: () => activeLeases.shards(),
+    scan: () => activeLeases.scanNow(),
+    peerCounts: () => counts.peers(Date.now()),
+    stop() {
+      stopping ??= (async () => {
+        await activeLeases.stop();
+        subscriber.close();
+        enforcement.close();
+        await supervisor.stop();
+        await nc.drain();
+      })();
+      return stopping;
+    },
+    async crash() {
+      if (stopping !== undefined) return;
+      stopping = Promise.resolve();
+      activeLeases.abandon();
+      subscriber.close();
+      enforcement.close();
+      await nc.close();
+      await supervisor.stop().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Creates a bucket, or opens it when another supervisor starting at the same moment created it
+ * first (the server then refuses the second creation: its subjects overlap the first's).
+ */
+async function bucket(kvm: Kvm, name: string, options: Partial<KvOptions>): Promise<KV> {
+  try {
+    return await kvm.create(name, options);
+  } catch (error) {
+    try {
+      return await kvm.open(name);
+    } catch {
+      throw new NatsError(`Cannot create the KV bucket ${name}: ${thrownMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/** The first supervisor sets the shard count; every later one (and every agent) must match. */
+async function agreeOnFleet(state: KV, shards: number, nc: NatsConnection): Promise<void> {
+  try {
+    await state.create(keys.fleet, JSON.stringify({ shards }));
+  } catch {
+    const entry = await state.get(keys.fleet);
+    const existing = entry?.json<{ shards: number }>().shards;
+    if (existing !== shards) {
+      await nc.close();
+      throw new InvalidArgumentError(
+        'shards',
+        `the fleet on this NATS server has ${existing} shards; start every supervisor with --shards ${existing}`,
+      );
+    }
+  }
+}
+
+/** Adds one to the fleet's boot counter (compare-and-set, retried when another start raced). */
+async function countBoot(state: KV): Promise<number> {
+  for (;;) {
+    const entry = await state.get(keys.boots);
+    const boots = entry?.operation === 'PUT' ? Number(entry.string()) + 1 : 1;
+    try {
+      if (entry === null || entry.operation !== 'PUT')
+        await state.create(keys.boots, String(boots));
+      else await state.update(keys.boots, String(boots), entry.revision);
+      return boots;
+    } catch {
+      // Another supervisor started at the same moment: read again.
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { LeaseLostError, WyneosError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Supervisor } from '../supervisor/index.js';
+import { nodeIdOfSubject, subjects } from './subjects.js';
+
+/** What happened to the heartbeats received so far. */
+export interface HeartbeatCounts {
+  accepted: number;
+  refused: number;
+  unknown: number;
+}
+
+const codec = new TextDecoder();
+
+/**
+ * Takes heartbeats and registrations off the bus for the shards this supervisor holds, and
+ * only those: one subscription per shard and kind (`wyneos.hb.<shard>.*`,
+ * `wyneos.reg.<shard>.*`), made when the shard is acquired and dropped when it goes.
+ * A heartbeat is fire-and-forget; a registration is answered, once durable.
+ */
+export class HeartbeatSubscriber {
+  readonly counts: HeartbeatCounts = { accepted: 0, refused: 0, unknown: 0 };
+  private readonly subscriptions = new Map<number, Subscription[]>();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly supervisor: Supervisor,
+    private readonly log: Logger,
+    /** A heartbeat from a node this supervisor does not know: tell it to register. */
+    private readonly unknownNode: (nodeId: string) => void,
+    /** A node's shard, and whether it is held here now (a message may outlive a handover). */
+    private readonly shardOf: (nodeId: string) => {
+      readonly shard: number;
+      readonly held: boolean;
+    },
+  ) {}
+
+  hold(shard: number): void {
+    if (this.subscriptions.has(shard)) return;
+    this.subscriptions.set(shard, [
+      this.nc.subscribe(subjects.shardHeartbeats(shard), {
+        callback: (error, msg) => {
+          if (error === null) this.heartbeat(msg);
+        },
+      }),
+      this.nc.subscribe(subjects.shardRegistrations(shard), {
+        callback: (error, msg) => {
+          if (error === null) this.register(msg);
+        },
+      }),
+    ]);
+  }
+
+  drop(shard: number): void {
+    for (const subscription of this.subscriptions.get(shard) ?? []) subscription.unsubscribe();
+    this.subscriptions.delete(shard);
+  }
+
+  close(): void {
+    for (const shard of [...this.subscriptions.keys()]) this.drop(shard);
+  }
+
+  private heartbeat(msg: Msg): void {
+    const nodeId = nodeIdOfSubject(msg.subject);
+    try {
+      const body = parse(msg.data);
+      // The subject names the node: a body for another node is refused, not redirected.
+      if (body.nodeId !== nodeId) {
+        this.counts.refused++;
+        return;
+      }
+      this.supervisor.heartbeat(body as never);
+      this.counts.accepted++;
+    } catch (error) {
+      if (error instanceof WyneosError && error.code === 'WYNEOS_ERR_UNKNOWN_NODE') {
+        this.counts.unknown++;
+        if (this.shardOf(nodeId).held) this.unknownNode(nodeId);
+      } else {
+        this.counts.refused++;
+        if (!(error instanceof WyneosError)) throw error;
+      }
+    }
+  }
+
+  private pending: Array<{ msg: Msg; nodeId: string }> = [];
+
+  // Registrations arriving together are registered together: one commit (one capture of the
+  // state, one diff) for the batch rather than one per node, which made a thousand arriving
+  // at once quadratic.
+  private register(msg: Msg): void {
+    this.pending.push({ msg, nodeId: nodeIdOfSubject(msg.subject) });
+    if (this.pending.length === 1) setImmediate(() => void this.registerPending());
+  }
+
+  private async registerPending(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const replies = new Map<Msg, unknown>();
+    const fresh: Array<{ msg: Msg; body: Record<string, unknown> }> = [];
+    const seen = new Set<string>();
+    for (const { msg, nodeId } of batch) {
+      try {
+        const body = parse(msg.data);
+        if (body.id !== nodeId) {
+          throw new WyneosError('WYNEOS_ERR_INVALID_NODE', 'the id differs from the subject');
+        }
+        if (seen.has(nodeId)) throw new WyneosError('WYNEOS_ERR_DUPLICATE_NODE', `${nodeId} twice`);
+        // Sent before a handover, answered after it: registering here would keep the node
+        // where its state is never written. Refused; the agent asks the new holder.
+        const { shard, held } = this.shardOf(nodeId);
+        if (!held) throw new LeaseLostError(shard, `this supervisor no longer holds ${nodeId}`);
+        seen.add(nodeId);
+        fresh.push({ msg, body });
+      } catch (error) {
+        replies.set(msg, errorReply(error, this.log));
+      }
+    }
+    try {
+      this.supervisor.registerMany(fresh.map(({ body }) => body as never));
+      for (const { msg, body } of fresh) {
+        replies.set(msg, { node: this.supervisor.node(body.id as string) });
+      }
+    } catch {
+      // One of them is refused (taken, invalid, denied admission): each on its own, so the
+      // others are still registered and each gets its own answer.
+      for (const { msg, body } of fresh) {
+        try {
+          replies.set(msg, { node: this.supervisor.register(body as never) });
+        } catch (error) {
+          replies.set(msg, errorReply(error, this.log));
+        }
+      }
+    }
+    try {
+      await this.supervisor.durable();
+    } catch (error) {
+      // Not durable: no registration is confirmed; the agents ask again.
+      for (const { msg } of batch) replies.set(msg, errorReply(error, this.log));
+    }
+    for (const [msg, reply] of replies) msg.respond(JSON.stringify(reply));
+  }
+}
+
+function errorReply(error: unknown, log: Logger): unknown {
+  if (error instanceof WyneosError) return { error: { code: error.code, message: error.message } };
+  log.error({ error: String(error) }, 'registration failed');
+  return { error: { code: 'WYNEOS_ERR_INTERNAL', message: 'registration failed' } };
+}
+
+function parse(data: Uint8Array): Record<string, unknown> {
+  try {
+    const value = JSON.parse(codec.decode(data));
+    if (typeof value === 'object' && value !== null) return value;
+  } catch {
+    // Falls through to the typed error below.
+  }
+  throw new WyneosError('WYNEOS_ERR_INVALID_HEARTBEAT', 'the message is not a JSON object');
+}

@@ -1,0 +1,34 @@
+export { createNatsAgent, type NatsAgent, type NatsAgentOptions } from './agent.js';
+export {
+  checkServer,
+  connectNats,
+  minimumServerVersion,
+  type NatsConnectOptions,
+  requireServerFeature,
+  type ServerFeature,
+  serverFeatures,
+  serverVersion,
+} from './connection.js';
+export {
+  type DistributedOptions,
+  type DistributedSupervisor,
+  distributedDefaults,
+  startDistributedSupervisor,
+} from './distributed.js';
+export { type EnforcementMessage, EnforcementPublisher } from './enforcement.js';
+export { FleetCounts } from './fleet-counts.js';
+export { HeartbeatSubscriber } from './heartbeat-subscriber.js';
+export { KvStateStore, type ShardCounts, type StoredNode } from './kv-state-store.js';
+export { type LeaseHandlers, ShardLeases } from './leases.js';
+export { StreamAuditLog } from './stream-audit-log.js';
+export {
+  auditStream,
+  buckets,
+  checkShardCount,
+  decodeId,
+  encodeId,
+  keys,
+  nodeIdOfSubject,
+  shardOf,
+  subjects,
+} from './subjects.js';

@@ -1,0 +1,337 @@
+import type { KV } from '@nats-io/kv';
+import { LeaseLostError, StorageError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import {
+  type DurableNode,
+  type DurableState,
+  type StateStore,
+  stateFormatVersion,
+} from '../storage/index.js';
+import { isWrongRevision } from './leases.js';
+import { keys, shardOf } from './subjects.js';
+
+/** A node as kept in KV: its durable record, its overrides, and who wrote it. */
+export interface StoredNode {
+  readonly node: DurableNode;
+  readonly protected: boolean;
+  readonly pinned: boolean;
+  /** The fencing token (lease revision) of the holder that wrote it. */
+  readonly fence: number;
+}
+
+/** What a shard adds up to, for the fleet-wide safety limits of the other supervisors. */
+export interface ShardCounts {
+  readonly nodes: number;
+  readonly isolated: number;
+  readonly offline: number;
+  /** When each offline node went offline, for those within the detection window. */
+  readonly recentOffline: readonly number[];
+}
+
+const claimBatch = 64;
+
+interface Written {
+  /** The record without its seq, for comparing. */
+  readonly same: string;
+  readonly revision: number;
+}
+
+function sameness(value: StoredNode): string {
+  return JSON.stringify({ ...value, node: { ...value.node, seq: 0 } });
+}
+
+interface HeldShard {
+  readonly fence: number;
+  /** What is in KV for each node of the shard, as this store last wrote or read it. */
+  readonly nodes: Map<string, Written>;
+  counts: string;
+  /** Being handed over: its nodes leave the supervisor, which must not delete them in KV. */
+  draining: boolean;
+}
+
+/** A write not yet made: the node's newest record, or null to delete it. */
+interface Pending {
+  readonly shard: number;
+  readonly json: string | null;
+}
+
+export interface KvStateStoreOptions {
+  readonly shards: number;
+  /** A shard's fencing token if its lease is still certainly ours (ShardLeases.fence). */
+  readonly fenceOf: (shard: number) => number | undefined;
+  /** Called once when a write finds the shard taken over: act for it no more. */
+  readonly fenced: (shard: number) => void;
+  /** The detection window, for the recent-offline counts. */
+  readonly windowMs: number;
+  readonly log: Logger;
+}
+
+/**
+ * The state store of a distributed supervisor: one KV key per node, written only when the
+ * node's record changes (a tick that changes three nodes writes three keys), every write a
+ * compare-and-set at the revision this store last wrote or read. `save` compares the state
+ * with what is in KV at once, keeping each changed node's newest record until it is written,
+ * so saves that queue up behind a slow one collapse into one round of writes and no change
+ * is lost to a newer state that no longer holds the node (one handed over meanwhile). A shard is written only while
+ * its lease is certainly held, and taking a shard over (`claim`) rewrites each of its keys
+ * with the new fencing token: a former holder that still believes in its lease then meets a
+ * revision it does not know and is refused (LeaseLostError), so no write lands after a
+ * handover from a holder with a stale token.
+ */
+export class KvStateStore implements StateStore {
+  private readonly held = new Map<number, HeldShard>();
+  private pending = new Map<string, Pending>();
+  private counts = new Map<number, string>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued: Promise<void> | undefined;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly boots: number,
+    private readonly options: KvStateStoreOptions,
+  ) {}
+
+  /** No nodes: a distributed supervisor starts empty and adopts shards as it acquires them. */
+  load(): DurableState {
+    return {
+      format: 'wyneos-state',
+      version: stateFormatVersion,
+      savedAt: 0,
+      boots: this.boots - 1,
+      policyVersion: '',
+      nodes: [],
+      overrides: { protected: [], pinned: [] },
+      exemptions: [],
+    };
+  }
+
+  /** The shards this store writes now. */
+  shards(): number[] {
+    return [...this.held.keys()];
+  }
+
+  /**
+   * Takes a shard over: reads every node stored for it and rewrites each with `fence`, so the
+   * former holder's next write there is refused. Returns the nodes and their overrides.
+   */
+  claim(
+    shard: number,
+    fence: number,
+  ): Promise<{ nodes: DurableNode[]; overrides: DurableState['overrides'] }> {
+    return this.serially(async () => {
+      const written = new Map<string, Written>();
+      const nodes: DurableNode[] = [];
+      const overrides = { protected: [] as string[], pinned: [] as string[] };
+      const names: string[] = [];
+      for await (const key of await this.kv.keys(keys.shardNodes(shard))) names.push(key);
+      // Stamped a batch at a time: one round trip each, but not one after another.
+      const stamped = [];
+      for (let i = 0; i < names.length; i += claimBatch) {
+        const batch = names.slice(i, i + claimBatch).map((key) => this.stamp(key, fence));
+        stamped.push(...(await Promise.all(batch)));
+      }
+      for (const stored of stamped) {
+        if (stored === undefined) continue;
+        const { node } = stored.value;
+        nodes.push(node);
+        if (stored.value.protected) overrides.protected.push(node.id);
+        if (stored.value.pinned) overrides.pinned.push(node.id);
+        written.set(node.id, { same: sameness(stored.value), revision: stored.revision });
+      }
+      this.held.set(shard, { fence, nodes: written, counts: '', draining: false });
+      return { nodes, overrides };
+    });
+  }
+
+  /** A shard is being handed over: keep writing its nodes' changes, delete none. */
+  drain(shard: number): void {
+    const held = this.held.get(shard);
+    if (held !== undefined) held.draining = true;
+  }
+
+  /** Stops writing a shard (after its nodes were saved, or its lease was lost). */
+  release(shard: number): void {
+    this.held.delete(shard);
+    this.counts.delete(shard);
+    for (const [id, write] of this.pending) if (write.shard === shard) this.pending.delete(id);
+  }
+
+  save(state: DurableState): Promise<void> {
+    this.compare(state);
+    // One round of writes queued at a time: a later save's changes join it before it starts.
+    this.queued ??= this.serially(() => {
+      this.queued = undefined;
+      return this.write();
+    });
+    return this.queued;
+  }
+
+  /** What differs from KV, kept as pending writes: each node's newest record or a deletion. */
+  private compare(state: DurableState): void {
+    const { shards, windowMs } = this.options;
+    const protectedIds = new Set(state.overrides.protected);
+    const pinnedIds = new Set(state.overrides.pinned);
+    const present = new Set<string>();
+    const tallies = new Map<
+      number,
+      { nodes: number; isolated: number; offline: number; recentOffline: number[] }
+    >();
+    for (const node of state.nodes) {
+      const shard = shardOf(node.id, shards);
+      const held = this.held.get(shard);
+      // Nodes of shards not held here (registered over HTTP, or just handed over) are not
+      // this store's to write: the holder of their shard keeps them.
+      if (held === undefined) continue;
+      present.add(node.id);
+      const value: StoredNode = {
+        node,
+        protected: protectedIds.has(node.id),
+        pinned: pinnedIds.has(node.id),
+        fence: held.fence,
+      };
+      // Compared without the heartbeat seq, which changes on every beat: a node is written
+      // when its lifecycle, registration or overrides change, not when it merely heartbeats.
+      // The seq stored is the one at that write, enough to refuse heartbeats older still.
+      const json = JSON.stringify(value);
+      if (held.nodes.get(node.id)?.same === sameness(value)) this.pending.delete(node.id);
+      else this.pending.set(node.id, { shard, json });
+      let tally = tallies.get(shard);
+      if (tally === undefined) {
+        tally = { nodes: 0, isolated: 0, offline: 0, recentOffline: [] };
+        tallies.set(shard, tally);
+      }
+      tally.nodes++;
+      if (node.state === 'isolated') tally.isolated++;
+      else if (node.state === 'offline') {
+        tally.offline++;
+        if (node.since > state.savedAt - windowMs) tally.recentOffline.push(node.since);
+      }
+    }
+    for (const [shard, held] of this.held) {
+      if (held.draining) continue;
+      for (const id of held.nodes.keys()) {
+        if (!present.has(id)) this.pending.set(id, { shard, json: null });
+      }
+      const tally = tallies.get(shard) ?? { nodes: 0, isolated: 0, offline: 0, recentOffline: [] };
+      this.counts.set(shard, JSON.stringify(tally satisfies ShardCounts));
+    }
+  }
+
+  private async write(): Promise<void> {
+    const { fenceOf, log } = this.options;
+    const batch = this.pending;
+    this.pending = new Map();
+    const byShard = new Map<number, Array<[string, string | null]>>();
+    for (const [id, { shard, json }] of batch) {
+      const list = byShard.get(shard);
+      if (list === undefined) byShard.set(shard, [[id, json]]);
+      else list.push([id, json]);
+    }
+    for (const shard of this.counts.keys()) if (!byShard.has(shard)) byShard.set(shard, []);
+    const failures: unknown[] = [];
+    for (const [shard, writes] of byShard) {
+      const held = this.held.get(shard);
+      if (held === undefined) continue;
+      try {
+        if (fenceOf(shard) !== held.fence) {
+          throw new LeaseLostError(shard, 'the lease was not renewed within its TTL');
+        }
+        await settleAll(
+          writes.map(([id, json]) =>
+            json === null ? this.remove(shard, held, id) : this.put(shard, held, id, json),
+          ),
+        );
+        const counts = this.counts.get(shard);
+        if (counts !== undefined && counts !== held.counts) {
+          await this.kv.put(keys.counts(shard), counts);
+          held.counts = counts;
+        }
+      } catch (error) {
+        failures.push(error);
+        if (error instanceof LeaseLostError) {
+          this.release(shard);
+          log.warn({ shard, error: error.message }, 'shard fenced off: its writes stopped');
+          this.options.fenced(shard);
+          continue;
+        }
+        // Kept for the next save, unless a newer change of the same node is waiting already.
+        for (const [id, json] of writes) {
+          if (!this.pending.has(id)) {
+            this.pending.set(id, { shard, json });
+          }
+        }
+      }
+    }
+    if (failures.length > 0) throw failures[0];
+  }
+
+  private async put(shard: number, held: HeldShard, id: string, json: string) {
+    const key = keys.node(shard, id);
+    const before = held.nodes.get(id);
+    try {
+      const revision =
+        before === undefined
+          ? await this.kv.create(key, json)
+          : await this.kv.update(key, json, before.revision);
+      held.nodes.set(id, { same: sameness(JSON.parse(json) as StoredNode), revision });
+    } catch (error) {
+      throw this.refusal(shard, key, error);
+    }
+  }
+
+  private async remove(shard: number, held: HeldShard, id: string) {
+    const key = keys.node(shard, id);
+    const before = held.nodes.get(id);
+    if (before === undefined) return;
+    try {
+      await this.kv.purge(key, { previousSeq: before.revision });
+      held.nodes.delete(id);
+    } catch (error) {
+      throw this.refusal(shard, key, error);
+    }
+  }
+
+  /** Reads one node key and rewrites it with `fence`; a node a concurrent write changed is read again. */
+  private async stamp(key: string, fence: number) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const entry = await this.kv.get(key);
+      if (entry === null || entry.operation !== 'PUT') return undefined;
+      const value = { ...(entry.json() as StoredNode), fence };
+      const json = JSON.stringify(value);
+      try {
+        const revision = await this.kv.update(key, json, entry.revision);
+        return { value, json, revision };
+      } catch (error) {
+        // The former holder wrote it between our read and our stamp: its write stands (it
+        // came before the fence), so read it again.
+        if (!isWrongRevision(error)) throw error;
+      }
+    }
+    throw new StorageError(key, `Cannot take ${key} over: it keeps changing under another writer`);
+  }
+
+  private refusal(shard: number, key: string, error: unknown): Error {
+    if (isWrongRevision(error)) {
+      return new LeaseLostError(
+        shard,
+        `${key} was rewritten by a holder with a newer fencing token`,
+      );
+    }
+    return new StorageError(key, `Writing ${key} to NATS KV failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+
+  private serially<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+}
+
+/** Waits for every write; rejects with the first failure once all have settled. */
+async function settleAll(writes: Array<Promise<void>>): Promise<void> {
+  const results = await Promise.allSettled(writes);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}

@@ -1,0 +1,218 @@
+import type { KV } from '@nats-io/kv';
+import type { Logger } from '../logger.js';
+import { thrownMessage } from '../show.js';
+import { decodeId, keys } from './subjects.js';
+
+/** What the lease manager tells its owner; each call is awaited before the next. */
+export interface LeaseHandlers {
+  /** The shard is ours, with this fencing token (the lease's revision when acquired). */
+  acquired(shard: number, fence: number): Promise<void>;
+  /** We are giving the shard up (rebalancing or stopping): finish its writes first. */
+  releasing(shard: number): Promise<void>;
+  /** The lease is gone (expired, or another holder has it): stop acting for the shard now. */
+  lost(shard: number): void;
+}
+
+export interface LeaseOptions {
+  readonly owner: string;
+  readonly shards: number;
+  /** The lease length: the lease bucket's TTL. */
+  readonly ttlMs: number;
+  /** How often free shards are looked for; the handover bound is ttlMs + scanMs. */
+  readonly scanMs: number;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+interface Held {
+  readonly fence: number;
+  revision: number;
+  /** When the last successful renewal was sent: the lease runs out ttlMs after it at most. */
+  renewedAt: number;
+}
+
+/**
+ * Shard leases in a KV bucket whose TTL is the lease length. A lease is acquired with `create`
+ * (which fails while anyone holds it) and renewed with `update` at the last revision every
+ * third of the TTL, so a holder that stops renewing loses it when the bucket expires the key.
+ * Nats-server 2.9 sends no watch event on expiry, so free shards are found by polling every
+ * `scanMs`. Supervisors announce themselves with member keys in the same bucket, and each
+ * takes at most its share (shards / members, rounded up) and gives back what is over it.
+ */
+export class ShardLeases {
+  private readonly held = new Map<number, Held>();
+  private readonly now: () => number;
+  private timers: NodeJS.Timeout[] = [];
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly options: LeaseOptions,
+    private readonly handlers: LeaseHandlers,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The shards held now, ascending. */
+  shards(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * The fencing token of a shard if its lease is certainly still ours: renewed within the
+   * TTL. A write for a shard without one must be refused.
+   */
+  fence(shard: number): number | undefined {
+    const lease = this.held.get(shard);
+    if (lease === undefined) return undefined;
+    return this.now() - lease.renewedAt < this.options.ttlMs ? lease.fence : undefined;
+  }
+
+  start(): void {
+    const { ttlMs, scanMs } = this.options;
+    // Renewals run on their own, never queued behind a takeover: a slow takeover (reading a
+    // big shard) must not cost the leases already held.
+    this.timers.push(setInterval(() => void this.renewOnce(), Math.floor(ttlMs / 3)));
+    this.timers.push(setInterval(() => this.serially(() => this.scan()), scanMs));
+    this.serially(() => this.scan());
+  }
+
+  /** Forgets a shard whose writes were fenced off: someone else holds it now. */
+  forget(shard: number): void {
+    this.held.delete(shard);
+  }
+
+  /** One scan now (tests, and start): announce, give back extras, take free shards. */
+  scanNow(): Promise<void> {
+    return this.serially(() => this.scan());
+  }
+
+  /** Stops renewing and gives every shard back, so the others take over without waiting. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.running;
+    for (const shard of this.shards()) await this.release(shard);
+    await this.kv.delete(keys.member(this.options.owner)).catch(() => {
+      // The member key expires with the TTL anyway.
+    });
+  }
+
+  /** Stops renewing without giving anything back, as a crash would (for tests). */
+  abandon(): void {
+    this.stopped = true;
+    this.held.clear();
+    for (const timer of this.timers) clearInterval(timer);
+  }
+
+  // Renewals, scans and handovers run one at a time: a shard is never acquired while it is
+  // being released, and the handlers see a consistent sequence.
+  private serially(run: () => Promise<void>): Promise<void> {
+    const next = this.running.then(() => (this.stopped ? undefined : run()));
+    this.running = next.catch((error: unknown) => {
+      this.options.log.warn({ error: thrownMessage(error) }, 'lease work failed; retrying');
+    });
+    return this.running;
+  }
+
+  private renewing = false;
+
+  private async renewOnce(): Promise<void> {
+    if (this.renewing || this.stopped) return;
+    this.renewing = true;
+    try {
+      await this.renew();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const renewals = [...this.held].map(async ([shard, lease]) => {
+      const sentAt = this.now();
+      try {
+        lease.revision = await this.kv.update(
+          keys.lease(shard),
+          this.options.owner,
+          lease.revision,
+        );
+        lease.renewedAt = sentAt;
+      } catch (error) {
+        // Refused (someone else holds it) or unreachable: either way, once the TTL has run
+        // out since the last renewal, it may be someone else's.
+        if (isWrongRevision(error) || this.now() - lease.renewedAt >= this.options.ttlMs) {
+          this.lose(shard, thrownMessage(error));
+        }
+      }
+    });
+    await Promise.all(renewals);
+  }
+
+  private async scan(): Promise<void> {
+    const { owner, shards, log } = this.options;
+    await this.kv.put(keys.member(owner), JSON.stringify({ at: this.now() }));
+    const members = await this.members();
+    const share = Math.ceil(shards / Math.max(1, members.size));
+    // Give back the highest shards over our share; the others pick them up on their scan.
+    while (this.held.size > share) {
+      const shard = this.shards().at(-1) as number;
+      log.info({ shard, share, members: members.size }, 'giving a shard back');
+      await this.release(shard);
+    }
+    for (let shard = 0; shard < shards && this.held.size < share; shard++) {
+      if (this.held.has(shard)) continue;
+      const sentAt = this.now();
+      let revision: number;
+      try {
+        revision = await this.kv.create(keys.lease(shard), owner);
+      } catch (error) {
+        if (isWrongRevision(error)) continue; // held by someone
+        throw error;
+      }
+      this.held.set(shard, { fence: revision, revision, renewedAt: sentAt });
+      log.info({ shard, fence: revision }, 'shard acquired');
+      try {
+        await this.handlers.acquired(shard, revision);
+      } catch (error) {
+        // Could not take it over (NATS away): give it back for another try.
+        log.warn({ shard, error: thrownMessage(error) }, 'shard takeover failed');
+        await this.release(shard);
+      }
+    }
+  }
+
+  private async members(): Promise<Set<string>> {
+    const names = new Set<string>([this.options.owner]);
+    const iterator = await this.kv.keys(keys.members);
+    for await (const key of iterator) names.add(decodeId(key.slice('member.'.length)));
+    return names;
+  }
+
+  private async release(shard: number): Promise<void> {
+    const lease = this.held.get(shard);
+    if (lease === undefined) return;
+    await this.handlers.releasing(shard);
+    this.held.delete(shard);
+    try {
+      await this.kv.delete(keys.lease(shard), { previousSeq: lease.revision });
+    } catch (error) {
+      // Refused: it had already expired and been taken. Unreachable: it expires by itself.
+      this.options.log.debug({ shard, error: thrownMessage(error) }, 'lease not deleted');
+    }
+    this.options.log.info({ shard }, 'shard released');
+  }
+
+  private lose(shard: number, why: string): void {
+    if (!this.held.delete(shard)) return;
+    this.options.log.warn({ shard, why }, 'shard lease lost');
+    this.handlers.lost(shard);
+  }
+}
+
+/** A compare-and-set refused: the key's revision is not the one given. */
+export function isWrongRevision(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // 10071: wrong last sequence (JetStream's API error code for a failed expectation).
+  return code === 10071 || /wrong last sequence/i.test(thrownMessage(error));
+}

@@ -1,0 +1,122 @@
+import type { NodeActorRef, SupervisorEvent } from '../../machines/supervisor.machine.js';
+import type { Clock } from '../clock.js';
+import type { GovernanceEngine } from '../governance/index.js';
+import type {
+  FlapCounter,
+  FleetCondition,
+  OverloadStreaks,
+  SafetyGuard,
+} from '../healing/index.js';
+import type { Logger } from '../logger.js';
+import { type DurableNode, type DurableState, stateFormatVersion } from '../storage/index.js';
+import type { TelemetryStore } from '../telemetry/index.js';
+import { restoreState } from './durability.js';
+import type { Journal } from './journal.js';
+import type { SupervisorLicensing } from './licensing.js';
+import type { Supervisor } from './types.js';
+
+/**
+ * What the rest of the fleet looks like to the safety limits: the nodes other supervisors hold,
+ * counted as `FleetCondition` counts them. Summed with this supervisor's own on every tick.
+ */
+export interface PeerCounts {
+  readonly nodeCount: number;
+  readonly isolated: number;
+  readonly offline: number;
+  readonly recentlyOffline: number;
+}
+
+/** @internal What a distributed deployment needs beyond the public options. */
+export interface SupervisorInternals {
+  /** Counts of the nodes other supervisors hold, read on every tick. */
+  readonly peers?: () => PeerCounts;
+}
+
+/**
+ * @internal A supervisor that can take nodes over from another (a shard handover) and hand
+ * them back, without registering or deregistering them: they stay registered in the fleet.
+ */
+export interface ShardHost extends Supervisor {
+  /**
+   * Takes these nodes over in the state they were saved in, with one heartbeat timeout of
+   * grace (they are watched from now). Nodes it already has are skipped. Returns how many it
+   * took.
+   */
+  adopt(nodes: readonly DurableNode[], overrides: DurableState['overrides']): number;
+  /**
+   * Lets these nodes go: forgotten here, not deregistered from the fleet. Their state is
+   * committed first, so what was decided for them is written before anyone else takes them.
+   */
+  release(nodeIds: readonly string[]): void;
+}
+
+interface HostParts {
+  readonly store: TelemetryStore<NodeActorRef>;
+  readonly safety: SafetyGuard;
+  readonly governance: GovernanceEngine;
+  readonly streaks: OverloadStreaks;
+  readonly flaps: FlapCounter;
+  readonly clock: Clock;
+  readonly journal: Journal;
+  readonly send: (event: SupervisorEvent) => void;
+  readonly nodeActors: ReadonlyMap<string, NodeActorRef>;
+  readonly licensing: SupervisorLicensing;
+  readonly log: Logger;
+  readonly boots: number;
+  /** Saves the durable state now (starting the write; `durable()` says when it landed). */
+  readonly commit: () => void;
+}
+
+/** The adopt and release operations of a supervisor, over its parts. */
+export function shardOperations(parts: HostParts): Pick<ShardHost, 'adopt' | 'release'> {
+  const { store, safety, governance, streaks, flaps, journal, send, log } = parts;
+  return {
+    adopt(nodes, overrides) {
+      const fresh = nodes.filter((node) => store.get(node.id) === undefined);
+      if (fresh.length === 0) return 0;
+      const ids = new Set(fresh.map((node) => node.id));
+      const state: DurableState = {
+        format: 'wyneos-state',
+        version: stateFormatVersion,
+        savedAt: parts.clock.now(),
+        boots: parts.boots,
+        policyVersion: governance.policy.version,
+        nodes: fresh,
+        overrides: {
+          protected: overrides.protected.filter((id) => ids.has(id)),
+          pinned: overrides.pinned.filter((id) => ids.has(id)),
+        },
+        exemptions: [],
+      };
+      restoreState(state, { ...parts, send, log });
+      journal.record('registration', undefined, { adopted: fresh.length });
+      return fresh.length;
+    },
+    release(nodeIds) {
+      const present = nodeIds.filter((id) => store.get(id) !== undefined);
+      if (present.length === 0) return;
+      parts.commit();
+      for (const id of present) {
+        store.delete(id);
+        safety.forget(id);
+        governance.forget(id);
+        streaks.reset(id);
+        flaps.forget(id);
+      }
+      send({ type: 'NODES.DEREGISTER', nodeIds: present });
+      journal.record('registration', undefined, { released: present.length });
+    },
+  };
+}
+
+/** The fleet as the safety limits see it: this supervisor's nodes plus its peers'. */
+export function withPeers(local: FleetCondition, peers: PeerCounts | undefined): FleetCondition {
+  if (peers === undefined) return local;
+  return {
+    ...local,
+    nodeCount: local.nodeCount + peers.nodeCount,
+    isolated: local.isolated + peers.isolated,
+    offline: local.offline + peers.offline,
+    recentlyOffline: local.recentlyOffline + peers.recentlyOffline,
+  };
+}

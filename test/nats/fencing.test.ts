@@ -1,0 +1,126 @@
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DurableNode, type DurableState, LeaseLostError } from 'wyneos';
+import {
+  buckets,
+  connectNats,
+  KvStateStore,
+  keys,
+  requireServerFeature,
+  type StoredNode,
+  shardOf,
+} from '../../src/nats/index.js';
+import { stateFormatVersion } from '../../src/storage/index.js';
+import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
+
+const log = pino({ level: 'silent' });
+
+function node(id: string, state: DurableNode['state']): DurableNode {
+  return {
+    id,
+    labels: {},
+    registeredAt: 1,
+    state,
+    since: 1,
+    reason: state,
+    isolations: state === 'isolated' ? 1 : 0,
+    reinstateAt: null,
+    probationUntil: null,
+    escalation: 0,
+    seq: 1,
+  };
+}
+
+function fleet(nodes: DurableNode[]): DurableState {
+  return {
+    format: 'wyneos-state',
+    version: stateFormatVersion,
+    savedAt: 10,
+    boots: 1,
+    policyVersion: 'p',
+    nodes,
+    overrides: { protected: [], pinned: [] },
+    exemptions: [],
+  };
+}
+
+describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connectNats(server.url);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
+
+  it("refuses a stale lease holder's write once a new holder has taken the shard over", async () => {
+    const kv = await new Kvm(nc).create(buckets.state, { history: 1 });
+    const shard = shardOf('n-1', 1);
+    const options = { shards: 1, windowMs: 3000, log };
+    // The old holder still believes in its lease (a long pause hid the expiry from it).
+    const fencedOld: number[] = [];
+    const old = new KvStateStore(kv, 1, {
+      ...options,
+      fenceOf: () => 7,
+      fenced: (s) => fencedOld.push(s),
+    });
+    await old.claim(shard, 7);
+    await old.save(fleet([node('n-1', 'online')]));
+
+    const next = new KvStateStore(kv, 2, { ...options, fenceOf: () => 9, fenced: () => {} });
+    const { nodes } = await next.claim(shard, 9);
+    expect(nodes.map((n) => n.id)).toEqual(['n-1']);
+
+    await expect(old.save(fleet([node('n-1', 'isolated')]))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(fencedOld).toEqual([shard]);
+    const stored = (await kv.get(keys.node(shard, 'n-1')))?.json<StoredNode>();
+    expect(stored?.fence).toBe(9);
+    expect(stored?.node.state).toBe('online');
+    // The new holder writes on.
+    await next.save(fleet([node('n-1', 'isolated')]));
+    expect((await kv.get(keys.node(shard, 'n-1')))?.json<StoredNode>().node.state).toBe('isolated');
+  });
+
+  it('refuses to write a shard whose lease it cannot vouch for, before touching NATS', async () => {
+    const kv = await new Kvm(nc).create(buckets.state, { history: 1 });
+    let fence: number | undefined = 3;
+    const store = new KvStateStore(kv, 1, {
+      shards: 1,
+      windowMs: 3000,
+      log,
+      fenceOf: () => fence,
+      fenced: () => {},
+    });
+    await store.claim(0, 3);
+    fence = undefined; // not renewed within the TTL
+    const error = await store.save(fleet([node('quiet', 'online')])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LeaseLostError);
+    expect((error as LeaseLostError).code).toBe('WYNEOS_ERR_LEASE_LOST');
+    expect(await kv.get(keys.node(0, 'quiet'))).toBeNull();
+  });
+
+  it("checks the server's version on connect and refuses what 2.9 lacks with a clear error", async () => {
+    expect(nc.info?.version).toMatch(/^2\./);
+    const old = { info: { version: '2.9.10', jetstream: true } } as never;
+    expect(() => requireServerFeature(old, 'multiKeyWatch')).toThrow(/2\.10\.0 or later/);
+    expect(() => requireServerFeature(old, 'perKeyTtl')).toThrow(/per-key TTL/);
+    const { checkServer } = await import('../../src/nats/index.js');
+    expect(() => checkServer({ info: { version: '2.8.4', jetstream: true } } as never)).toThrow(
+      expect.objectContaining({ code: 'WYNEOS_ERR_NATS_UNSUPPORTED' }),
+    );
+    expect(() => checkServer({ info: { version: '2.9.10', jetstream: false } } as never)).toThrow(
+      /-js/,
+    );
+    await expect(connectNats('http://127.0.0.1:1')).rejects.toMatchObject({
+      code: 'WYNEOS_ERR_INVALID_ARGUMENT',
+    });
+    await expect(connectNats('nats://127.0.0.1:1', { timeoutMs: 500 })).rejects.toMatchObject({
+      code: 'WYNEOS_ERR_NATS',
+    });
+  });
+});
