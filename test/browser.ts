@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { until } from './processes.js';
 
 // Headless Chromium for the dashboard tests: Debian's `chromium` package driven by
 // playwright-core, which downloads no browser of its own. `.ci/install-chromium` installs it.
@@ -83,18 +84,11 @@ export function cellColour(page: Page, id: string): Promise<string | undefined> 
 }
 
 /** Polls `read` in the page until `done` holds, for at most `ms`. */
-export async function pollPage<T>(
+export function pollPage<T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
   what: string,
   ms = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`gave up waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return until(read, done, ms, what);
 }

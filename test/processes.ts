@@ -62,14 +62,21 @@ export function wyneos(args: readonly string[]): Process {
   return proc;
 }
 
-/** Polls `read` until `done` holds of what it returns, for at most `ms`. */
-export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000) {
+/** Polls `read` until `done` holds of what it returns, for at most `ms`; `what` names it in the error. */
+export async function until<T>(
+  read: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  ms = 20_000,
+  what = 'a condition',
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${JSON.stringify(value)}`);
-    await delay(50);
+    if (Date.now() > deadline) {
+      throw new Error(`gave up waiting for ${what}: ${JSON.stringify(value)?.slice(0, 500)}`);
+    }
+    await delay(25);
   }
 }
 

@@ -4,6 +4,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { until } from '../processes.js';
 
 // A real nats-server with JetStream for the NATS tests: its own store directory and loopback
 // port, started and stopped by each test file. CI installs it (.ci/install-nats-server); a
@@ -93,17 +94,10 @@ export async function startNatsServer(): Promise<NatsServer> {
 }
 
 /** Polls `read` until `done` holds of what it returns, for at most `ms`. */
-export async function eventually<T>(
+export function eventually<T>(
   read: () => T | Promise<T>,
   done: (value: T) => boolean,
   ms = 15_000,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`gave up waiting; last value ${JSON.stringify(value)?.slice(0, 500)}`);
-    await delay(25);
-  }
+  return until(read, done, ms);
 }
