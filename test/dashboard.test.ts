@@ -81,18 +81,28 @@ describe('dashboard', () => {
       });
       expect(created.status).toBe(201);
     }
-    let beating = true;
+    // Beat once per server tick, paced by the server's own clock through its event stream
+    // rather than by a sleep here.
+    const feed = new AbortController();
     const beat = (async () => {
-      while (beating) {
-        const seq = Date.now();
+      const events = await fetch(`${url}/v1/events`, { headers: operator, signal: feed.signal });
+      let seq = 0;
+      let buffered = '';
+      for await (const chunk of events.body as AsyncIterable<Uint8Array>) {
+        buffered += Buffer.from(chunk).toString('utf8');
+        const ticks = buffered.split('\n\n').filter((e) => e.includes('event: tick')).length;
+        buffered = buffered.slice(buffered.lastIndexOf('\n\n') + 2);
+        if (ticks === 0) continue;
+        seq++;
         await fetch(`${url}/v1/heartbeats`, {
           method: 'POST',
           headers: { ...operator, 'content-type': 'application/json' },
           body: JSON.stringify(ids.map((nodeId) => ({ nodeId, seq, load: 0.4 }))),
-        }).catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        });
       }
-    })();
+    })().catch((error: unknown) => {
+      if (!feed.signal.aborted) throw error;
+    });
     const everyone = [...ids, 'agent-a', 'agent-b'];
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -173,7 +183,7 @@ describe('dashboard', () => {
       await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true });
       expect(errors).toEqual([]);
     } finally {
-      beating = false;
+      feed.abort();
       await beat;
       await page.close();
       serve.child.kill('SIGTERM');
