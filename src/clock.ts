@@ -10,9 +10,15 @@ export interface Clock {
   clearTimeout(id: any): void;
 }
 
-/** Wall-clock time and Node's own timers: the default outside tests. */
+/**
+ * The default outside tests: the wall-clock time at which the process started, advanced by the
+ * monotonic clock (`performance.now()`), and Node's own timers. Every deadline (heartbeat
+ * silence, backoff, probation, licences, rate limits, late ticks) is measured on it, so a step
+ * of the system clock after the start (a time sync, an operator's `date -s`) moves none of
+ * them; the times it gives people stay wall-clock times to within that step.
+ */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
   setTimeout: (fn, timeoutMs) => setTimeout(fn, timeoutMs),
   clearTimeout: (id) => clearTimeout(id),
 };

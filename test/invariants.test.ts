@@ -115,6 +115,20 @@ describe('invariants', () => {
     expect(h.violations[0]?.message).toBe('declared offline after only 2500 ms of silence');
   });
 
+  it('revived-only-by-heartbeat: flags an offline node brought back with no heartbeat since', () => {
+    const h = harness(invariants.revivedOnlyByHeartbeat);
+    h.lastAccepted.set('a', 1000);
+    h.monitor.transition?.(transition('a', 'online', 'offline', 5000));
+    h.monitor.transition?.(transition('a', 'offline', 'online', 7000));
+    expect(h.violations[0]?.message).toMatch(
+      /^went from offline to online with no heartbeat since 5000/,
+    );
+    h.monitor.transition?.(transition('a', 'online', 'offline', 9000));
+    h.lastAccepted.set('a', 9500);
+    h.monitor.transition?.(transition('a', 'offline', 'online', 10_000));
+    expect(h.violations).toHaveLength(1);
+  });
+
   it('no-duplicate-action: one isolation per isolated spell, one reduce-load per overload, one per rule streak', () => {
     const h = harness(invariants.noDuplicateAction);
     h.monitor.action?.(action({ type: 'isolate', nodeId: 'a' }));

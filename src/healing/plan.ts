@@ -31,7 +31,7 @@ export function planHealing(
     const live = node.suspicion < detector.failedAt;
     if (node.state === 'isolated') {
       // Back on probation once the backoff is over, if it beats: never an operator's isolation.
-      if (node.reinstateAt !== undefined && at >= node.reinstateAt && live) {
+      if (node.reinstateAt !== undefined && at >= node.reinstateAt && live && heardSince(node)) {
         const reason = `backoff over after isolation ${node.escalation}: reinstated on probation`;
         proposals.push({
           origin: 'healing',
@@ -57,7 +57,7 @@ export function planHealing(
     }
 
     if (node.state === 'offline') {
-      if (live) {
+      if (live && heardSince(node)) {
         commands.push(command(node.id, 'CAME_BACK', at, 'heartbeats resumed'));
       }
       continue;
@@ -100,6 +100,15 @@ export function planHealing(
   }
   streaks.forgetAllBut(tick);
   return { tick, commands, proposals };
+}
+
+/**
+ * Whether a heartbeat arrived since the node entered its state. Only a heartbeat proves a node
+ * alive: a low suspicion alone may mean the supervisor forgot the silence (the grace after a
+ * late tick or a restart), and reviving a node on that would claim what nobody observed.
+ */
+function heardSince(node: NodeSnapshot): boolean {
+  return node.lastHeartbeatAt !== undefined && node.lastHeartbeatAt >= node.since;
 }
 
 function lastSeenAt(node: NodeSnapshot): number {

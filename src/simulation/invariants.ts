@@ -180,6 +180,35 @@ const healthyNeverOffline = defineInvariant({
   },
 });
 
+const revivedOnlyByHeartbeat = defineInvariant({
+  name: 'revived-only-by-heartbeat',
+  description:
+    'an offline node comes back online only after a heartbeat the supervisor accepted since it went offline',
+  monitor(context, violated) {
+    const offlineSince = new Map<string, number>();
+    return {
+      transition(t) {
+        if (t.to === 'offline') offlineSince.set(t.nodeId, t.at);
+        if (t.from !== 'offline') return;
+        const since = offlineSince.get(t.nodeId);
+        offlineSince.delete(t.nodeId);
+        if (t.to !== 'online') return;
+        const heard = context.lastAcceptedAt(t.nodeId);
+        if (since !== undefined && (heard === undefined || heard < since)) {
+          violated({
+            at: t.at,
+            nodeId: t.nodeId,
+            message: `went from offline to ${t.to} with no heartbeat since ${since}: ${t.reason}`,
+          });
+        }
+      },
+      forget(nodeId) {
+        offlineSince.delete(nodeId);
+      },
+    };
+  },
+});
+
 const noDuplicateAction = defineInvariant({
   name: 'no-duplicate-action',
   description:
@@ -241,6 +270,7 @@ export const invariants = {
   leavesIsolationOnlyByReinstatement,
   offlineWithinBound,
   healthyNeverOffline,
+  revivedOnlyByHeartbeat,
   noDuplicateAction,
 } as const;
 

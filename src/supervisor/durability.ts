@@ -72,7 +72,8 @@ function licenceOf(licensing: SupervisorLicensing, nodeId: string): { licence?: 
  * their reasons, backoff and probation; overrides and unexpired exemptions hold again. Nodes
  * are not re-admitted (they were admitted once). The failure detector watches every node from
  * now, so none is declared offline before one heartbeat timeout: the supervisor was not
- * watching while it was down.
+ * watching while it was down. Every node is unheard until it beats again, so an offline node
+ * stays offline, and an isolated one is not reinstated, until a heartbeat proves it alive.
  */
 export function restoreState(
   state: DurableState,
@@ -98,7 +99,9 @@ export function restoreState(
       restored: {
         state: node.state,
         context: {
-          since: node.since,
+          // A state saved on a clock that ran ahead of this one (it is wall time at each start)
+          // must not leave a heartbeat received now looking older than the node's state.
+          since: Math.min(node.since, now),
           reason: node.reason,
           isolations: node.isolations,
           reinstateAt: node.reinstateAt,
