@@ -8,11 +8,13 @@ import { createSupervisor, defaultOptions, type Supervisor } from '../supervisor
 import { licensingFromFlags } from './licence.js';
 import { collect, decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
 import { resolveServeConfig, type ServeFlags, serveDefaults } from './serve-config.js';
+import { stopOnSignals } from './shutdown.js';
 
 /** A running `wyneos serve`: where it listens, and how to stop it as a signal would. */
 export interface RunningServer {
   readonly url: string;
   readonly supervisor: Supervisor;
+  readonly log: Logger;
   /** Stops accepting, lets requests in flight finish, stops the supervisor, flushes the log. */
   shutdown(): Promise<void>;
 }
@@ -151,18 +153,7 @@ export function serveCommand(): Command {
     .option('--supervisor-id <id>', "with --nats: this supervisor's name (default host-pid)")
     .action(async (flags: ServeFlags) => {
       const server = await runServe(flags);
-      // A second signal during shutdown is not caught: it ends the process at once.
-      const stop = () => {
-        server.shutdown().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            console.error(error);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      stopOnSignals(() => server.shutdown(), server.log);
     });
 }
 
@@ -224,6 +215,7 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
   return {
     url,
     supervisor,
+    log,
     shutdown() {
       stopping ??= (async () => {
         log.info('shutting down: no new requests, finishing those in flight');
