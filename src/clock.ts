@@ -18,7 +18,8 @@ export interface Clock {
  * them; the times it gives people stay wall-clock times to within that step.
  */
 export const systemClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  // Whole milliseconds, as Date.now() gave: times are stored and compared as integers.
+  now: () => Math.floor(performance.timeOrigin + performance.now()),
   setTimeout: (fn, timeoutMs) => setTimeout(fn, timeoutMs),
   clearTimeout: (id) => clearTimeout(id),
 };
