@@ -6,6 +6,7 @@ import { type InvariantContext, invariants, type Violation } from 'wyneos/testin
 function harness(invariant: (typeof invariants)[keyof typeof invariants]) {
   const states = new Map<string, NodeState>();
   const lastAccepted = new Map<string, number>();
+  let pausedUntil = Number.NEGATIVE_INFINITY;
   const context: InvariantContext = {
     tickMs: 1000,
     heartbeatTimeoutMs: 3000,
@@ -14,10 +15,19 @@ function harness(invariant: (typeof invariants)[keyof typeof invariants]) {
     nodeIds: () => states.keys(),
     stateOf: (id) => states.get(id),
     lastAcceptedAt: (id) => lastAccepted.get(id),
+    pausedUntil: () => pausedUntil,
   };
   const violations: Violation[] = [];
   const monitor = invariant.monitor(context, (v) => violations.push(v));
-  return { states, lastAccepted, monitor, violations };
+  return {
+    states,
+    lastAccepted,
+    monitor,
+    violations,
+    pause: (until: number) => {
+      pausedUntil = until;
+    },
+  };
 }
 
 const transition = (
@@ -104,6 +114,18 @@ describe('invariants', () => {
     h.states.set('a', 'offline');
     h.monitor.tick?.(summary(8000, 1, 0));
     expect(h.violations).toHaveLength(1);
+  });
+
+  it('offline-within-timeout-plus-tick: counts silence from one tick before a pause of the supervisor ended', () => {
+    const h = harness(invariants.offlineWithinBound);
+    h.states.set('a', 'online');
+    h.lastAccepted.set('a', 1000);
+    h.pause(10_000);
+    h.monitor.tick?.(summary(10_000, 1, 0));
+    h.monitor.tick?.(summary(13_000, 1, 0));
+    expect(h.violations).toEqual([]);
+    h.monitor.tick?.(summary(14_000, 1, 0));
+    expect(h.violations[0]?.message).toBe('still online after 5000 ms of silence (bound 4000 ms)');
   });
 
   it('healthy-never-offline: flags offline declared before the timeout', () => {

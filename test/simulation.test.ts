@@ -105,6 +105,23 @@ describe('simulation', () => {
     expect(result.invariants.filter((i) => !i.holds).map((i) => i.examples[0])).toEqual([]);
   });
 
+  it('rides out a pause of the supervisor itself: nobody declared offline for it, nobody revived', async () => {
+    const result = await simulate({
+      nodes: 200,
+      seed: 3,
+      durationMs: 60_000,
+      faults: [
+        { kind: 'crash', at: 5_000, nodes: 20 },
+        { kind: 'pause', at: 20_000, durationMs: 8_000 },
+        { kind: 'pause', at: 40_000, durationMs: 2_500 },
+      ],
+    });
+    expect(result.invariants.filter((i) => !i.holds).map((i) => i.examples[0])).toEqual([]);
+    expect(result.finalStates.offline).toBe(20);
+    expect(result.transitions['offline→online'] ?? 0).toBe(0);
+    expect(result.transitions['online→offline']).toBe(20);
+  });
+
   it('leaves a crash the run ended too early to judge pending, not missed', async () => {
     // With a two-minute timeout the one-minute run ends before the crash could be seen.
     const result = await simulate({

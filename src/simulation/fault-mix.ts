@@ -23,6 +23,7 @@ const defaultDurationMs: Partial<Record<FaultKind, number>> = {
   jitter: 600_000,
   slowNode: 300_000,
   'bad-heartbeat': 60_000,
+  pause: 5_000,
 };
 
 /** Parses `crash=0.02,overload=0.05,partition=0.6@30m+2m`. Throws InvalidArgumentError. */

@@ -13,7 +13,8 @@ export type FaultKind =
   | 'bad-heartbeat'
   | 'non-compliant'
   | 'licence-expiry'
-  | 'licence-revoke';
+  | 'licence-revoke'
+  | 'pause';
 
 export const faultKinds: readonly FaultKind[] = [
   'crash',
@@ -27,6 +28,7 @@ export const faultKinds: readonly FaultKind[] = [
   'non-compliant',
   'licence-expiry',
   'licence-revoke',
+  'pause',
 ];
 
 /**
@@ -92,7 +94,13 @@ export type Fault =
    */
   | (FaultStart & { readonly kind: 'licence-expiry'; readonly lapseMs?: number })
   /** The node's licence is revoked (`supervisor.revoke`). */
-  | (FaultStart & { readonly kind: 'licence-revoke' });
+  | (FaultStart & { readonly kind: 'licence-revoke' })
+  /**
+   * The supervisor itself stops for `durationMs` (a long GC pause, SIGSTOP): no tick runs and
+   * heartbeats wait in its socket; then one tick comes late and the waiting heartbeats are read
+   * after it. Targets are ignored. A supervisor should ride it out: nobody goes offline for it.
+   */
+  | (FaultStart & { readonly kind: 'pause'; readonly durationMs: number });
 
 /** What the supervisor should do about a fault: the ground truth detection is judged by. */
 export type Expectation =
@@ -166,6 +174,8 @@ export function resolveFault(fault: Fault, index: number, terms: DetectionTerms)
       return { ...fault, lapseMs: fault.lapseMs ?? tickMs, endAt: Infinity, expect: 'gated' };
     case 'licence-revoke':
       return { ...fault, endAt: Infinity, expect: 'gated' };
+    case 'pause':
+      return { ...fault, endAt: fault.at + fault.durationMs, expect: 'tolerated' };
     case 'non-compliant':
       return {
         ...fault,

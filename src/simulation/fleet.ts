@@ -154,6 +154,11 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const faults: Array<ResolvedFault & { targets: string[] }> = [];
 
+  // While the supervisor is paused its clock stands still (no tick can run) and what reaches
+  // it waits, to be read after the late tick that ends the pause.
+  let pausedUntil = Number.NEGATIVE_INFINITY;
+  // The fleet's own time, which goes on while the supervisor's clock stands still.
+  let fleetNow = 0;
   const context: InvariantContext = {
     tickMs,
     heartbeatTimeoutMs: terms.heartbeatTimeoutMs,
@@ -167,6 +172,7 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       const node = byId.get(id);
       return node?.registered === true ? node.lastAcceptedAt : undefined;
     },
+    pausedUntil: () => pausedUntil,
   };
   const checked = (options.invariants ?? defaultInvariants).map((invariant) => ({
     invariant,
@@ -278,10 +284,10 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
           );
       }
     }
-    if (resolved.at < clock.now()) {
+    if (resolved.at < fleetNow) {
       throw new InvalidArgumentError(
         `faults[${index}].at`,
-        `${resolved.at} is in the past (now ${clock.now()})`,
+        `${resolved.at} is in the past (now ${fleetNow})`,
       );
     }
     if (resolved.kind.startsWith('licence-') && licences === undefined) {
@@ -293,9 +299,24 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     const entry = { ...resolved, targets: [] as string[] };
     faults.push(entry);
     schedule(resolved.at, (now) => {
-      const injection = { now, random, nodes, byId, truth, schedule, redeploy, ...licenceFaults };
+      const injection = {
+        now,
+        random,
+        nodes,
+        byId,
+        truth,
+        schedule,
+        redeploy,
+        pause,
+        ...licenceFaults,
+      };
       entry.targets.push(...startFault(resolved, index, injection));
     });
+  };
+
+  const waiting: Delivery[] = [];
+  const pause = (until: number) => {
+    pausedUntil = Math.max(pausedUntil, until);
   };
 
   const deliver = (d: Delivery) => {
@@ -315,7 +336,12 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
   };
 
   const step = (now: number) => {
-    clock.set(now); // fires the supervisor's tick when one is due
+    fleetNow = now;
+    const paused = now < pausedUntil;
+    if (!paused) {
+      clock.set(now); // fires the supervisor's tick when one is due
+      for (const d of waiting.splice(0)) deliver(d);
+    }
     while (timeline.length > 0 && (timeline[0] as (typeof timeline)[number]).at <= now) {
       (timeline.shift() as (typeof timeline)[number]).run(now);
     }
@@ -341,16 +367,20 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       });
     }
     sends.delete(slot);
-    for (const d of deliveries.get(slot) ?? []) deliver(d);
+    for (const d of deliveries.get(slot) ?? []) {
+      if (now < pausedUntil) waiting.push(d);
+      else deliver(d);
+    }
     deliveries.delete(slot);
   };
 
   const advance = (ms: number) => {
     if (!(ms >= 0) || !Number.isFinite(ms))
       throw new InvalidArgumentError('ms', `must be a finite number >= 0 (got ${ms})`);
-    const target = clock.now() + ms;
-    for (let t = (Math.floor(clock.now() / slotMs) + 1) * slotMs; t <= target; t += slotMs) step(t);
-    if (clock.now() < target) clock.set(target);
+    const target = fleetNow + ms;
+    for (let t = (Math.floor(fleetNow / slotMs) + 1) * slotMs; t <= target; t += slotMs) step(t);
+    fleetNow = target;
+    if (clock.now() < target && target >= pausedUntil) clock.set(target);
   };
 
   for (const node of nodes) {
@@ -368,9 +398,9 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       heartbeatIntervalMs: intervalMs,
       heartbeatTimeoutMs: terms.heartbeatTimeoutMs,
       detector: terms.detector,
-      durationMs: clock.now(),
+      durationMs: fleetNow,
       faults,
-      incidents: truth.incidents(clock.now()),
+      incidents: truth.incidents(fleetNow),
       falsePositives: truth.falsePositiveList(),
     });
 
@@ -378,18 +408,18 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     supervisor,
     clock,
     nodeIds: nodes.map((n) => n.id),
-    now: () => clock.now(),
+    now: () => fleetNow,
     advance,
     inject: addFault,
     result,
     async run(durationMs, runOptions = {}) {
-      const end = clock.now() + wholeNumber(durationMs, 'durationMs', 0);
+      const end = fleetNow + wholeNumber(durationMs, 'durationMs', 0);
       // Slices of simulated time, with a yield between them so a progress display can draw.
       const sliceMs = Math.max(tickMs, Math.ceil(durationMs / 200 / tickMs) * tickMs);
-      while (clock.now() < end) {
-        advance(Math.min(sliceMs, end - clock.now()));
+      while (fleetNow < end) {
+        advance(Math.min(sliceMs, end - fleetNow));
         runOptions.onProgress?.({
-          at: clock.now(),
+          at: fleetNow,
           durationMs,
           ticks: recorder.ticks,
           states: recorder.states(),

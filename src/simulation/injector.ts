@@ -19,10 +19,16 @@ export interface InjectionContext {
   renewLicence(node: SimNode, until: number): void;
   /** The node's licence is revoked (licence faults only). */
   revokeLicence(node: SimNode): void;
+  /** The supervisor stops until `until` (pause faults only). */
+  pause(until: number): void;
 }
 
 /** Starts a fault on its targets (picked now, by the seed) and returns their ids. */
 export function startFault(fault: ResolvedFault, index: number, ctx: InjectionContext): string[] {
+  if (fault.kind === 'pause') {
+    ctx.pause(fault.endAt);
+    return [];
+  }
   const targets = pickTargets(fault, ctx);
   const { now, truth } = ctx;
   for (const node of targets) {

@@ -17,6 +17,8 @@ export interface InvariantContext {
    * node, or registered it if it never did.
    */
   lastAcceptedAt(nodeId: string): number | undefined;
+  /** When the supervisor's latest pause (a `pause` fault) ended; -Infinity if it never paused. */
+  pausedUntil(): number;
 }
 
 /** One breach of an invariant. */
@@ -143,7 +145,12 @@ const offlineWithinBound = defineInvariant({
             reported.delete(nodeId);
             continue;
           }
-          const silentFor = summary.at - (context.lastAcceptedAt(nodeId) ?? summary.at);
+          // A supervisor that was paused counts silence from one tick before it resumed.
+          const from = Math.max(
+            context.lastAcceptedAt(nodeId) ?? summary.at,
+            context.pausedUntil() - context.tickMs,
+          );
+          const silentFor = summary.at - from;
           if (silentFor > bound && !reported.has(nodeId)) {
             reported.add(nodeId); // once per silence, not on every tick after it
             violated({

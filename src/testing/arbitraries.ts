@@ -182,6 +182,9 @@ export function fault(options: { readonly durationMs: number }): fc.Arbitrary<Fa
     fc
       .tuple(at, targets, version())
       .map(([start, t, v]): Fault => ({ kind: 'non-compliant', at: start, version: v, ...t })),
+    fc
+      .tuple(at, fc.integer({ min: 1, max: 15_000 }))
+      .map(([start, d]): Fault => ({ kind: 'pause', at: start, durationMs: d })),
   );
 }
 
