@@ -103,13 +103,17 @@ export function phiAccrualDetector(options: PhiAccrualOptions = {}): PhiAccrualD
     createState: (registeredAt) => new PhiAccrualState(registeredAt, windowSize),
     recordHeartbeat(state, at) {
       const interval = at - state.last;
+      // As Akka does: an interval that ends while the node counts as failed is an outage, not
+      // the node's rhythm. Were it kept, a 5-minute pause would stretch the mean and spread for
+      // a whole window, and a later crash would take minutes to detect instead of seconds.
+      const available = suspicion(state, at) < threshold;
       state.last = at;
       if (!state.beaten) {
         state.beaten = true;
         return;
       }
       // A clock that stepped back gives no interval; the arrival still counts.
-      if (interval >= 0) addInterval(state, interval);
+      if (interval >= 0 && available) addInterval(state, interval);
     },
     suspicion,
     isFailed: (state, now) => suspicion(state, now) >= threshold,
