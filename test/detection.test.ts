@@ -75,6 +75,36 @@ describe('detection', () => {
     );
   });
 
+  it('with phi accrual, still detects a crash within seconds after a 5-minute pause and recovery', () => {
+    const { sup, advance } = simulatedSupervisor({
+      tickMs: 1000,
+      heartbeatTimeoutMs: 3000,
+      detector: { kind: 'phi' },
+    });
+    const transitions = collect<NodeTransition>(sup.transitions$);
+    sup.register({ id: 'a' });
+    let seq = 0;
+    const beatFor = (seconds: number) => {
+      for (let i = 0; i < seconds; i++) {
+        sup.heartbeat({ nodeId: 'a', seq: ++seq, load: 0.1 });
+        advance(1000);
+      }
+    };
+    beatFor(1000);
+    advance(300_000);
+    expect(sup.node('a')?.state).toBe('offline');
+    beatFor(60);
+    expect(sup.node('a')?.state).toBe('online');
+    // The node crashes: its last heartbeat was one tick ago.
+    const lastBeatAt = sup.node('a')?.lastHeartbeatAt ?? 0;
+    advance(10_000);
+    const crash = transitions.at(-1);
+    expect(crash?.to).toBe('offline');
+    // Phi 8 at ~4.5 s of silence, seen at the next tick. Had the 300 s interval stayed in the
+    // window, it would have taken 163 s.
+    expect((crash?.at ?? 0) - lastBeatAt).toBeLessThanOrEqual(6000);
+  });
+
   it('does not count silence from while the supervisor itself was not watching', () => {
     const { logger, lines } = captureLogger('warn');
     const { sup, clock, advance } = simulatedSupervisor({

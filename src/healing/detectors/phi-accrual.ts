@@ -1,7 +1,7 @@
 import { InvalidOptionsError } from '../../errors.js';
 import type { FailureDetector, PhiAccrualOptions } from './types.js';
 
-/** The defaults of {@link phiAccrualDetector}: Akka cluster's, but for a window of 100, not 1000. */
+/** The defaults of {@link phiAccrualDetector}, each documented in {@link PhiAccrualOptions}. */
 export const defaultPhiAccrualOptions = Object.freeze({
   threshold: 8,
   minStdDevMs: 100,
@@ -10,20 +10,21 @@ export const defaultPhiAccrualOptions = Object.freeze({
   firstHeartbeatEstimateMs: 1000,
 } satisfies Required<PhiAccrualOptions>);
 
-// Akka's and Cassandra's window. Its ring alone is 4 KB a node, the whole per-node budget;
-// a bigger one is more likely a typo than a need.
+// Akka's and Cassandra's default window. Its ring alone is 4 KB a node, the whole per-node
+// budget; a bigger one is more likely a typo than a need.
 const maxWindowSize = 1000;
 
 /**
  * One node's state for {@link phiAccrualDetector}: the last arrival and a ring of the latest
  * `windowSize` inter-arrival intervals, with their running sum and sum of squares.
  *
- * Memory, Node 20 x64, default window of 100, measured over 200,000 states: 312 B of heap (this
- * object with its three boxed doubles, the Float32Array and its ArrayBuffer) + 400 B of ring
- * off the heap = 712 B as V8 counts it, about 880 B of RSS with the allocator's bookkeeping
- * for the ring. Each further sample costs 4 B. The window is bounded so that this cost is
- * fixed per node whatever its uptime (a node costs ~2.4 KiB before it, of a 4 KiB budget), and
- * so that the statistics follow the node's recent rhythm rather than its whole history.
+ * Memory, Node 20 x64, measured over 100,000 full states: 307 B of heap (this object with its
+ * boxed doubles, the Float32Array and its ArrayBuffer) + 400 B of ring off the heap = 0.7 KB
+ * with the default window of 100 (0.9 KB of RSS); 303 B + 4,000 B = 4.3 KB with Akka's 1000
+ * (4.4 KB of RSS). Float32 halves a float64 ring; even so, 1000 samples would more than double
+ * a node's cost (3.0 KiB of heap before it, of a 4 KiB budget: docs/benchmarks.md). The window
+ * is bounded so that this cost is fixed per node whatever its uptime, and so that the
+ * statistics follow the node's recent rhythm rather than its whole history.
  */
 export class PhiAccrualState {
   // Every number field starts as a number, not as the `undefined` an uninitialised ES2022
@@ -72,7 +73,9 @@ export interface PhiAccrualDetector extends FailureDetector<PhiAccrualState> {
  * Each node's inter-arrival intervals are modelled as a normal distribution; phi is
  * -log10 of the probability that a heartbeat comes even later than the present silence.
  * The detector adapts to each node's rhythm, so a node that beats slowly or irregularly is
- * not failed as fast as one that beats like clockwork.
+ * not failed as fast as one that beats like clockwork. As in Akka, an interval that ends while
+ * the node counts as failed (phi at its arrival at or over the threshold) is left out: an
+ * outage is not the node's rhythm.
  *
  * @example
  * const detector = phiAccrualDetector({ threshold: 8, acceptablePauseMs: 3000 });
@@ -89,6 +92,8 @@ export function phiAccrualDetector(options: PhiAccrualOptions = {}): PhiAccrualD
   function suspicion(state: PhiAccrualState, now: number): number {
     const count = state.count;
     if (count === 0) {
+      // Akka seeds its history with two guessed intervals, estimate ± estimate / 4, which stay
+      // until the window evicts them; the same guess here lasts only until a real interval.
       return phi(now - state.last, firstHeartbeatEstimateMs + acceptablePauseMs, firstStdDevMs);
     }
     const mean = state.sum / count;
@@ -103,13 +108,17 @@ export function phiAccrualDetector(options: PhiAccrualOptions = {}): PhiAccrualD
     createState: (registeredAt) => new PhiAccrualState(registeredAt, windowSize),
     recordHeartbeat(state, at) {
       const interval = at - state.last;
+      // As Akka does: an interval that ends while the node counts as failed is an outage, not
+      // the node's rhythm. Were it kept, a 5-minute pause would stretch the mean and spread for
+      // a whole window, and a later crash would take minutes to detect instead of seconds.
+      const available = suspicion(state, at) < threshold;
       state.last = at;
       if (!state.beaten) {
         state.beaten = true;
         return;
       }
       // A clock that stepped back gives no interval; the arrival still counts.
-      if (interval >= 0) addInterval(state, interval);
+      if (interval >= 0 && available) addInterval(state, interval);
     },
     suspicion,
     isFailed: (state, now) => suspicion(state, now) >= threshold,
