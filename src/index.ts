@@ -172,6 +172,7 @@ export type {
   TrustWeights,
 } from './trust/index.js';
 export type {
+  ActionCause,
   ActionOrigin,
   ActionProposal,
   ActionRecord,

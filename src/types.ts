@@ -123,6 +123,19 @@ export interface RemediationAction {
   readonly ruleId?: string;
   /** Asked for before the condition happened, from a trend (a load about to cross its mark). */
   readonly predictive?: boolean;
+  /**
+   * When several asked for this action in one tick (healing and a rule, two rules), each of
+   * them: one action per need, whose `reason` joins theirs. Absent when one asked.
+   */
+  readonly causes?: readonly ActionCause[];
+}
+
+/** One of the reasons a merged action was asked for, and who asked. */
+export interface ActionCause {
+  readonly origin: ActionOrigin;
+  readonly reason: string;
+  readonly ruleId?: string;
+  readonly predictive?: boolean;
 }
 
 /**

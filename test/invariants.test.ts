@@ -157,12 +157,12 @@ describe('invariants', () => {
     h.monitor.action?.(action({ type: 'isolate', nodeId: 'a', origin: 'governance', ruleId: 'r' }));
     expect(h.violations).toHaveLength(1);
     h.monitor.transition?.(transition('a', 'isolated', 'online', 2000));
-    h.monitor.action?.(action({ type: 'isolate', nodeId: 'a' }));
+    h.monitor.action?.(action({ type: 'isolate', nodeId: 'a', tick: 2 }));
     expect(h.violations).toHaveLength(1);
 
     h.monitor.action?.(action({ type: 'reduce-load', nodeId: 'b' }));
     h.monitor.transition?.(transition('b', 'overloaded', 'online', 3000));
-    h.monitor.action?.(action({ type: 'reduce-load', nodeId: 'b' }));
+    h.monitor.action?.(action({ type: 'reduce-load', nodeId: 'b', tick: 3 }));
     expect(h.violations).toHaveLength(1);
 
     const warn = action({ type: 'warn', nodeId: 'c', origin: 'governance', ruleId: 'r' });
@@ -171,9 +171,9 @@ describe('invariants', () => {
     h.monitor.report?.({
       changes: { newlyFailing: [], resolved: [{ ruleId: 'r', nodeId: 'c' }] },
     } as never);
-    h.monitor.action?.(warn);
+    h.monitor.action?.({ ...warn, tick: 4 });
     expect(h.violations).toHaveLength(1);
-    h.monitor.action?.(warn);
+    h.monitor.action?.({ ...warn, tick: 5 });
     expect(h.violations).toHaveLength(2);
   });
 });

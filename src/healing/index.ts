@@ -20,6 +20,7 @@ export {
   resolveHookPolicy,
   runHook,
 } from './hooks.js';
+export { mergeProposals } from './merge-proposals.js';
 export { OverloadStreaks } from './overload-streaks.js';
 export { planHealing } from './plan.js';
 export {

@@ -94,14 +94,10 @@ export class SafetyGuard {
     const approved: ActionProposal[] = [];
     const held: Array<{ proposal: ActionProposal; limit: string }> = [];
 
-    // One isolation per node per tick: healing and a rule may both ask to isolate the same node
-    // (a probation failure that also breaks an isolate rule); the second request must not take
-    // a second place under the cap (found by the model test).
-    const isolating = new Set<string>();
+    // Proposals come merged (mergeProposals): one isolation per node per tick, so a node that
+    // healing and a rule both want isolated takes one place under the cap, not two (found by
+    // the model test).
     for (const proposal of proposals) {
-      if (proposal.action.type === 'isolate') {
-        if (isolating.has(proposal.action.nodeId)) continue;
-      }
       const limit = this.limitFor(proposal, { partitioned, isolated, maxIsolated, automatic });
       if (limit !== undefined) {
         held.push({ proposal, limit });
@@ -111,7 +107,6 @@ export class SafetyGuard {
       approved.push(proposal);
       if (proposal.origin !== 'operator' && proposal.origin !== 'licence') automatic++;
       if (proposal.action.type === 'isolate') {
-        isolating.add(proposal.action.nodeId);
         isolated++;
         if (proposal.origin !== 'operator' && proposal.origin !== 'licence') {
           this.isolationTimes.push(fleet.at);

@@ -219,32 +219,53 @@ const revivedOnlyByHeartbeat = defineInvariant({
 const noDuplicateAction = defineInvariant({
   name: 'no-duplicate-action',
   description:
-    'no action is applied twice for one condition: one isolation per isolated spell, one reduce-load per overload, one action per failing streak of a rule',
+    'no action is applied twice for one condition: one isolation per isolated spell, one reduce-load per overload, one action per failing streak of a rule, and one action of a type per node in a tick (several asking merge into one)',
   monitor(_context, violated) {
     // Open conditions per node: `isolate` (whoever asked), `healing:reduce-load`, or
     // `rule:<id>:<type>` for a rule's one-off actions.
     const open = new Map<string, Set<string>>();
+    // Actions applied this tick, by type and node: two would be one need acted on twice.
+    let thisTick = new Set<string>();
     return {
       action(record) {
         const { nodeId, type, status, origin } = record;
-        if (status !== 'applied' || type === 'reinstate' || origin === 'operator') return;
-        // A predictive reduce-load comes before its overload: the overload's own is not a repeat.
-        const condition =
-          type === 'isolate'
-            ? 'isolate'
-            : record.ruleId !== undefined
-              ? `rule:${record.ruleId}:${type}`
-              : `${origin}:${type}${record.predictive === true ? ':predictive' : ''}`;
-        const conditions = open.get(nodeId) ?? new Set<string>();
-        open.set(nodeId, conditions);
-        if (conditions.has(condition)) {
+        if (status !== 'applied' || origin === 'operator') return;
+        const key = `${record.tick} ${type} ${nodeId}`;
+        // One violation per action: twice in a tick says it best, when it is so.
+        let reported = thisTick.has(key);
+        if (reported) {
           violated({
             at: record.at,
             nodeId,
-            message: `${type} applied again for ${condition} (action ${record.id})`,
+            message: `${type} applied twice in tick ${record.tick} (action ${record.id})`,
           });
         }
-        conditions.add(condition);
+        thisTick.add(key);
+        if (type === 'reinstate') return;
+        const conditions = open.get(nodeId) ?? new Set<string>();
+        open.set(nodeId, conditions);
+        for (const cause of record.causes ?? [record]) {
+          // A predictive reduce-load comes before its overload: the overload's own is not a
+          // repeat.
+          const condition =
+            type === 'isolate'
+              ? 'isolate'
+              : cause.ruleId !== undefined
+                ? `rule:${cause.ruleId}:${type}`
+                : `${cause.origin}:${type}${cause.predictive === true ? ':predictive' : ''}`;
+          if (conditions.has(condition) && !reported) {
+            reported = true;
+            violated({
+              at: record.at,
+              nodeId,
+              message: `${type} applied again for ${condition} (action ${record.id})`,
+            });
+          }
+          conditions.add(condition);
+        }
+      },
+      tick() {
+        thisTick = new Set();
       },
       transition(t) {
         // Leaving the state that called for an action ends its condition.

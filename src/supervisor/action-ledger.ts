@@ -10,8 +10,9 @@ import type {
 
 export type ActionHooks = Partial<Record<RemediationActionType, ActionHook>>;
 
-const keyOf = ({ action }: ActionProposal) =>
-  `${action.type}\u0000${action.nodeId}\u0000${action.ruleId ?? ''}`;
+// One action per type and node a tick (mergeProposals), so that pair names a held action even
+// when who asks for it changes from one tick to the next.
+const keyOf = ({ action }: ActionProposal) => `${action.type}\u0000${action.nodeId}`;
 
 /**
  * Gives every action an id and a lifecycle (`proposed` → `applied` | `held` | `failed`) and

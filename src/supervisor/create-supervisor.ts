@@ -14,6 +14,7 @@ import {
   escalate,
   FlapCounter,
   LoadTrends,
+  mergeProposals,
   OverloadStreaks,
   planHealing,
   SafetyGuard,
@@ -165,12 +166,12 @@ export function createShardHost(
           snapshot.at,
           (nodeId) => store.get(nodeId)?.tickView?.state,
         );
-        const proposals = [
+        const proposals = mergeProposals([
           ...plan.proposals,
           ...(trends?.observe(snapshot) ?? []),
           ...decision.proposals.map(withBackoff),
           ...(licenceTick?.proposals ?? []),
-        ];
+        ]);
         const local = fleetCondition(snapshot, plan, config.heartbeatTimeoutMs);
         const review = safety.review(proposals, withPeers(local, internals.peers?.()));
         return { review };
