@@ -14,6 +14,7 @@ import {
 } from 'wyneos';
 import { SimulatedClock } from 'wyneos/testing';
 import type { InspectionEvent } from 'xstate';
+import { linesPerTick } from '../src/supervisor/outputs.js';
 import {
   captureLogger,
   collect,
@@ -275,6 +276,36 @@ describe('supervisor', () => {
     );
     expect(lines).toContainEqual(
       expect.objectContaining({ level: 20, msg: 'tick', tick: 1, nodeCount: 1 }),
+    );
+  });
+
+  it('lists at most linesPerTick transitions and actions of a tick at info, and sums up the rest', () => {
+    const { logger, lines } = captureLogger('debug');
+    const { sup, advance } = simulatedSupervisor({
+      logger,
+      overload: { high: 0.9, low: 0.5, ticks: 1 },
+    });
+    const ids = Array.from({ length: 150 }, (_, i) => `n${i}`);
+    sup.registerMany(ids.map((id) => ({ id })));
+    for (const nodeId of ids) sup.heartbeat({ nodeId, seq: 1, load: 0.95 });
+    advance(1000);
+    const perNode = (level: number) =>
+      lines.filter(
+        (l) =>
+          l.level === level &&
+          (l.msg === 'node transition' || String(l.msg).startsWith('remediation action')),
+      );
+    // 150 transitions and 150 reduce-loads, each proposed and applied: 450 lines in all.
+    expect(perNode(30)).toHaveLength(linesPerTick);
+    expect(perNode(20)).toHaveLength(450 - linesPerTick);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 30,
+        tick: 1,
+        transitions: 150,
+        actions: 150,
+        unlisted: 450 - linesPerTick,
+      }),
     );
   });
 

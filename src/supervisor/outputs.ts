@@ -5,8 +5,17 @@ import type { ActionRecord, NodeTransition } from '../types.js';
 import type { AdmissionDecision, FleetHealth, TickSummary } from './types.js';
 
 /**
+ * How many transition and action lines one tick writes at `info` (and `warn`, for held
+ * actions); the rest go to `debug`, and an `info` line sums the tick up. Logging every line of
+ * a tick that moves a thousand nodes would cost more than the tick itself on a slow
+ * destination (a pipe), and tell a person no more than the counts do.
+ */
+export const linesPerTick = 100;
+
+/**
  * Where every decision leaves the supervisor: one rxjs stream per kind, and one structured
- * log line per transition and action, with a summary line per tick at `debug`.
+ * log line per transition and action (up to `linesPerTick` a tick at `info`, the rest at
+ * `debug`), with a summary line per tick at `debug`, and at `info` too when lines were left out.
  */
 export class SupervisorOutputs {
   readonly ticks = new Subject<TickSummary>();
@@ -17,6 +26,9 @@ export class SupervisorOutputs {
   readonly fleet = new Subject<FleetHealth>();
   private readonly log: Logger;
   private readonly governanceLog: Logger;
+  /** Lines written at `info` or `warn` this tick, and lines sent to `debug` instead. */
+  private listed = 0;
+  private unlisted = 0;
 
   constructor(logger: Logger) {
     this.log = logger.child({ component: 'supervisor' });
@@ -25,17 +37,30 @@ export class SupervisorOutputs {
 
   transition(transition: NodeTransition): void {
     const { nodeId, from, to, reason, tick } = transition;
-    this.log.info({ nodeId, from, to, reason, tick }, 'node transition');
+    if (this.listing()) this.log.info({ nodeId, from, to, reason, tick }, 'node transition');
+    else this.log.debug({ nodeId, from, to, reason, tick }, 'node transition');
     this.transitions.next(transition);
   }
 
   action(record: ActionRecord): void {
     const { id, type, status, nodeId, reason, tick, ruleId, origin, heldBy, error } = record;
     const fields = { actionId: id, action: type, status, nodeId, reason, tick, ruleId, origin };
-    if (status === 'held') this.log.warn({ ...fields, heldBy }, 'remediation action held');
-    else if (status === 'failed') this.log.warn({ ...fields, error }, 'remediation action failed');
+    // A hook's failure comes on its own, after its tick: always worth its line.
+    if (status === 'failed') this.log.warn({ ...fields, error }, 'remediation action failed');
+    else if (!this.listing()) this.log.debug({ ...fields, heldBy }, 'remediation action');
+    else if (status === 'held') this.log.warn({ ...fields, heldBy }, 'remediation action held');
     else this.log.info(fields, 'remediation action');
     this.actions.next(record);
+  }
+
+  /** Whether this tick may still write a line at `info`; counts the line either way. */
+  private listing(): boolean {
+    if (this.listed < linesPerTick) {
+      this.listed++;
+      return true;
+    }
+    this.unlisted++;
+    return false;
   }
 
   selfDistrust(lateMs: number, tick: number): void {
@@ -80,6 +105,15 @@ export class SupervisorOutputs {
 
   tick(summary: TickSummary): void {
     this.log.debug(summary, 'tick');
+    if (this.unlisted > 0) {
+      const { tick, transitions, actions, held, states } = summary;
+      this.log.info(
+        { tick, transitions, actions, held, states, unlisted: this.unlisted },
+        'tick changed more than is listed at info: the rest is at debug',
+      );
+    }
+    this.listed = 0;
+    this.unlisted = 0;
     this.ticks.next(summary);
   }
 
