@@ -297,6 +297,8 @@ export function createShardHost(
       journal.record('stop', undefined, { boots });
       // The lock goes once the last write is done (or has failed): the next holder reads it all.
       const closing = journal.close(capture).finally(() => config.storage.release());
+      // Awaited below; a last write failing meanwhile must not count as unhandled.
+      closing.catch(() => {});
       const nodeIds = [...nodeActors.keys()];
       for (let i = 0; i < nodeIds.length; i += stopBatchSize) {
         actor.send({ type: 'NODES.STOP', nodeIds: nodeIds.slice(i, i + stopBatchSize) });

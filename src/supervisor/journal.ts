@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { LeaseLostError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type {
   AuditLog,
@@ -181,7 +182,9 @@ export class Journal {
         (error: unknown) => {
           // Saved again by the retry: a store writes what differs from what it last wrote.
           this.dirty = true;
-          this.health.failed(error, commit, retry);
+          // A fenced write is the distributed mode letting go of a shard, not a storage fault:
+          // the store has stopped writing that shard, and the next commit writes the rest.
+          if (!(error instanceof LeaseLostError)) this.health.failed(error, commit, retry);
           throw error;
         },
       ),
