@@ -284,4 +284,21 @@ describe('storage-degraded on a device that is really full', () => {
       return sup.stop();
     },
   );
+
+  it.skipIf(process.platform !== 'linux')(
+    'rejects stop() while the disk is still full, and lets go of the directory all the same',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'wyneos-full-'));
+      dirs.push(dir);
+      const { logger } = captureLogger('info');
+      const sup = createSupervisor({ stateDir: dir, clock: new SimulatedClock(), logger });
+      sup.register({ id: 'n-1' });
+      symlinkSync('/dev/full', join(dir, 'state.json.tmp'));
+      await expect(sup.stop()).rejects.toThrow(/ENOSPC|no space/i);
+      unlinkSync(join(dir, 'state.json.tmp'));
+      const next = createSupervisor({ stateDir: dir, clock: new SimulatedClock(), logger });
+      expect(next.node('n-1')).toBeDefined();
+      await next.stop();
+    },
+  );
 });

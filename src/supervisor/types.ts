@@ -88,7 +88,8 @@ export interface SupervisorOptions {
   /**
    * Keep the durable state (`state.json`) and the audit log (`audit.jsonl`) in this directory,
    * and restore from it on start: isolated nodes stay isolated, backoff, probation, overrides
-   * and exemptions hold. Default: nothing is kept.
+   * and exemptions hold. One supervisor at a time: it holds `wyneos.lock` there until `stop()`,
+   * and another is refused with StateLockedError. Default: nothing is kept.
    */
   readonly stateDir?: string;
   /** A state store of your own instead of `stateDir` (`MemoryStateStore` in tests). */
@@ -192,7 +193,8 @@ export interface Supervisor {
   start(): void;
   /**
    * Stops the tick loop and every node actor, waits for running hooks, and completes every
-   * stream. Idempotent.
+   * stream. Idempotent. Rejects when the last write fails (storage still degraded): what was
+   * not written by then is lost.
    */
   stop(): Promise<void>;
   /**
