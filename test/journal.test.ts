@@ -3,6 +3,7 @@ import {
   type AuditLog,
   createSupervisor,
   type DurableState,
+  LeaseLostError,
   MemoryAuditLog,
   type StateStore,
 } from 'wyneos';
@@ -28,6 +29,10 @@ class SlowStore implements StateStore {
   async resolveAll(): Promise<void> {
     await turns();
     for (const { resolve } of this.settle.splice(0)) resolve();
+  }
+
+  settleAll() {
+    return this.settle.splice(0);
   }
 
   async rejectAll(): Promise<void> {
@@ -120,6 +125,23 @@ describe('journal', () => {
     expect(sup.storage().degraded).toBe(false);
     const stopping = sup.stop();
     await store.resolveAll(); // the last save, of stop()
+    await stopping;
+  });
+
+  it('takes a fenced write (a shard lost) for the distributed mode letting go, not for a storage fault', async () => {
+    const { store, sup } = await setup();
+    sup.isolate('n-1', 'test');
+    await turns();
+    const saves = store.saves.length;
+    for (const { reject } of store.settleAll()) reject(new LeaseLostError(3, 'taken over'));
+    expect(await settled(sup.durable())).toBe('rejected');
+    expect(sup.storage().degraded).toBe(false);
+    sup.pin('n-1');
+    await turns();
+    expect(store.saves.length).toBe(saves + 1);
+    await store.resolveAll();
+    const stopping = sup.stop();
+    await store.resolveAll();
     await stopping;
   });
 
