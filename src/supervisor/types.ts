@@ -201,7 +201,7 @@ export interface Supervisor {
    * Settles once every decision made so far is durable in the state store and audit log. With
    * the file store (`stateDir`) it always is, on return of the call that made it; with an
    * asynchronous store (NATS) await it before telling anyone outside about a decision.
-   * Rejects when the latest write failed (the next commit retries it).
+   * Rejects when the latest write failed (it is retried with a backoff; see `storage()`).
    */
   durable(): Promise<void>;
   /** Whether the state store and audit log take writes; see {@link StorageStatus}. */
