@@ -13,12 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NodeSnapshot } from 'wyneos';
-import { killAll, until, wyneos } from './processes.js';
-
-afterAll(killAll);
+import { killAll, type Process, until, wyneos } from './processes.js';
 
 const base = mkdtempSync(join(tmpdir(), 'wyneos-disk-'));
-afterAll(() => {
+const servers: Process[] = [];
+// A server still running keeps the tmpfs busy: it must be gone before the unmount.
+afterAll(async () => {
+  killAll();
+  await Promise.all(servers.map((server) => server.exited()));
   spawnSync('umount', [join(base, 'tmpfs')]);
   rmSync(base, { recursive: true, force: true });
 });
@@ -70,18 +72,16 @@ function devFullDisk(): FullDisk {
 }
 
 async function serveOnAFullDisk(disk: FullDisk): Promise<void> {
-  const serve = () =>
-    wyneos([
-      'serve',
-      '--port',
-      '0',
-      '--state-dir',
-      disk.dir,
-      '--tick',
-      '100ms',
-      '--log-level',
-      'info',
+  // No node changes state on its own (a long heartbeat timeout): a save of the server's own
+  // could free space just after the disk was filled, and the test could not say what it sees.
+  const serve = () => {
+    const server = wyneos([
+      ...['serve', '--port', '0', '--state-dir', disk.dir, '--tick', '100ms'],
+      ...['--heartbeat-timeout', '10m', '--log-level', 'info'],
     ]);
+    servers.push(server);
+    return server;
+  };
   let server = serve();
   const { url } = (await server.waitFor(
     (l) => l.msg === 'wyneos serve listening',
@@ -124,6 +124,8 @@ async function serveOnAFullDisk(disk: FullDisk): Promise<void> {
 
   disk.free();
   await until(ready, (status) => status === 200, 60_000, 'ready after the disk has room');
+  // The log line may reach us a moment after the answer.
+  await server.waitFor((l) => String(l.msg).startsWith('storage recovered'), 'the recovery line');
   expect(server.lines.filter((l) => String(l.msg).startsWith('storage recovered'))).toHaveLength(1);
   expect(server.lines.filter((l) => String(l.msg).startsWith('storage degraded'))).toHaveLength(1);
   expect((await post('/v1/nodes/n-2/isolate', { reason: 'after' })).status).toBe(200);
