@@ -22,6 +22,9 @@ export const errorCodes = {
   WYNEOS_ERR_STATE_CORRUPT: 'the saved state is corrupt or unreadable',
   WYNEOS_ERR_STATE_VERSION: 'the saved state was written in a format this release cannot read',
   WYNEOS_ERR_STORAGE: 'reading or writing the state directory failed',
+  WYNEOS_ERR_STORAGE_DEGRADED:
+    'a write to the state store or audit log failed: changes are refused until it recovers',
+  WYNEOS_ERR_STATE_LOCKED: 'another supervisor holds the state directory',
   WYNEOS_ERR_INVALID_REQUEST: 'an HTTP request is malformed (its body, query or path)',
   WYNEOS_ERR_BODY_TOO_LARGE: 'an HTTP request body is over the size limit',
   WYNEOS_ERR_NO_ROUTE: 'no HTTP route matches the method and path',
@@ -256,6 +259,60 @@ export class StorageError extends WyneosError {
   constructor(file: string, message: string, options?: ErrorOptions) {
     super('WYNEOS_ERR_STORAGE', message, options);
     this.file = file;
+  }
+}
+
+/**
+ * A write to the state store or the audit log failed (a full disk, a read-only directory, a
+ * store that is away), so the supervisor is read-only until a retry succeeds: changes are
+ * refused before they touch anything. `applied` is true only for the one command whose own
+ * write failed: its change stays in memory and is saved with the retry, but was not durable
+ * when this was thrown. Ask again after `retryAfterMs`.
+ */
+export class StorageDegradedError extends WyneosError {
+  readonly retryAfterMs: number;
+  readonly applied: boolean;
+
+  constructor(
+    operation: string,
+    problem: string,
+    retryAfterMs: number,
+    applied: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(
+      'WYNEOS_ERR_STORAGE_DEGRADED',
+      `Cannot ${operation} durably: storage is degraded (${problem}); ${
+        applied
+          ? 'the change is held in memory and saved once storage recovers'
+          : 'nothing was changed'
+      }. Retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+      options,
+    );
+    this.retryAfterMs = retryAfterMs;
+    this.applied = applied;
+  }
+}
+
+/** The holder of a state directory's lock, as its lock file names it. */
+export interface StateLockHolder {
+  readonly pid: number;
+  readonly host: string;
+  readonly startedAt: string;
+}
+
+/**
+ * Another supervisor holds the state directory (`lockFile`); `holder` is what its lock file says,
+ * or undefined when the file cannot be read.
+ */
+export class StateLockedError extends WyneosError {
+  readonly lockFile: string;
+  readonly holder: StateLockHolder | undefined;
+
+  constructor(lockFile: string, holder: StateLockHolder | undefined, problem: string) {
+    super('WYNEOS_ERR_STATE_LOCKED', `State directory locked: ${problem}`);
+    this.lockFile = lockFile;
+    this.holder = holder;
   }
 }
 

@@ -1,10 +1,17 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AuditRecord, type NodeSnapshot, nodeToken, operatorToken, queryAudit } from 'wyneos';
+import {
+  type AuditRecord,
+  type DurableState,
+  type NodeSnapshot,
+  nodeToken,
+  operatorToken,
+  queryAudit,
+} from 'wyneos';
 import { SeededRandom } from 'wyneos/testing';
 import { killAll, type Process, until, wyneos } from './processes.js';
 
@@ -116,6 +123,35 @@ describe('crash safety', () => {
       }
     };
 
+    // What the kill left: no decision in the state without its audit record (the log is
+    // written first). Each node's current state since its last transition, and each of its
+    // isolations, must be in the log; the lock of the dead server is taken over at restart.
+    const checkAuditCoversState = async (round: number) => {
+      const state = JSON.parse(
+        await readFile(join(stateDir, 'state.json'), 'utf8'),
+      ) as DurableState;
+      const audit = queryAudit(stateDir, {}, { onNotice: () => {} });
+      for (const node of state.nodes) {
+        const mine = audit.filter((r) => r.nodeId === node.id);
+        const where = `${node.id} in the state after kill ${round}`;
+        expect(
+          mine.some((r) => r.type === 'admission' && r.data.admitted === true),
+          `${where}: admission`,
+        ).toBe(true);
+        if (node.state !== 'online') {
+          expect(
+            mine.some(
+              (r) =>
+                r.type === 'transition' && r.data.to === node.state && r.data.at === node.since,
+            ),
+            `${where}: transition to ${node.state} at ${node.since}`,
+          ).toBe(true);
+        }
+        const isolations = mine.filter((r) => r.type === 'transition' && r.data.to === 'isolated');
+        expect(isolations.length, `${where}: isolations`).toBeGreaterThanOrEqual(node.isolations);
+      }
+    };
+
     for (let round = 1; round <= kills; round++) {
       // Operator commands on good nodes; the bad node stays governance's.
       for (let c = random.int(0, 2); c > 0; c--) {
@@ -128,6 +164,7 @@ describe('crash safety', () => {
       if (random.chance(0.6)) await delay(random.int(0, 400));
       server.child.kill('SIGKILL');
       await server.exited();
+      await checkAuditCoversState(round);
       server = serve();
       await listening(server);
       await checkRestored(round);

@@ -13,6 +13,8 @@ const running: Process[] = [];
 export interface Process {
   readonly child: ChildProcess;
   readonly lines: Array<Record<string, unknown>>;
+  /** What it wrote to stderr (also passed on to the test's own stderr). */
+  readonly stderr: string[];
   waitFor(
     match: (line: Record<string, unknown>) => boolean,
     what: string,
@@ -23,7 +25,12 @@ export interface Process {
 export function wyneos(args: readonly string[]): Process {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr.push(String(chunk));
+    process.stderr.write(chunk);
   });
   const lines: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
@@ -39,6 +46,7 @@ export function wyneos(args: readonly string[]): Process {
   const proc: Process = {
     child,
     lines,
+    stderr,
     waitFor(match, what) {
       return new Promise((resolve, reject) => {
         const check = () => {

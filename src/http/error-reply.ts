@@ -7,6 +7,7 @@ import {
   InvalidNodeError,
   InvalidRequestError,
   RateLimitedError,
+  StorageDegradedError,
   WyneosError,
 } from '../errors.js';
 import { describeSchemaError } from '../telemetry/index.js';
@@ -36,6 +37,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   WYNEOS_ERR_RATE_LIMITED: 429,
   WYNEOS_ERR_NOT_STARTED: 503,
   WYNEOS_ERR_STOPPED: 503,
+  WYNEOS_ERR_STORAGE_DEGRADED: 503,
 };
 
 /**
@@ -101,7 +103,7 @@ function fromValidation(
 /** Sends an error answer. */
 export function sendError(reply: FastifyReply, status: number, error: WyneosError): FastifyReply {
   const path = 'path' in error && typeof error.path === 'string' ? error.path : '';
-  if (error instanceof RateLimitedError) {
+  if (error instanceof RateLimitedError || error instanceof StorageDegradedError) {
     reply.header('retry-after', Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   }
   const body: ErrorBody = { error: { code: error.code, message: error.message, path } };

@@ -70,6 +70,26 @@ export class HttpMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    new Gauge({
+      name: 'wyneos_storage_degraded',
+      help: '1 while a write to the state store or audit log fails and changes are refused.',
+      registers,
+      collect() {
+        this.set(supervisor.storage().degraded ? 1 : 0);
+      },
+    });
+    let failuresSeen = 0;
+    new Counter({
+      name: 'wyneos_storage_write_failures_total',
+      help: 'Writes to the state store or audit log that failed.',
+      registers,
+      collect() {
+        // The supervisor counts; a counter only goes up, so it takes what is new since last read.
+        const failures = supervisor.storage().failedWrites;
+        if (failures > failuresSeen) this.inc(failures - failuresSeen);
+        failuresSeen = failures;
+      },
+    });
     const lag = new Gauge({
       name: 'wyneos_event_loop_lag_seconds',
       help: 'The longest event-loop delay between the two latest ticks.',

@@ -10,6 +10,7 @@ export { defaultStateDir } from './layout.js';
 export { MemoryAuditLog } from './memory-audit-log.js';
 export { MemoryStateStore } from './memory-state-store.js';
 export { newAuditRecord } from './new-record.js';
+export { acquireStateLock, type StateLock } from './state-lock.js';
 export { stateSchema } from './state-schema.js';
 export {
   type AuditLog,

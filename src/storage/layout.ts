@@ -14,6 +14,8 @@ export const fileNames = {
   // Where a corrupt state file is moved when a recovered supervisor first saves, for inspection.
   stateCorrupt: 'state.corrupt.json',
   audit: 'audit.jsonl',
+  // Held by the one supervisor writing the directory.
+  lock: 'wyneos.lock',
 } as const;
 
 /** @internal `audit.<n>.jsonl`: the n-th newest rotated audit file. */

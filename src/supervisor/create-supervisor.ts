@@ -20,6 +20,7 @@ import {
   SafetyGuard,
 } from '../healing/index.js';
 import type { LicenceTick } from '../licensing/index.js';
+import type { StateStore } from '../storage/index.js';
 import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
 import { TrustBook } from '../trust/index.js';
 import type { ActionProposal, NodeSnapshot } from '../types.js';
@@ -65,8 +66,15 @@ export function createShardHost(
 ): ShardHost {
   const config = resolveOptions(options);
   const { clock } = config;
-  // Loaded first: a corrupt state file stops the start before anything else happens.
-  const saved = config.storage.stateStore?.load();
+  // Loaded first: a corrupt state file stops the start before anything else happens (and
+  // lets go of the directory's lock, so that a corrected start can take it).
+  let saved: ReturnType<StateStore['load']>;
+  try {
+    saved = config.storage.stateStore?.load();
+  } catch (error) {
+    config.storage.release();
+    throw error;
+  }
   const boots = (saved?.boots ?? 0) + 1;
   const store = new TelemetryStore<NodeActorRef>(config.detector);
   const outputs = new SupervisorOutputs(config.logger);
@@ -79,14 +87,15 @@ export function createShardHost(
     config.logger.child({ component: 'licensing' }),
   );
   const storageLog = config.logger.child({ component: 'storage' });
-  const journal = new Journal(config.storage.stateStore, config.storage.auditLog, clock, {
-    onError: (error) =>
-      storageLog.error(
-        { error: (error as Error).message },
-        'durable write failed; retried next commit',
-      ),
-    afterSave: () => licensing.saved(),
-  });
+  const journal = new Journal(
+    config.storage.stateStore,
+    config.storage.auditLog,
+    clock,
+    storageLog,
+    {
+      afterSave: () => licensing.saved(),
+    },
+  );
   const durableParts = { store, safety, governance, clock, licensing };
   // This tick's licence decisions, between the review that applies them and the emit.
   let licenceTick: LicenceTick | undefined;
@@ -183,8 +192,10 @@ export function createShardHost(
         for (const event of licenceTick?.events ?? []) licensing.emit(event);
         noteTrust(snapshot.tick, snapshot.at, decision.report, review.approved);
         outputs.report(decision.report);
-        outputs.tick(book.finish(snapshot, review, decision.report));
+        // Committed before the summary, so that the summary says whether this tick's writes failed.
         journal.commit(capture);
+        const storage = journal.health.degraded ? ['storage'] : [];
+        outputs.tick(book.finish(snapshot, review, decision.report, storage));
       },
     },
   });
@@ -223,13 +234,19 @@ export function createShardHost(
   }
 
   // Operator commands are saved before they return: what an operator was told happened did.
-  function durably<T>(run: () => T): T {
+  // While storage is degraded they are refused before `run` changes anything; the one whose own
+  // write fails throws too, since its change is not durable (the retry saves it later).
+  function durably<T>(operation: string, run: () => T): T {
+    journal.health.assertWritable(operation);
+    let result: T;
     try {
-      return run();
+      result = run();
     } finally {
       journal.changed();
       journal.commit(capture);
     }
+    if (journal.health.degraded) throw journal.health.refusal(operation, true);
+    return result;
   }
 
   function assertRunning(operation: string): void {
@@ -279,7 +296,10 @@ export function createShardHost(
       stopped = true;
       book.stop();
       journal.record('stop', undefined, { boots });
-      const closing = journal.close(capture);
+      // The lock goes once the last write is done (or has failed): the next holder reads it all.
+      const closing = journal.close(capture).finally(() => config.storage.release());
+      // Awaited below; a last write failing meanwhile must not count as unhandled.
+      closing.catch(() => {});
       const nodeIds = [...nodeActors.keys()];
       for (let i = 0; i < nodeIds.length; i += stopBatchSize) {
         actor.send({ type: 'NODES.STOP', nodeIds: nodeIds.slice(i, i + stopBatchSize) });
@@ -295,6 +315,10 @@ export function createShardHost(
 
     durable() {
       return journal.durable();
+    },
+
+    storage() {
+      return journal.health.status();
     },
 
     ...shardOperations({
@@ -317,7 +341,7 @@ export function createShardHost(
     }),
 
     register(node) {
-      const [nodeId] = durably(() => registerAll([node], false));
+      const [nodeId] = durably('register a node', () => registerAll([node], false));
       return view(nodeId as string) as NodeSnapshot;
     },
 
@@ -325,12 +349,12 @@ export function createShardHost(
       if (!Array.isArray(nodes)) {
         throw new InvalidNodeError('', 'registerMany expects an array of registrations');
       }
-      durably(() => registerAll(nodes, true));
+      durably('register nodes', () => registerAll(nodes, true));
     },
 
     deregister(nodeId) {
       const node = existing(nodeId, 'deregister a node');
-      durably(() => {
+      durably('deregister a node', () => {
         store.delete(node.id);
         // Everything kept per node goes too: a node registered again under this id starts
         // afresh (found by the model test: it inherited rule and overload streaks).
@@ -394,18 +418,25 @@ export function createShardHost(
 
     setPolicy(policy) {
       assertRunning('set a policy');
-      const from = governance.policy.version;
-      governance.setPolicy(policy);
-      outputs.policyChanged(from, policy.version, policy.rules.length);
-      journal.record('policy', undefined, { from, to: policy.version, rules: policy.rules.length });
-      durably(() => {});
+      durably('set a policy', () => {
+        const from = governance.policy.version;
+        governance.setPolicy(policy);
+        outputs.policyChanged(from, policy.version, policy.rules.length);
+        journal.record('policy', undefined, {
+          from,
+          to: policy.version,
+          rules: policy.rules.length,
+        });
+      });
     },
 
     exempt(request) {
       assertRunning('add an exemption');
-      const exemption = governance.exempt(request, clock.now());
-      journal.record('operator', exemption.nodeId, { command: 'exempt', ...exemption });
-      return durably(() => exemption);
+      return durably('add an exemption', () => {
+        const exemption = governance.exempt(request, clock.now());
+        journal.record('operator', exemption.nodeId, { command: 'exempt', ...exemption });
+        return exemption;
+      });
     },
 
     exemptions() {
@@ -413,25 +444,27 @@ export function createShardHost(
     },
 
     isolate(nodeId, reason = 'isolated by operator') {
-      return durably(() => operatorCommand(nodeId, 'ISOLATE', reason));
+      return durably('isolate a node', () => operatorCommand(nodeId, 'ISOLATE', reason));
     },
 
     reinstate(nodeId, reason = 'reinstated by operator') {
-      return durably(() => operatorCommand(nodeId, 'REINSTATE', reason));
+      return durably('reinstate a node', () => operatorCommand(nodeId, 'REINSTATE', reason));
     },
 
     protect(nodeId, on = true) {
       const id = existing(nodeId, 'protect a node').id;
-      safety.protect(id, on);
-      journal.record('operator', id, { command: 'protect', on });
-      durably(() => {});
+      durably('protect a node', () => {
+        safety.protect(id, on);
+        journal.record('operator', id, { command: 'protect', on });
+      });
     },
 
     pin(nodeId, on = true) {
       const id = existing(nodeId, 'pin a node').id;
-      safety.pin(id, on);
-      journal.record('operator', id, { command: 'pin', on });
-      durably(() => {});
+      durably('pin a node', () => {
+        safety.pin(id, on);
+        journal.record('operator', id, { command: 'pin', on });
+      });
     },
 
     ...licenceAndTrust,

@@ -4,6 +4,7 @@ export type { PeerCounts, ShardHost, SupervisorInternals } from './shard-host.js
 export type {
   AdmissionDecision,
   FleetHealth,
+  StorageStatus,
   Supervisor,
   SupervisorOptions,
   TickSummary,

@@ -1,10 +1,21 @@
 import type { Clock } from '../clock.js';
-import type { AuditLog, AuditType, DurableState, StateStore } from '../storage/index.js';
+import { LeaseLostError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type {
+  AuditLog,
+  AuditType,
+  Durability,
+  DurableState,
+  StateStore,
+} from '../storage/index.js';
+import { StorageHealth } from './storage-health.js';
 
 /**
  * Keeps the state store and the audit log in step with the supervisor. Records are appended as
- * decisions are made; `commit` saves the state if anything durable changed and flushes the
- * audit log, once per tick (a group commit) and right after each operator command.
+ * decisions are made; `commit` flushes the audit log and then saves the state if anything
+ * durable changed, once per tick (a group commit) and right after each operator command. The
+ * log goes first: a crash between the two then leaves audit lines for a decision the state
+ * lacks (the decision is lost, as any uncommitted one is), never a decision without its record.
  *
  * With synchronous stores (the files) a commit is on disk when it returns, so a decision is
  * durable before anything outside the process can see it. An asynchronous store (NATS) returns
@@ -13,11 +24,18 @@ import type { AuditLog, AuditType, DurableState, StateStore } from '../storage/i
  * has. Each store completes its writes in call order and a later write covers what an earlier
  * one failed to write, so the latest save and the latest flush settling mean everything
  * before them is durable. The two are tracked apart: a commit that only flushes the log must
- * not hide a save still in flight.
+ * not hide a save still in flight. An asynchronous save starts once its flush has landed (the
+ * state is captured at the commit), so the ordering holds there too.
+ *
+ * A failed write never throws out of `commit`: it turns `health` degraded (changes are then
+ * refused by whoever asks `health`), and commits write nothing until its backoff has passed.
+ * The retry saves the whole state and flushes what the log kept buffered.
  */
 export class Journal {
+  readonly health: StorageHealth;
   private dirty = false;
   private closed = false;
+  private commits = 0;
   private lastSave: Promise<void> = Promise.resolve();
   private lastFlush: Promise<void> = Promise.resolve();
 
@@ -25,13 +43,14 @@ export class Journal {
     private readonly stateStore: StateStore | undefined,
     private readonly audit: AuditLog | undefined,
     private readonly clock: Clock,
+    log: Logger,
     private readonly hooks: {
-      /** A write failed (it is retried at the next commit). */
-      readonly onError?: (error: unknown) => void;
       /** The state was just saved, by us (so a shared store's change is not taken as news). */
       readonly afterSave?: () => void;
     } = {},
-  ) {}
+  ) {
+    this.health = new StorageHealth(clock, log);
+  }
 
   get enabled(): boolean {
     return this.stateStore !== undefined || this.audit !== undefined;
@@ -59,14 +78,7 @@ export class Journal {
 
   commit(capture: () => DurableState): void {
     if (this.closed) return;
-    if (this.dirty && this.stateStore !== undefined) {
-      const saved = this.stateStore.save(capture());
-      if (saved === undefined) this.hooks.afterSave?.();
-      else this.lastSave = this.track(saved.then(() => this.hooks.afterSave?.()));
-    }
-    this.dirty = false;
-    const flushed = this.audit?.flush();
-    if (flushed !== undefined) this.lastFlush = this.track(flushed);
+    this.write(capture);
   }
 
   /**
@@ -77,26 +89,122 @@ export class Journal {
     return Promise.all([this.lastSave, this.lastFlush]).then(() => undefined);
   }
 
+  /** A last commit, backoff or not; rejects if the log or the state could not be written. */
   async close(capture: () => DurableState): Promise<void> {
+    if (this.closed) return;
     this.dirty = true;
-    this.commit(capture);
+    this.write(capture, true);
     this.closed = true;
     const closing = this.audit?.close();
     await Promise.all([this.lastSave, this.lastFlush, closing]);
   }
 
-  private track(write: Promise<void>): Promise<void> {
-    const done = write.then(
-      () => undefined,
-      (error: unknown) => {
-        // Saved again at the next commit: a store writes what differs from what it last wrote.
-        this.dirty = true;
-        this.hooks.onError?.(error);
-        throw error;
-      },
-    );
-    // Reported through onError; durable() hands the rejection to whoever waits for it.
-    done.catch(() => {});
-    return done;
+  private write(capture: () => DurableState, closing = false): void {
+    const retry = this.health.degraded;
+    if (retry && !closing && !this.health.due()) return;
+    // A retry writes everything: the state may have changed in ways no commit saved.
+    if (retry) this.dirty = true;
+    const commit = ++this.commits;
+    const state = this.dirty && this.stateStore !== undefined ? capture() : undefined;
+    this.dirty = false;
+    let flushed: Durability;
+    try {
+      flushed = this.audit?.flush();
+    } catch (error) {
+      this.dirty ||= state !== undefined;
+      this.lastFlush = this.failed(error, commit, retry);
+      return;
+    }
+    if (flushed !== undefined) {
+      this.lastFlush = this.track(flushed, commit, retry);
+      const after = this.lastFlush;
+      if (state !== undefined) {
+        this.lastSave = this.settle(
+          after.then(
+            () =>
+              this.track(
+                attempt(() => this.save(state)),
+                commit,
+                retry,
+              ),
+            (error: unknown) => {
+              // The flush failed and was reported: the state that depends on it waits.
+              this.dirty = true;
+              throw error;
+            },
+          ),
+        );
+      }
+      this.landed([after, this.lastSave], commit, retry);
+      return;
+    }
+    this.lastFlush = Promise.resolve();
+    if (state === undefined) {
+      this.health.succeeded(commit, retry);
+      return;
+    }
+    let saved: Durability;
+    try {
+      saved = this.save(state);
+    } catch (error) {
+      this.dirty = true;
+      this.lastSave = this.failed(error, commit, retry);
+      return;
+    }
+    if (saved === undefined) {
+      this.lastSave = Promise.resolve();
+      this.health.succeeded(commit, retry);
+    } else {
+      this.lastSave = this.track(saved, commit, retry);
+      this.landed([this.lastSave], commit, retry);
+    }
   }
+
+  private save(state: DurableState): Durability {
+    const saved = (this.stateStore as StateStore).save(state);
+    if (saved === undefined) {
+      this.hooks.afterSave?.();
+      return undefined;
+    }
+    return saved.then(() => this.hooks.afterSave?.());
+  }
+
+  // A synchronous failure, as the promise durable() hands out.
+  private failed(error: unknown, commit: number, retry: boolean): Promise<void> {
+    this.health.failed(error, commit, retry);
+    return this.settle(Promise.reject(error));
+  }
+
+  private track(write: Promise<void>, commit: number, retry: boolean): Promise<void> {
+    return this.settle(
+      write.then(
+        () => undefined,
+        (error: unknown) => {
+          // Saved again by the retry: a store writes what differs from what it last wrote.
+          this.dirty = true;
+          // A fenced write is the distributed mode letting go of a shard, not a storage fault:
+          // the store has stopped writing that shard, and the next commit writes the rest.
+          if (!(error instanceof LeaseLostError)) this.health.failed(error, commit, retry);
+          throw error;
+        },
+      ),
+    );
+  }
+
+  // Every write of an asynchronous commit landed: that ends a degraded episode if it was a retry.
+  private landed(writes: Promise<void>[], commit: number, retry: boolean): void {
+    if (!retry) return;
+    this.settle(Promise.all(writes).then(() => this.health.succeeded(commit, retry)));
+  }
+
+  // Failures are reported through health; durable() hands the rejection to whoever waits for it.
+  private settle(promise: Promise<void>): Promise<void> {
+    promise.catch(() => {});
+    return promise;
+  }
+}
+
+/** Runs a write that may throw or return a promise, as a promise. */
+function attempt(write: () => Durability): Promise<void> {
+  return new Promise<void>((resolve) => resolve(write()));
 }

@@ -19,7 +19,7 @@ export interface LicenceAndTrustDeps {
   readonly journal: Journal;
   readonly existing: (nodeId: unknown, operation: string) => NodeSnapshot;
   readonly assertRunning: (operation: string) => void;
-  readonly durably: <T>(run: () => T) => T;
+  readonly durably: <T>(operation: string, run: () => T) => T;
 }
 
 type LicenceAndTrustApi = Pick<
@@ -53,15 +53,17 @@ export function licenceAndTrustOperations(deps: LicenceAndTrustDeps): LicenceAnd
 
     revoke(licenceId, reason) {
       assertRunning('revoke a licence');
-      const at = clock.now();
-      const revocation = licensing.revoke(licenceId, reason, at);
-      if (revocation === undefined) {
-        return licensing.revocations.get(licenceId) as NonNullable<
-          ReturnType<typeof licensing.revocations.get>
-        >;
-      }
-      journal.record('operator', undefined, { command: 'revoke', ...revocation });
-      return durably(() => revocation);
+      return durably('revoke a licence', () => {
+        const at = clock.now();
+        const revocation = licensing.revoke(licenceId, reason, at);
+        if (revocation === undefined) {
+          return licensing.revocations.get(licenceId) as NonNullable<
+            ReturnType<typeof licensing.revocations.get>
+          >;
+        }
+        journal.record('operator', undefined, { command: 'revoke', ...revocation });
+        return revocation;
+      });
     },
 
     renewLicence(nodeId, token) {
@@ -70,10 +72,12 @@ export function licenceAndTrustOperations(deps: LicenceAndTrustDeps): LicenceAnd
       if (licences === undefined) {
         throw new InvalidArgumentError('licence', 'this supervisor has no licensing option');
       }
-      const at = clock.now();
-      const licence = licences.renew({ id: node.id, labels: node.labels, licence: token }, at);
-      licensing.emit({ type: 'admitted', at, nodeId: node.id, licenceId: licence.id });
-      return durably(() => licences.view(node.id, at) as NodeLicence);
+      return durably('renew a licence', () => {
+        const at = clock.now();
+        const licence = licences.renew({ id: node.id, labels: node.labels, licence: token }, at);
+        licensing.emit({ type: 'admitted', at, nodeId: node.id, licenceId: licence.id });
+        return licences.view(node.id, at) as NodeLicence;
+      });
     },
 
     revocations() {

@@ -86,17 +86,26 @@ export class TickBook {
     this.progress.transitions++;
   }
 
-  /** The tick is applied: note the fleet's health and sum the tick up. */
-  finish(snapshot: FleetSnapshot, review: TickReview, report: GovernanceReport): TickSummary {
+  /**
+   * The tick is applied: note the fleet's health and sum the tick up. `also` names what else
+   * degrades the fleet (`storage`), beyond what the safety review found.
+   */
+  finish(
+    snapshot: FleetSnapshot,
+    review: TickReview,
+    report: GovernanceReport,
+    also: readonly string[] = [],
+  ): TickSummary {
     const progress = this.progress ?? {
       startedAt: performance.now(),
       states: countStates(snapshot.nodes),
       transitions: 0,
     };
-    if (review.degraded.join() !== this.degraded.join()) {
-      this.outputs.fleetHealth(review.degraded, snapshot.tick, snapshot.at);
+    const degraded = also.length === 0 ? review.degraded : [...review.degraded, ...also];
+    if (degraded.join() !== this.degraded.join()) {
+      this.outputs.fleetHealth(degraded, snapshot.tick, snapshot.at);
     }
-    this.degraded = review.degraded;
+    this.degraded = degraded;
     const summary: TickSummary = {
       tick: snapshot.tick,
       at: snapshot.at,
@@ -106,7 +115,7 @@ export class TickBook {
       transitions: progress.transitions,
       actions: review.approved.length,
       held: review.held.length,
-      degraded: review.degraded,
+      degraded,
       eventLoopLagMs: this.loopDelay === undefined ? undefined : this.loopDelay.max / 1e6,
       fleetCompliance: report.fleetCompliance,
       violations: report.results.filter((r) => r.outcome === 'fail' || r.outcome === 'error')

@@ -88,7 +88,8 @@ export interface SupervisorOptions {
   /**
    * Keep the durable state (`state.json`) and the audit log (`audit.jsonl`) in this directory,
    * and restore from it on start: isolated nodes stay isolated, backoff, probation, overrides
-   * and exemptions hold. Default: nothing is kept.
+   * and exemptions hold. One supervisor at a time: it holds `wyneos.lock` there until `stop()`,
+   * and another is refused with StateLockedError. Default: nothing is kept.
    */
   readonly stateDir?: string;
   /** A state store of your own instead of `stateDir` (`MemoryStateStore` in tests). */
@@ -137,10 +138,27 @@ export interface AdmissionDecision {
 /** A change of the fleet's health, as `fleet$` emits it. */
 export interface FleetHealth {
   readonly status: 'fleet-degraded' | 'fleet-healthy';
-  /** Why it is degraded: `partition`, `isolation-cap`. */
+  /** Why it is degraded: `partition`, `isolation-cap`, `storage`. */
   readonly reasons: readonly string[];
   readonly tick: number;
   readonly at: number;
+}
+
+/**
+ * Whether the state store and the audit log take writes. While `degraded`, the supervisor keeps
+ * ticking (healing goes on, its records stay buffered) but refuses every change asked of it with
+ * StorageDegradedError, and retries the writes on its own at `retryAt`, with a doubling backoff.
+ */
+export interface StorageStatus {
+  readonly degraded: boolean;
+  /** When the current episode began (supervisor clock, ms), or null. */
+  readonly since: number | null;
+  /** The latest write error of the current episode, or null. */
+  readonly error: string | null;
+  /** When the next retry is due (supervisor clock, ms), or null. */
+  readonly retryAt: number | null;
+  /** Writes that failed since the supervisor was created. */
+  readonly failedWrites: number;
 }
 
 /** One line of bookkeeping per tick. */
@@ -157,7 +175,10 @@ export interface TickSummary {
   readonly actions: number;
   /** Actions a safety limit held back this tick. */
   readonly held: number;
-  /** Why the fleet is degraded (`partition`, `isolation-cap`); empty when it is not. */
+  /**
+   * Why the fleet is degraded (`partition`, `isolation-cap`, `storage`: the state store or
+   * audit log cannot be written, see {@link StorageStatus}); empty when it is not.
+   */
   readonly degraded: readonly string[];
   /** The longest event-loop delay since the previous tick, in ms (system clock only). */
   readonly eventLoopLagMs: number | undefined;
@@ -172,16 +193,19 @@ export interface Supervisor {
   start(): void;
   /**
    * Stops the tick loop and every node actor, waits for running hooks, and completes every
-   * stream. Idempotent.
+   * stream. Idempotent. Rejects when the last write fails (storage still degraded): what was
+   * not written by then is lost.
    */
   stop(): Promise<void>;
   /**
    * Settles once every decision made so far is durable in the state store and audit log. With
    * the file store (`stateDir`) it always is, on return of the call that made it; with an
    * asynchronous store (NATS) await it before telling anyone outside about a decision.
-   * Rejects when the latest write failed (the next commit retries it).
+   * Rejects when the latest write failed (it is retried with a backoff; see `storage()`).
    */
   durable(): Promise<void>;
+  /** Whether the state store and audit log take writes; see {@link StorageStatus}. */
+  storage(): StorageStatus;
   /** Registers one node; throws InvalidNodeError or DuplicateNodeError and changes nothing. */
   register(node: NodeRegistration): NodeSnapshot;
   /** Registers many nodes at once: all of them, or none if any is invalid or taken. */

@@ -25,13 +25,27 @@ export function fleetRoutes(app: FastifyInstance, ctx: RouteContext, withMetrics
     },
   );
 
-  // Liveness: the process answers. Readiness: the supervisor has ticked and is not stopping.
+  // Liveness: the process answers. Readiness: the supervisor has ticked, is not stopping, and
+  // can write its state (a degraded one refuses every change, so traffic should go elsewhere).
   app.get('/healthz', { config: { access: 'open' } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { config: { access: 'open' } }, async (_request, reply) => {
+    const storage = supervisor.storage();
     const why =
-      closing || !feed.live ? 'stopping' : feed.lastTick === undefined ? 'no tick yet' : '';
-    if (why !== '') return reply.code(503).send({ status: 'not-ready', reason: why });
+      closing || !feed.live
+        ? 'stopping'
+        : feed.lastTick === undefined
+          ? 'no tick yet'
+          : storage.degraded
+            ? 'storage degraded'
+            : '';
+    if (why !== '') {
+      return reply.code(503).send({
+        status: 'not-ready',
+        reason: why,
+        ...(storage.degraded ? { degraded: ['storage'] } : {}),
+      });
+    }
     return { status: 'ready', tick: feed.lastTick?.tick };
   });
 
