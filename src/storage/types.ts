@@ -22,6 +22,8 @@ export interface DurableNode {
   readonly escalation: number;
   /** The seq of the last accepted heartbeat (-1 before the first), so old ones stay refused. */
   readonly seq: number;
+  /** The incarnation of the node's agent that sent that heartbeat (0 when it gave none). */
+  readonly epoch?: number;
   /** The licence the node presented at admission (a JWT), re-checked on restore. */
   readonly licence?: string;
 }
