@@ -145,6 +145,7 @@ export {
   type DurableState,
   FileAuditLog,
   FileStateStore,
+  type FileStateStoreOptions,
   MemoryAuditLog,
   MemoryStateStore,
   queryAudit,
