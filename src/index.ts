@@ -17,6 +17,7 @@ export {
   type ErrorCode,
   errorCodes,
   ForbiddenError,
+  HeartbeatResyncError,
   InternalError,
   InvalidArgumentError,
   InvalidExemptionError,
@@ -162,6 +163,7 @@ export {
 } from './supervisor/index.js';
 export {
   type Heartbeat,
+  type HeartbeatAck,
   heartbeatSchema,
   type NodeRegistration,
   registrationSchema,

@@ -67,7 +67,10 @@ export function createShardHost(
   // Loaded first: a corrupt state file stops the start before anything else happens.
   const saved = config.storage.stateStore?.load();
   const boots = (saved?.boots ?? 0) + 1;
-  const store = new TelemetryStore<NodeActorRef>(config.detector);
+  const store = new TelemetryStore<NodeActorRef>(config.detector, boots);
+  // Marks are saved once a tick only where a store can take them without a whole save; there,
+  // restored nodes wait for a heartbeat carrying this boot (see restoreState).
+  store.trackMarks = config.storage.stateStore?.saveMarks !== undefined;
   const outputs = new SupervisorOutputs(config.logger);
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
@@ -184,6 +187,7 @@ export function createShardHost(
         outputs.report(decision.report);
         outputs.tick(book.finish(snapshot, review, decision.report));
         journal.commit(capture);
+        journal.saveMarks(store);
       },
     },
   });
@@ -198,6 +202,8 @@ export function createShardHost(
   actor.start();
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
+  // One answer for every accepted heartbeat: nothing allocated on the hot path.
+  const ack = Object.freeze({ boot: boots });
   journalOutputs(outputs, journal);
   if (journal.enabled) {
     licensing.events.subscribe(({ nodeId, ...event }) => journal.record('licence', nodeId, event));
@@ -211,6 +217,7 @@ export function createShardHost(
             send: (event) => actor.send(event),
             nodeActors,
             log: storageLog,
+            resync: store.trackMarks,
           });
     journal.record('start', undefined, {
       boots,
@@ -278,6 +285,7 @@ export function createShardHost(
       stopped = true;
       book.stop();
       journal.record('stop', undefined, { boots });
+      journal.saveMarks(store);
       const closing = journal.close(capture);
       const nodeIds = [...nodeActors.keys()];
       for (let i = 0; i < nodeIds.length; i += stopBatchSize) {
@@ -354,6 +362,12 @@ export function createShardHost(
         noteRejected(heartbeat, error);
         throw error;
       }
+      return ack;
+    },
+
+    checkHeartbeat(heartbeat) {
+      if (stopped) throw new SupervisorStoppedError('accept a heartbeat');
+      store.check(parseHeartbeat(heartbeat));
     },
 
     tick() {

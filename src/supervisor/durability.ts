@@ -46,6 +46,7 @@ export function captureState(parts: DurableParts, boots: number): DurableState {
       probationUntil: context.probationUntil,
       escalation: context.escalation,
       seq: record.seq,
+      ...(record.epoch === 0 ? {} : { epoch: record.epoch }),
       ...licenceOf(licensing, record.id),
     });
   }
@@ -80,6 +81,11 @@ export function restoreState(
     readonly send: (event: SupervisorEvent) => void;
     readonly nodeActors: ReadonlyMap<string, NodeActorRef>;
     readonly log: Logger;
+    /**
+     * Whether restored nodes must resync: their saved marks lag by up to a tick (the store
+     * saves marks on their own), so their first heartbeat must carry the current boot.
+     */
+    readonly resync?: boolean;
   },
 ): { readonly nodes: number; readonly droppedExemptions: number } {
   const { store, safety, governance, clock, send, nodeActors, log, licensing } = parts;
@@ -107,7 +113,8 @@ export function restoreState(
         },
       },
     });
-    return store.restore(registration, node.registeredAt, node.seq, now);
+    const mark = { seq: node.seq, epoch: node.epoch ?? 0, resync: parts.resync ?? false };
+    return store.restore(registration, node.registeredAt, mark, now);
   });
   send({ type: 'NODES.REGISTER', nodes: spawns });
   for (const record of records) record.attached = nodeActors.get(record.id);

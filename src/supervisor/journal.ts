@@ -70,6 +70,25 @@ export class Journal {
   }
 
   /**
+   * Saves the heartbeat high-water marks that moved since the last call, where the state store
+   * can save them on their own (once a tick: no whole save per heartbeat). A failure is
+   * reported; the marks are saved with the state at its next save.
+   */
+  saveMarks(source: { takeMarks(): [string, number, number][] }): void {
+    const store = this.stateStore;
+    if (this.closed || store?.saveMarks === undefined) return;
+    const marks = source.takeMarks();
+    if (marks.length === 0) return;
+    try {
+      const saved = store.saveMarks(marks);
+      if (saved !== undefined) this.lastSave = this.track(saved);
+    } catch (error) {
+      this.dirty = true;
+      this.hooks.onError?.(error);
+    }
+  }
+
+  /**
    * Settles when everything committed so far is durable; rejects when the latest commit failed
    * (the next commit saves the whole state again, and the log keeps unwritten records).
    */
