@@ -219,9 +219,12 @@ describe('state journal', () => {
               // A start saves at once, as the supervisor does.
               if (expected !== undefined) store.save(expected);
             } else if (s.kind === 'save') {
-              const kept = new Map((expected?.nodes ?? []).map((n) => [n.id, n]));
-              const nodes = s.present.map((id) => ({
-                ...(kept.get(id) ?? node(id)),
+              // As a supervisor lists them: those kept in their order, then the new ones.
+              const before = expected?.nodes ?? [];
+              const kept = before.filter((n) => s.present.includes(n.id));
+              const added = s.present.filter((id) => !before.some((n) => n.id === id));
+              const nodes = [...kept, ...added.map((id) => node(id))].map((n) => ({
+                ...n,
                 state: s.state,
                 isolations: s.isolations,
               }));

@@ -41,6 +41,12 @@ export interface FileStateStoreOptions {
 /** The defaults of {@link FileStateStoreOptions}. */
 export const defaultStateStoreOptions = { compactBytes: 1024 * 1024 } as const;
 
+function checked(state: DurableState): DurableState {
+  const problem = stateProblem(state);
+  if (problem !== undefined) throw new InvalidArgumentError('durable state', problem);
+  return state;
+}
+
 /**
  * Keeps the durable state in `<dir>/state.json` (a snapshot) and `state.journal.jsonl` (what
  * changed since, one line per save), and the snapshot before in `state.prev.json`.
@@ -152,18 +158,20 @@ export class FileStateStore implements StateStore {
    * On disk when this returns. Throws StorageError.
    */
   save(state: DurableState): void {
-    const problem = stateProblem(state);
-    // The supervisor builds the state: refusing it here, before anything is written, turns a
-    // state that the next start could not load into an error now.
-    if (problem !== undefined) throw new InvalidArgumentError('durable state', problem);
     const base = this.#base;
     if (base === undefined || this.#recovered) {
-      this.#compact(state);
+      this.#compact(checked(state));
       return;
     }
     const change = diff(base, state);
     if (change === undefined) return;
+    // Only what is written is checked (what changed, and the rest of the state without its
+    // nodes): checking every node at every save cost more than the save at 10,000 nodes.
+    const problem = stateProblem({ ...state, nodes: change.put ?? [] });
     try {
+      // The supervisor builds the state: refusing it here, before anything is written, turns
+      // a state that the next start could not load into an error now.
+      if (problem !== undefined) throw new InvalidArgumentError('durable state', problem);
       this.#append(change);
     } catch (error) {
       // What the base now says is not on disk: the next save writes everything again.

@@ -151,10 +151,12 @@ export function baseOf(state: DurableState): JournalBase {
 export function diff(base: JournalBase, next: DurableState): Omit<JournalLine, 'n'> | undefined {
   const put: DurableNode[] = [];
   const marks: HighWaterMark[] = [];
-  const seen = new Set<string>();
+  const before = base.nodes.size;
+  // How many of the base's nodes `next` still has: fewer than the base holds means deletions.
+  let kept = 0;
   for (const node of next.nodes) {
-    seen.add(node.id);
     const old = base.nodes.get(node.id);
+    if (old !== undefined) kept++;
     if (old === node) continue;
     if (old === undefined || !sameButMark(old, node)) put.push(node);
     else if (old.seq !== node.seq || (old.epoch ?? 0) !== (node.epoch ?? 0)) {
@@ -163,7 +165,8 @@ export function diff(base: JournalBase, next: DurableState): Omit<JournalLine, '
     base.nodes.set(node.id, node);
   }
   const del: string[] = [];
-  if (seen.size !== base.nodes.size) {
+  if (kept < before) {
+    const seen = new Set(next.nodes.map((node) => node.id));
     for (const id of base.nodes.keys()) if (!seen.has(id)) del.push(id);
     for (const id of del) base.nodes.delete(id);
   }
