@@ -34,6 +34,10 @@ export type Meta = Omit<DurableState, 'nodes' | 'savedAt'>;
 export interface JournalBase {
   meta: string;
   readonly nodes: Map<string, DurableNode>;
+  // Marks saved since a node's object was: kept apart, since every node's mark can move every
+  // tick, and a copy of the node for each would cost more than writing the marks.
+  readonly epochs: Map<string, number>;
+  readonly seqs: Map<string, number>;
 }
 
 // The shape of a line only: the nodes and meta it carries are checked with the whole state
@@ -140,6 +144,8 @@ export function baseOf(state: DurableState): JournalBase {
   return {
     meta: JSON.stringify(metaOf(state)),
     nodes: new Map(state.nodes.map((node) => [node.id, node])),
+    epochs: new Map(),
+    seqs: new Map(),
   };
 }
 
@@ -157,18 +163,30 @@ export function diff(base: JournalBase, next: DurableState): Omit<JournalLine, '
   for (const node of next.nodes) {
     const old = base.nodes.get(node.id);
     if (old !== undefined) kept++;
-    if (old === node) continue;
+    const seq = base.seqs.get(node.id);
+    if (old === node && seq === undefined) continue;
     if (old === undefined || !sameButMark(old, node)) put.push(node);
-    else if (old.seq !== node.seq || (old.epoch ?? 0) !== (node.epoch ?? 0)) {
+    else if (
+      (seq ?? old.seq) !== node.seq ||
+      (base.epochs.get(node.id) ?? old.epoch ?? 0) !== (node.epoch ?? 0)
+    ) {
       marks.push([node.id, node.epoch ?? 0, node.seq]);
     }
     base.nodes.set(node.id, node);
+    if (seq !== undefined) {
+      base.seqs.delete(node.id);
+      base.epochs.delete(node.id);
+    }
   }
   const del: string[] = [];
   if (kept < before) {
     const seen = new Set(next.nodes.map((node) => node.id));
     for (const id of base.nodes.keys()) if (!seen.has(id)) del.push(id);
-    for (const id of del) base.nodes.delete(id);
+    for (const id of del) {
+      base.nodes.delete(id);
+      base.seqs.delete(id);
+      base.epochs.delete(id);
+    }
   }
   const meta = JSON.stringify(metaOf(next));
   const metaChanged = meta !== base.meta;
@@ -189,8 +207,11 @@ export function markBase(base: JournalBase, marks: readonly HighWaterMark[]): Hi
   for (const mark of marks) {
     const [id, epoch, seq] = mark;
     const node = base.nodes.get(id);
-    if (node === undefined || !after(epoch, seq, node)) continue;
-    base.nodes.set(id, withMark(node, epoch, seq));
+    if (node === undefined) continue;
+    const current = base.epochs.get(id) ?? node.epoch ?? 0;
+    if (epoch < current || (epoch === current && seq <= (base.seqs.get(id) ?? node.seq))) continue;
+    base.epochs.set(id, epoch);
+    base.seqs.set(id, seq);
     moved.push(mark);
   }
   return moved;
