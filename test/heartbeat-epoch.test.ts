@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -104,6 +104,26 @@ describe('heartbeats across a crash', () => {
     expect(thrown(() => second.sup.heartbeat(beat(9, { epoch: 1, boot: 2 })))).toBeInstanceOf(
       StaleHeartbeatError,
     );
+  });
+
+  it('appends the marks of a beating fleet to the journal and leaves the snapshot alone', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'wyneos-epoch-'));
+    const { sup, advance } = boot({ stateDir });
+    sup.registerMany([{ id: 'n1' }, { id: 'n2' }]);
+    advance(tickMs);
+    const snapshot = statSync(join(stateDir, 'state.json'));
+    const journal = () => readFileSync(join(stateDir, 'state.journal.jsonl'), 'utf8');
+    for (let seq = 1; seq <= 5; seq++) {
+      sup.heartbeat(beat(seq));
+      sup.heartbeat({ ...beat(seq), nodeId: 'n2' });
+      advance(tickMs);
+    }
+    expect(statSync(join(stateDir, 'state.json')).mtimeMs).toBe(snapshot.mtimeMs);
+    const marks = journal()
+      .split('\n')
+      .filter((line) => line.includes('"marks"'))
+      .map((line) => JSON.parse(line).marks);
+    expect(marks).toEqual([1, 2, 3, 4, 5].map((seq) => [['n1', 0, seq], ['n2', 0, seq]]));
   });
 
   it('refuses a restored node heartbeats without the current boot, those sent before the crash included', () => {

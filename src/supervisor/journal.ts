@@ -81,7 +81,9 @@ export class Journal {
     if (marks.length === 0) return;
     try {
       const saved = store.saveMarks(marks);
-      if (saved !== undefined) this.lastSave = this.track(saved);
+      // As after a save: the store changed because of us, which is no news to read back.
+      if (saved === undefined) this.hooks.afterSave?.();
+      else this.lastSave = this.track(saved.then(() => this.hooks.afterSave?.()));
     } catch (error) {
       this.dirty = true;
       this.hooks.onError?.(error);
