@@ -123,7 +123,12 @@ describe('heartbeats across a crash', () => {
       .split('\n')
       .filter((line) => line.includes('"marks"'))
       .map((line) => JSON.parse(line).marks);
-    expect(marks).toEqual([1, 2, 3, 4, 5].map((seq) => [['n1', 0, seq], ['n2', 0, seq]]));
+    expect(marks).toEqual(
+      [1, 2, 3, 4, 5].map((seq) => [
+        ['n1', 0, seq],
+        ['n2', 0, seq],
+      ]),
+    );
   });
 
   it('refuses a restored node heartbeats without the current boot, those sent before the crash included', () => {
