@@ -185,6 +185,12 @@ describe('state journal', () => {
     expect(new FileStateStore(dir).load()).toEqual(fleet(nodes));
   });
 
+  it('refuses a compaction threshold that is not a whole number of bytes', () => {
+    for (const compactBytes of [-1, 1.5, Number.NaN]) {
+      expect(() => new FileStateStore(tempDir(), { compactBytes })).toThrow(/compactBytes/);
+    }
+  });
+
   it('loads whatever was last saved, across any sequence of saves, marks and restarts', () => {
     const ids = ['a', 'b', 'c', 'd'];
     const step = fc.oneof(
