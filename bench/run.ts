@@ -12,6 +12,7 @@ import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
 import { httpIngest } from './scenarios/http-ingest.js';
 import { memory } from './scenarios/memory.js';
 import { natsIngest } from './scenarios/nats-ingest.js';
+import { registrationPersist } from './scenarios/registration-persist.js';
 import { simulation } from './scenarios/simulation.js';
 import { tick } from './scenarios/tick.js';
 
@@ -22,6 +23,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'heartbeat-ingest': heartbeatIngest,
   'http-ingest': httpIngest,
   'nats-ingest': natsIngest,
+  'registration-persist': registrationPersist,
   tick,
   memory,
   simulation,

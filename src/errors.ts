@@ -14,7 +14,9 @@ export const errorCodes = {
   WYNEOS_ERR_DUPLICATE_NODE: 'a node with this id is already registered',
   WYNEOS_ERR_UNKNOWN_NODE: 'no node with this id is registered',
   WYNEOS_ERR_INVALID_HEARTBEAT: 'a heartbeat is malformed',
-  WYNEOS_ERR_STALE_HEARTBEAT: "a heartbeat's seq is not newer than the last one accepted",
+  WYNEOS_ERR_STALE_HEARTBEAT: "a heartbeat's (epoch, seq) is not newer than the last one accepted",
+  WYNEOS_ERR_HEARTBEAT_RESYNC:
+    'the supervisor restarted: a heartbeat must carry its current boot before it is taken',
   WYNEOS_ERR_NOT_STARTED: 'the supervisor has not been started',
   WYNEOS_ERR_TICK_IN_PROGRESS: 'a tick was requested while one is running',
   WYNEOS_ERR_STOPPED: 'the supervisor has been stopped',
@@ -179,14 +181,36 @@ export class StaleHeartbeatError extends WyneosError {
   readonly seq: number;
   readonly lastSeq: number;
 
-  constructor(nodeId: string, seq: number, lastSeq: number) {
+  constructor(nodeId: string, seq: number, lastSeq: number, epoch = 0, lastEpoch = 0) {
     super(
       'WYNEOS_ERR_STALE_HEARTBEAT',
-      `Stale heartbeat from '${nodeId}': seq ${seq} is not newer than ${lastSeq}`,
+      epoch < lastEpoch
+        ? `Stale heartbeat from '${nodeId}': epoch ${epoch} is older than ${lastEpoch}`
+        : `Stale heartbeat from '${nodeId}': seq ${seq} is not newer than ${lastSeq}`,
     );
     this.nodeId = nodeId;
     this.seq = seq;
     this.lastSeq = lastSeq;
+  }
+}
+
+/**
+ * The supervisor restarted since this node was last heard, and the heartbeat does not carry the
+ * current `boot`: it may be one sent before the restart, replayed. Send it again with `boot`
+ * and the next seq.
+ */
+export class HeartbeatResyncError extends WyneosError {
+  readonly nodeId: string;
+  /** The supervisor's current boot, to send as the heartbeat's `boot`. */
+  readonly boot: number;
+
+  constructor(nodeId: string, boot: number) {
+    super(
+      'WYNEOS_ERR_HEARTBEAT_RESYNC',
+      `Heartbeat from '${nodeId}' refused: the supervisor restarted; send it again with boot ${boot} and the next seq`,
+    );
+    this.nodeId = nodeId;
+    this.boot = boot;
   }
 }
 

@@ -17,6 +17,7 @@ export {
   type ErrorCode,
   errorCodes,
   ForbiddenError,
+  HeartbeatResyncError,
   InternalError,
   InvalidArgumentError,
   InvalidExemptionError,
@@ -148,6 +149,7 @@ export {
   type DurableState,
   FileAuditLog,
   FileStateStore,
+  type FileStateStoreOptions,
   MemoryAuditLog,
   MemoryStateStore,
   queryAudit,
@@ -165,6 +167,7 @@ export {
 } from './supervisor/index.js';
 export {
   type Heartbeat,
+  type HeartbeatAck,
   heartbeatSchema,
   type NodeRegistration,
   registrationSchema,

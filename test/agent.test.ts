@@ -111,7 +111,43 @@ describe('agent', () => {
     const beats = server.calls.slice(1).map((c) => c.body);
     expect(beats.map((b) => b.seq)).toEqual([1, 100, 200, 300]);
     expect(beats.map((b) => b.load)).toEqual([0.25, 0.25, 0.75, 0.75]);
-    expect(beats[0]).toEqual({ nodeId: 'n1', seq: 1, load: 0.25, metrics: { mem: 0.5 } });
+    expect(beats[0]).toEqual({
+      nodeId: 'n1',
+      epoch: 0,
+      seq: 1,
+      load: 0.25,
+      metrics: { mem: 0.5 },
+    });
+  });
+
+  it('sends the boot of the last answer, and after a restart of the server re-sends at once with the new one', async () => {
+    const { agent, server, advance, lines } = setup();
+    let boot = 1;
+    server.answer = (path, body) => {
+      if (path === '/v1/nodes') return [201, { node: {} }];
+      if (body.boot !== boot) {
+        return [
+          409,
+          { error: { code: 'WYNEOS_ERR_HEARTBEAT_RESYNC', message: 'restarted', path: '', boot } },
+        ];
+      }
+      return [200, { nodeId: 'n1', state: 'online', since: 0, reason: 'ok', boot, actions: [] }];
+    };
+    agent.start();
+    await advance(100);
+    boot = 2;
+    await advance(100);
+    await agent.stop();
+    const beats = server.calls.filter((c) => c.path === '/v1/heartbeats');
+    expect(beats.map((c) => [c.at, c.body.boot, c.body.seq])).toEqual([
+      [0, undefined, 1],
+      [0, 1, 2],
+      [100, 1, 100],
+      [200, 1, 200],
+      [200, 2, 201],
+    ]);
+    expect(new Set(beats.map((c) => c.body.epoch))).toEqual(new Set([0]));
+    expect(lines.filter((l) => l.msg === 'heartbeat refused')).toEqual([]);
   });
 
   it('logs its state when it changes and each action handed to it, and runs its command', async () => {

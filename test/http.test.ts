@@ -62,6 +62,7 @@ describe('http', () => {
       state: 'online',
       since: 0,
       reason: 'registered',
+      boot: 1,
       actions: [],
     });
     advance(2000);

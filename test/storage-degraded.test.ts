@@ -1,12 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AuditLog,
   type AuditRecord,
   createSupervisor,
   type DurableState,
+  FileStateStore,
   type FleetHealth,
   MemoryAuditLog,
   MemoryStateStore,
@@ -18,6 +16,7 @@ import {
 } from 'wyneos';
 import { SimulatedClock } from 'wyneos/testing';
 import { storageRetry } from '../src/supervisor/storage-health.js';
+import { type FullDisk, tinyDisk } from './full-disk.js';
 import { captureLogger, collect, httpFleet } from './helpers.js';
 
 /** A disk that fills up on command: the stores wrapped around it throw ENOSPC while it is full. */
@@ -250,53 +249,74 @@ describe('storage-degraded over HTTP', () => {
 });
 
 describe('storage-degraded on a device that is really full', () => {
-  const dirs: string[] = [];
+  const disks: FullDisk[] = [];
   afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    for (const disk of disks.splice(0)) disk.remove();
   });
+  const mountable = tinyDisk();
+  mountable?.remove();
+  /**
+   * Appends go on filling the last page a file already has after the disk is full: changes are
+   * made until one meets the full disk (the first change refused is the one whose write failed).
+   */
+  const writeUntilFull = (sup: Supervisor) => {
+    for (let i = 0; i < 500; i++) {
+      try {
+        sup.protect('n-1', i % 2 === 0);
+      } catch (error) {
+        expect(error).toBeInstanceOf(StorageDegradedError);
+        return;
+      }
+    }
+    throw new Error('500 changes fitted on a full disk');
+  };
+  /** A supervisor on a tiny tmpfs of its own. */
+  const onATinyDisk = () => {
+    const disk = tinyDisk() as FullDisk;
+    disks.push(disk);
+    return disk;
+  };
 
-  // /dev/full answers every write with ENOSPC: the state file's temporary file pointed there
-  // makes the real FileStateStore meet a full disk, with no privileges needed.
-  it.skipIf(process.platform !== 'linux')(
+  it.skipIf(mountable === undefined)(
     'survives ENOSPC from the real file store and saves everything once the disk has room',
     () => {
-      const dir = mkdtempSync(join(tmpdir(), 'wyneos-full-'));
-      dirs.push(dir);
+      const disk = onATinyDisk();
       const clock = new SimulatedClock();
       const { logger } = captureLogger('info');
-      const sup = createSupervisor({ stateDir: dir, clock, logger, tickMs: 1000 });
+      const sup = createSupervisor({ stateDir: disk.dir, clock, logger, tickMs: 1000 });
       sup.register({ id: 'n-1' });
       sup.start();
-      const temporary = join(dir, 'state.json.tmp');
-      symlinkSync('/dev/full', temporary);
-      expect(() => sup.isolate('n-1', 'on a full disk')).toThrow(StorageDegradedError);
+      disk.fill();
+      writeUntilFull(sup);
       expect(sup.storage().error).toMatch(/ENOSPC|no space/i);
+      expect(() => sup.isolate('n-1', 'on a full disk')).toThrow(StorageDegradedError);
+      expect(sup.node('n-1')?.state).toBe('online');
       expect(() => sup.pin('n-1')).toThrow(StorageDegradedError);
       expect(sup.overrides().pinned).toEqual([]);
       for (let i = 0; i < 5; i++) expect(() => clock.increment(1000)).not.toThrow();
-      const saved = () =>
-        (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as DurableState).nodes[0];
+      const saved = () => new FileStateStore(disk.dir).load()?.nodes[0];
       expect(saved()?.state).toBe('online');
-      unlinkSync(temporary);
+      disk.free();
       clock.increment(30_000);
       expect(sup.storage().degraded).toBe(false);
+      sup.isolate('n-1', 'once the disk has room');
       expect(saved()?.state).toBe('isolated');
       return sup.stop();
     },
   );
 
-  it.skipIf(process.platform !== 'linux')(
+  it.skipIf(mountable === undefined)(
     'rejects stop() while the disk is still full, and lets go of the directory all the same',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'wyneos-full-'));
-      dirs.push(dir);
+      const disk = onATinyDisk();
       const { logger } = captureLogger('info');
-      const sup = createSupervisor({ stateDir: dir, clock: new SimulatedClock(), logger });
+      const sup = createSupervisor({ stateDir: disk.dir, clock: new SimulatedClock(), logger });
       sup.register({ id: 'n-1' });
-      symlinkSync('/dev/full', join(dir, 'state.json.tmp'));
+      disk.fill();
+      writeUntilFull(sup);
       await expect(sup.stop()).rejects.toThrow(/ENOSPC|no space/i);
-      unlinkSync(join(dir, 'state.json.tmp'));
-      const next = createSupervisor({ stateDir: dir, clock: new SimulatedClock(), logger });
+      disk.free();
+      const next = createSupervisor({ stateDir: disk.dir, clock: new SimulatedClock(), logger });
       expect(next.node('n-1')).toBeDefined();
       await next.stop();
     },

@@ -88,15 +88,16 @@ describe('storage', () => {
       expect(readdirSync(dir).sort()).toEqual(['state.json']);
     });
 
-    it('keeps the state before the last save as the last good copy', () => {
+    it('keeps the snapshot before the last compaction as the last good copy', () => {
       const dir = tempDir();
-      const store = new FileStateStore(dir);
-      store.save(state(1000, 'first'));
-      store.save(state(2000, 'second'));
-      store.save(state(3000, 'third'));
-      expect(JSON.parse(readFileSync(join(dir, 'state.prev.json'), 'utf8'))).toEqual(
-        state(2000, 'second'),
-      );
+      // A store that has not loaded writes a whole snapshot (a compaction), as each start does.
+      new FileStateStore(dir).save(state(1000, 'first'));
+      new FileStateStore(dir).save(state(2000, 'second'));
+      new FileStateStore(dir).save(state(3000, 'third'));
+      expect(JSON.parse(readFileSync(join(dir, 'state.prev.json'), 'utf8'))).toEqual({
+        ...state(2000, 'second'),
+        journal: 0,
+      });
       expect(readdirSync(dir).sort()).toEqual(['state.json', 'state.prev.json']);
     });
 
@@ -159,9 +160,8 @@ describe('storage', () => {
 
     it('recovers from the last good copy when asked, says so, and keeps the corrupt file aside', () => {
       const dir = tempDir();
-      const store = new FileStateStore(dir);
-      store.save(state(1000, 'good'));
-      store.save(state(2000, 'lost'));
+      new FileStateStore(dir).save(state(1000, 'good'));
+      new FileStateStore(dir).save(state(2000, 'lost'));
       writeFileSync(join(dir, 'state.json'), '{"format":"wyneos-state","vers');
       const { messages, onNotice } = notices();
       const recovering = new FileStateStore(dir, { recover: true, onNotice });

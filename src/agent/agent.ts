@@ -79,6 +79,12 @@ export function createAgent(options: AgentOptions): Agent {
   let licenceStatus: string | undefined;
   let failures = 0;
   let seq = 0;
+  // This incarnation of the agent (its start time): a restarted agent is a new node life, so
+  // the supervisor takes its heartbeats whatever seq it starts from.
+  const epoch = clock.now();
+  // The supervisor's boot, from its last answer; sent with each heartbeat.
+  let boot: number | undefined;
+  let resyncs = 0;
   let state: NodeState | undefined;
   let inFlight: AbortController | undefined;
   let beating: Promise<void> = Promise.resolve();
@@ -130,10 +136,19 @@ export function createAgent(options: AgentOptions): Agent {
       const sample = await load();
       // Time-based, so an agent that restarts never repeats a seq the server has seen.
       seq = Math.max(seq + 1, clock.now());
-      const answer = await request('/v1/heartbeats', { nodeId, seq, ...sample });
+      const answer = await request('/v1/heartbeats', {
+        nodeId,
+        epoch,
+        seq,
+        ...(boot === undefined ? {} : { boot }),
+        ...sample,
+      });
       if (answer.status !== 200) return refused(answer, 'heartbeat refused');
       failures = 0;
-      handle(answer.body as HeartbeatReply);
+      resyncs = 0;
+      const reply = answer.body as HeartbeatReply;
+      boot = typeof reply.boot === 'number' ? reply.boot : boot;
+      handle(reply);
       return intervalMs;
     } catch (error) {
       if (stopped) return intervalMs;
@@ -146,6 +161,18 @@ export function createAgent(options: AgentOptions): Agent {
   function refused(answer: Answer, message: string): number {
     const code = codeOf(answer);
     const error = (answer.body as { error?: { message?: string } } | undefined)?.error?.message;
+    const resyncBoot = (answer.body as { error?: { boot?: unknown } } | undefined)?.error?.boot;
+    // The supervisor restarted: send again at once with its boot (once; a second refusal in a
+    // row waits like any other).
+    if (
+      code === 'WYNEOS_ERR_HEARTBEAT_RESYNC' &&
+      typeof resyncBoot === 'number' &&
+      resyncs++ === 0
+    ) {
+      boot = resyncBoot;
+      log.info({ boot }, 'the supervisor restarted: heartbeating with its new boot');
+      return 0;
+    }
     if (code === 'WYNEOS_ERR_UNKNOWN_NODE') {
       // The server forgot the node (it restarted, or an operator deregistered it): register again.
       registered = false;

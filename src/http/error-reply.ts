@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   BodyTooLargeError,
   type ErrorCode,
+  HeartbeatResyncError,
   InternalError,
   InvalidHeartbeatError,
   InvalidNodeError,
@@ -14,7 +15,13 @@ import { describeSchemaError } from '../telemetry/index.js';
 
 /** The body of every error answer. */
 export interface ErrorBody {
-  readonly error: { readonly code: ErrorCode; readonly message: string; readonly path: string };
+  readonly error: {
+    readonly code: ErrorCode;
+    readonly message: string;
+    readonly path: string;
+    /** With `WYNEOS_ERR_HEARTBEAT_RESYNC`: the boot to send the heartbeat again with. */
+    readonly boot?: number;
+  };
 }
 
 /** What a route's body is, so a schema failure gets the error the in-process API would throw. */
@@ -33,6 +40,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   WYNEOS_ERR_NO_ROUTE: 404,
   WYNEOS_ERR_DUPLICATE_NODE: 409,
   WYNEOS_ERR_STALE_HEARTBEAT: 409,
+  WYNEOS_ERR_HEARTBEAT_RESYNC: 409,
   WYNEOS_ERR_BODY_TOO_LARGE: 413,
   WYNEOS_ERR_RATE_LIMITED: 429,
   WYNEOS_ERR_NOT_STARTED: 503,
@@ -106,6 +114,7 @@ export function sendError(reply: FastifyReply, status: number, error: WyneosErro
   if (error instanceof RateLimitedError || error instanceof StorageDegradedError) {
     reply.header('retry-after', Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   }
-  const body: ErrorBody = { error: { code: error.code, message: error.message, path } };
+  const boot = error instanceof HeartbeatResyncError ? { boot: error.boot } : {};
+  const body: ErrorBody = { error: { code: error.code, message: error.message, path, ...boot } };
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }

@@ -57,6 +57,8 @@ export function createNatsAgent(options: NatsAgentOptions): NatsAgent {
   }
   const intervalMs = options.intervalMs ?? 1000;
   const timeoutMs = options.timeoutMs ?? 2000;
+  // This incarnation of the agent: a restarted one is a new node life, whatever its seq.
+  const epoch = Date.now();
   const maxBackoffMs = Math.max(intervalMs, options.maxBackoffMs ?? 30_000);
   const load = options.load ?? hostLoad;
   const log = (options.logger ?? createDefaultLogger()).child({ component: 'agent', nodeId });
@@ -180,7 +182,7 @@ export function createNatsAgent(options: NatsAgentOptions): NatsAgent {
     seq = Math.max(seq + 1, Date.now());
     connection.publish(
       subjects.heartbeat(shardOf(nodeId, shards), nodeId),
-      JSON.stringify({ nodeId, seq, ...sample }),
+      JSON.stringify({ nodeId, epoch, seq, ...sample }),
     );
   }
 

@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { LeaseLostError, WyneosError } from '../errors.js';
+import { HeartbeatResyncError, LeaseLostError, WyneosError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Supervisor } from '../supervisor/index.js';
 import { nodeIdOfSubject, subjects } from './subjects.js';
@@ -70,9 +70,13 @@ export class HeartbeatSubscriber {
         this.counts.refused++;
         return;
       }
-      this.supervisor.heartbeat(body as never);
+      const ack = this.supervisor.heartbeat(body as never);
       this.counts.accepted++;
+      // Heartbeats are published without a reply subject; one sent as a request gets the boot.
+      if (msg.reply) msg.respond(JSON.stringify(ack));
     } catch (error) {
+      if (msg.reply && error instanceof WyneosError)
+        msg.respond(JSON.stringify(errorReply(error, this.log)));
       if (error instanceof WyneosError && error.code === 'WYNEOS_ERR_UNKNOWN_NODE') {
         this.counts.unknown++;
         if (this.shardOf(nodeId).held) this.unknownNode(nodeId);
@@ -143,6 +147,9 @@ export class HeartbeatSubscriber {
 }
 
 function errorReply(error: unknown, log: Logger): unknown {
+  if (error instanceof HeartbeatResyncError) {
+    return { error: { code: error.code, message: error.message, boot: error.boot } };
+  }
   if (error instanceof WyneosError) return { error: { code: error.code, message: error.message } };
   log.error({ error: String(error) }, 'registration failed');
   return { error: { code: 'WYNEOS_ERR_INTERNAL', message: 'registration failed' } };

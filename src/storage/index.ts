@@ -5,7 +5,11 @@ export {
   FileAuditLog,
   type FileAuditLogOptions,
 } from './file-audit-log.js';
-export { FileStateStore, type FileStateStoreOptions } from './file-state-store.js';
+export {
+  defaultStateStoreOptions,
+  FileStateStore,
+  type FileStateStoreOptions,
+} from './file-state-store.js';
 export { defaultStateDir } from './layout.js';
 export { MemoryAuditLog } from './memory-audit-log.js';
 export { MemoryStateStore } from './memory-state-store.js';

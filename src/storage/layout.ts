@@ -11,6 +11,8 @@ export const fileNames = {
   state: 'state.json',
   statePrevious: 'state.prev.json',
   stateTemporary: 'state.json.tmp',
+  // What changed since state.json was written, one line per commit (src/storage/state-journal.ts).
+  stateJournal: 'state.journal.jsonl',
   // Where a corrupt state file is moved when a recovered supervisor first saves, for inspection.
   stateCorrupt: 'state.corrupt.json',
   audit: 'audit.jsonl',

@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
+import { show } from '../show.js';
 import { nodeIdPattern } from '../telemetry/index.js';
 import { type DurableState, stateFormatVersion } from './types.js';
 
@@ -7,9 +8,17 @@ import { type DurableState, stateFormatVersion } from './types.js';
 // null" for the deadlines a node may not have.
 const ajv = new Ajv({ allErrors: false, strict: true, strictNumbers: true, allowUnionTypes: true });
 
-const time = { type: 'number' } as const;
-const deadline = { type: ['number', 'null'] } as const;
-const count = { type: 'integer', minimum: 0 } as const;
+// Every number has a range: a value out of it is a damaged or hand-edited file, and some do
+// lasting harm (a seq near 2^60 refused every heartbeat of its node for good). Times are ms
+// since the epoch, within what a Date can hold; counts are per node or per state directory and
+// a billion is far past any real one.
+/** @internal The latest time a Date can hold (ms), the bound of every time in the state. */
+export const maxTime = 8.64e15;
+/** @internal The bound of every count in the state (isolations, escalation, boots). */
+export const maxCount = 1e9;
+const time = { type: 'number', minimum: 0, maximum: maxTime } as const;
+const deadline = { type: ['number', 'null'], minimum: 0, maximum: maxTime } as const;
+const count = { type: 'integer', minimum: 0, maximum: maxCount } as const;
 const ids = { type: 'array', items: { type: 'string' } } as const;
 
 // Properties not listed here are allowed: a field that older readers can ignore needs no new
@@ -41,7 +50,9 @@ const durableNodeSchema = {
     reinstateAt: deadline,
     probationUntil: deadline,
     escalation: count,
-    seq: { type: 'integer', minimum: -1 },
+    // What a heartbeat may carry (src/telemetry/schemas.ts), so a later one can still pass it.
+    seq: { type: 'integer', minimum: -1, maximum: Number.MAX_SAFE_INTEGER },
+    epoch: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     licence: { type: 'string', maxLength: 8192 },
   },
 } as const;
@@ -112,16 +123,27 @@ const validateStateShape = ajv.compile<DurableState>(stateSchema);
  */
 export function stateProblem(value: unknown): string | undefined {
   if (validateStateShape(value)) return duplicateNodeProblem(value);
-  return `is invalid at ${describe(validateStateShape.errors?.[0])}`;
+  return `is invalid at ${describe(validateStateShape.errors?.[0], value)}`;
 }
 
-function describe(error: ErrorObject | undefined): string {
+function describe(error: ErrorObject | undefined, value: unknown): string {
   if (error === undefined) return '/';
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'required') {
     return `${error.instancePath}/${String(params.missingProperty)}: is required`;
   }
-  return `${error.instancePath || '/'}: ${error.message ?? 'is invalid'}`;
+  const problem = `${error.instancePath || '/'}: ${error.message ?? 'is invalid'}`;
+  const found = valueAt(value, error.instancePath);
+  return typeof found === 'object' && found !== null ? problem : `${problem} (got ${show(found)})`;
+}
+
+function valueAt(value: unknown, pointer: string): unknown {
+  let at = value;
+  for (const segment of pointer.split('/').slice(1)) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[segment.replaceAll('~1', '/').replaceAll('~0', '~')];
+  }
+  return at;
 }
 
 function duplicateNodeProblem(state: DurableState): string | undefined {

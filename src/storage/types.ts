@@ -22,6 +22,8 @@ export interface DurableNode {
   readonly escalation: number;
   /** The seq of the last accepted heartbeat (-1 before the first), so old ones stay refused. */
   readonly seq: number;
+  /** The incarnation of the node's agent that sent that heartbeat (0 when it gave none). */
+  readonly epoch?: number;
   /** The licence the node presented at admission (a JWT), re-checked on restore. */
   readonly licence?: string;
 }
@@ -75,6 +77,13 @@ export interface StateStore {
    * to pick up each other's revocations.
    */
   revision?(): string | undefined;
+  /**
+   * Optional: saves heartbeat high-water marks, `[nodeId, epoch, seq]` each, without saving the
+   * whole state (the supervisor calls it once a tick with the marks that moved). A store that
+   * has it gets replayed heartbeats refused across a crash (see the README's Durability); one
+   * without it keeps a node's seq only when something else about the node is saved.
+   */
+  saveMarks?(marks: readonly (readonly [nodeId: string, epoch: number, seq: number])[]): Durability;
 }
 
 /** What an audit record is about. */

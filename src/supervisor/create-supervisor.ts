@@ -76,7 +76,10 @@ export function createShardHost(
     throw error;
   }
   const boots = (saved?.boots ?? 0) + 1;
-  const store = new TelemetryStore<NodeActorRef>(config.detector);
+  const store = new TelemetryStore<NodeActorRef>(config.detector, boots);
+  // Marks are saved once a tick only where a store can take them without a whole save; there,
+  // restored nodes wait for a heartbeat carrying this boot (see restoreState).
+  store.trackMarks = config.storage.stateStore?.saveMarks !== undefined;
   const outputs = new SupervisorOutputs(config.logger);
   const streaks = new OverloadStreaks();
   const governance = new GovernanceEngine(config.policy, { ruleBudgetMs: config.ruleBudgetMs });
@@ -194,6 +197,7 @@ export function createShardHost(
         outputs.report(decision.report);
         // Committed before the summary, so that the summary says whether this tick's writes failed.
         journal.commit(capture);
+        journal.saveMarks(store);
         const storage = journal.health.degraded ? ['storage'] : [];
         outputs.tick(book.finish(snapshot, review, decision.report, storage));
       },
@@ -210,6 +214,8 @@ export function createShardHost(
   actor.start();
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
+  // One answer for every accepted heartbeat: nothing allocated on the hot path.
+  const ack = Object.freeze({ boot: boots });
   journalOutputs(outputs, journal);
   if (journal.enabled) {
     licensing.events.subscribe(({ nodeId, ...event }) => journal.record('licence', nodeId, event));
@@ -223,6 +229,7 @@ export function createShardHost(
             send: (event) => actor.send(event),
             nodeActors,
             log: storageLog,
+            resync: store.trackMarks,
           });
     journal.record('start', undefined, {
       boots,
@@ -296,6 +303,7 @@ export function createShardHost(
       stopped = true;
       book.stop();
       journal.record('stop', undefined, { boots });
+      journal.saveMarks(store);
       // The lock goes once the last write is done (or has failed): the next holder reads it all.
       const closing = journal.close(capture).finally(() => config.storage.release());
       // Awaited below; a last write failing meanwhile must not count as unhandled.
@@ -379,6 +387,12 @@ export function createShardHost(
         noteRejected(heartbeat, error);
         throw error;
       }
+      return ack;
+    },
+
+    checkHeartbeat(heartbeat) {
+      if (stopped) throw new SupervisorStoppedError('accept a heartbeat');
+      store.check(parseHeartbeat(heartbeat));
     },
 
     tick() {

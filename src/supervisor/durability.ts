@@ -32,8 +32,24 @@ export function captureState(parts: DurableParts, boots: number): DurableState {
   for (const record of store.values()) {
     const actor = record.attached;
     if (actor === undefined) continue;
-    const { value, context } = actor.getSnapshot();
-    nodes.push({
+    const snapshot = actor.getSnapshot();
+    const licence = licensing.book?.token(record.id);
+    // A node unchanged since the last capture keeps its object: a store that diffs what it
+    // saves (the file journal) then passes over it by identity, and a registration costs no
+    // new object per node of the fleet.
+    const last = captured.get(record);
+    if (
+      last !== undefined &&
+      last.snapshot === snapshot &&
+      last.licence === licence &&
+      last.node.seq === record.seq &&
+      (last.node.epoch ?? 0) === record.epoch
+    ) {
+      nodes.push(last.node);
+      continue;
+    }
+    const { value, context } = snapshot;
+    const node: DurableNode = {
       id: record.id,
       labels: record.labels,
       ...(record.version === undefined ? {} : { version: record.version }),
@@ -46,8 +62,11 @@ export function captureState(parts: DurableParts, boots: number): DurableState {
       probationUntil: context.probationUntil,
       escalation: context.escalation,
       seq: record.seq,
-      ...licenceOf(licensing, record.id),
-    });
+      ...(record.epoch === 0 ? {} : { epoch: record.epoch }),
+      ...(licence === undefined ? {} : { licence }),
+    };
+    captured.set(record, { snapshot, licence, node });
+    nodes.push(node);
   }
   return {
     format: 'wyneos-state',
@@ -62,10 +81,11 @@ export function captureState(parts: DurableParts, boots: number): DurableState {
   };
 }
 
-function licenceOf(licensing: SupervisorLicensing, nodeId: string): { licence?: string } {
-  const token = licensing.book?.token(nodeId);
-  return token === undefined ? {} : { licence: token };
-}
+// Each node's last capture, by its telemetry record (gone with it).
+const captured = new WeakMap<
+  object,
+  { readonly snapshot: unknown; readonly licence: string | undefined; readonly node: DurableNode }
+>();
 
 /**
  * Puts a saved state back into a new supervisor: nodes re-enter the states they were in, with
@@ -81,6 +101,11 @@ export function restoreState(
     readonly send: (event: SupervisorEvent) => void;
     readonly nodeActors: ReadonlyMap<string, NodeActorRef>;
     readonly log: Logger;
+    /**
+     * Whether restored nodes must resync: their saved marks lag by up to a tick (the store
+     * saves marks on their own), so their first heartbeat must carry the current boot.
+     */
+    readonly resync?: boolean;
   },
 ): { readonly nodes: number; readonly droppedExemptions: number } {
   const { store, safety, governance, clock, send, nodeActors, log, licensing } = parts;
@@ -110,7 +135,8 @@ export function restoreState(
         },
       },
     });
-    return store.restore(registration, node.registeredAt, node.seq, now);
+    const mark = { seq: node.seq, epoch: node.epoch ?? 0, resync: parts.resync ?? false };
+    return store.restore(registration, node.registeredAt, mark, now);
   });
   send({ type: 'NODES.REGISTER', nodes: spawns });
   for (const record of records) record.attached = nodeActors.get(record.id);

@@ -82,6 +82,34 @@ export class Journal {
   }
 
   /**
+   * Saves the heartbeat high-water marks that moved since the last call, where the state store
+   * can save them on their own (once a tick: no whole save per heartbeat). A failure is
+   * reported; the marks are saved with the state at its next save.
+   */
+  saveMarks(source: { takeMarks(): [string, number, number][] }): void {
+    const store = this.stateStore;
+    // While degraded only the retry writes, and its whole save holds every node's mark.
+    if (this.closed || store?.saveMarks === undefined || this.health.degraded) return;
+    const marks = source.takeMarks();
+    if (marks.length === 0) return;
+    const commit = ++this.commits;
+    try {
+      const saved = store.saveMarks(marks);
+      // As after a save: the store changed because of us, which is no news to read back.
+      if (saved === undefined) this.hooks.afterSave?.();
+      else
+        this.lastSave = this.track(
+          saved.then(() => this.hooks.afterSave?.()),
+          commit,
+          false,
+        );
+    } catch (error) {
+      this.dirty = true;
+      this.lastSave = this.failed(error, commit, false);
+    }
+  }
+
+  /**
    * Settles when everything committed so far is durable; rejects when the latest commit failed
    * (the next commit saves the whole state again, and the log keeps unwritten records).
    */

@@ -25,7 +25,7 @@ import type {
 } from '../licensing/index.js';
 import type { Logger } from '../logger.js';
 import type { AuditLog, StateStore } from '../storage/index.js';
-import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
+import type { Heartbeat, HeartbeatAck, NodeRegistration } from '../telemetry/index.js';
 import type { TrustExplanation, TrustIncidentKind, TrustWeights } from '../trust/index.js';
 import type { ActionRecord, NodeSnapshot, NodeState, NodeTransition } from '../types.js';
 import type { ActionHooks } from './action-ledger.js';
@@ -212,8 +212,22 @@ export interface Supervisor {
   registerMany(nodes: readonly NodeRegistration[]): void;
   /** Forgets a node and stops its actor. Throws UnknownNodeError. */
   deregister(nodeId: string): void;
-  /** Records a heartbeat; throws InvalidHeartbeatError, UnknownNodeError or StaleHeartbeatError. */
-  heartbeat(heartbeat: Heartbeat): void;
+  /**
+   * Records a heartbeat and returns the supervisor's `boot`, for the node to send in its next
+   * heartbeats. Throws InvalidHeartbeatError, UnknownNodeError, StaleHeartbeatError (its
+   * `(epoch, seq)` is not past the last accepted), or HeartbeatResyncError (the node was
+   * restored from saved state and not heard since, and the heartbeat lacks the current `boot`:
+   * send it again with the `boot` the error carries and the next seq).
+   *
+   * @example
+   * ```ts
+   * let boot: number | undefined;
+   * ({ boot } = sup.heartbeat({ nodeId: 'node-1', epoch: startedAt, seq: 1, load: 0.4, boot }));
+   * ```
+   */
+  heartbeat(heartbeat: Heartbeat): HeartbeatAck;
+  /** Checks a heartbeat as `heartbeat` would, throwing the same errors, without recording it. */
+  checkHeartbeat(heartbeat: Heartbeat): void;
   /** Runs one tick now and returns its summary; the clock also drives ticks every `tickMs`. */
   tick(): TickSummary;
   /** Read-only views of every node, in registration order. */

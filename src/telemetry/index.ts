@@ -5,5 +5,12 @@ export {
   registrationSchema,
 } from './schemas.js';
 export { TelemetryStore } from './store.js';
-export type { DetectorState, Heartbeat, Mutable, NodeRecord, NodeRegistration } from './types.js';
+export type {
+  DetectorState,
+  Heartbeat,
+  HeartbeatAck,
+  Mutable,
+  NodeRecord,
+  NodeRegistration,
+} from './types.js';
 export { parseHeartbeat, parseRegistration } from './validate.js';

@@ -20,6 +20,8 @@ export const heartbeatSchema = {
   properties: {
     nodeId: { type: 'string', minLength: 1, maxLength: 253 },
     seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    epoch: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    boot: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
     load: { type: 'number', minimum: 0, maximum: 1 },
     metrics: {
       type: 'object',

@@ -1,4 +1,9 @@
-import { DuplicateNodeError, StaleHeartbeatError, UnknownNodeError } from '../errors.js';
+import {
+  DuplicateNodeError,
+  HeartbeatResyncError,
+  StaleHeartbeatError,
+  UnknownNodeError,
+} from '../errors.js';
 import type { FailureDetector } from '../healing/index.js';
 import type { DetectorState, Heartbeat, NodeRecord, NodeRegistration } from './types.js';
 
@@ -10,8 +15,15 @@ const noMetrics = Object.freeze({});
  */
 export class TelemetryStore<A = unknown> {
   private readonly records = new Map<string, NodeRecord<A>>();
+  private moved: NodeRecord<A>[] = [];
+  /** Whether marks that move are kept for `takeMarks` (only when something saves them). */
+  trackMarks = false;
 
-  constructor(private readonly detector: FailureDetector<DetectorState>) {}
+  constructor(
+    private readonly detector: FailureDetector<DetectorState>,
+    /** The supervisor's boot, which a restored node's first heartbeat must carry. */
+    readonly boot = 1,
+  ) {}
 
   get size(): number {
     return this.records.size;
@@ -50,6 +62,9 @@ export class TelemetryStore<A = unknown> {
       load: 0,
       metrics: noMetrics,
       seq: -1,
+      epoch: 0,
+      unheard: false,
+      markMoved: false,
       lastHeartbeatAt: -1,
       detector: this.detector.createState(watchedFrom),
       attached: undefined,
@@ -61,33 +76,73 @@ export class TelemetryStore<A = unknown> {
   }
 
   /**
-   * Adds a node known from before a restart: its last accepted seq stays, so old heartbeats
-   * are still refused, and its failure detector starts watching at `watchedFrom` (a restarted
-   * supervisor gives every node one heartbeat timeout of grace, since it was not watching).
+   * Adds a node known from before a restart: its last accepted (epoch, seq) stays, so old
+   * heartbeats are still refused, and its failure detector starts watching at `watchedFrom` (a
+   * restarted supervisor gives every node one heartbeat timeout of grace, since it was not
+   * watching). With `resync`, its first heartbeat must carry the current boot.
    */
   restore(
     registration: NodeRegistration,
     registeredAt: number,
-    seq: number,
+    mark: { readonly seq: number; readonly epoch: number; readonly resync: boolean },
     watchedFrom: number,
   ): NodeRecord<A> {
     const record = this.add(registration, registeredAt, watchedFrom);
-    record.seq = seq;
+    record.seq = mark.seq;
+    record.epoch = mark.epoch;
+    record.unheard = mark.resync;
     return record;
+  }
+
+  /** The marks that moved since the last call, `[nodeId, epoch, seq]`, for nodes still here. */
+  takeMarks(): [string, number, number][] {
+    const marks: [string, number, number][] = [];
+    for (const record of this.moved) {
+      record.markMoved = false;
+      if (this.records.get(record.id) === record) marks.push([record.id, record.epoch, record.seq]);
+    }
+    this.moved = [];
+    return marks;
   }
 
   delete(nodeId: string): void {
     this.records.delete(nodeId);
   }
 
-  /** Applies a valid heartbeat received at `receivedAt`; throws if unknown or stale. */
-  accept(heartbeat: Heartbeat, receivedAt: number): NodeRecord<A> {
+  /**
+   * Checks that a valid heartbeat would be taken, without taking it: throws UnknownNodeError,
+   * HeartbeatResyncError (a restored node not heard since, and no current `boot`) or
+   * StaleHeartbeatError ((epoch, seq) not past the node's last).
+   */
+  check(heartbeat: Heartbeat): NodeRecord<A> {
     const record = this.records.get(heartbeat.nodeId);
     if (record === undefined) throw new UnknownNodeError(heartbeat.nodeId);
-    if (heartbeat.seq <= record.seq) {
-      throw new StaleHeartbeatError(heartbeat.nodeId, heartbeat.seq, record.seq);
+    if (record.unheard && heartbeat.boot !== this.boot) {
+      throw new HeartbeatResyncError(heartbeat.nodeId, this.boot);
     }
+    const epoch = heartbeat.epoch ?? 0;
+    if (epoch < record.epoch || (epoch === record.epoch && heartbeat.seq <= record.seq)) {
+      throw new StaleHeartbeatError(
+        heartbeat.nodeId,
+        heartbeat.seq,
+        record.seq,
+        epoch,
+        record.epoch,
+      );
+    }
+    return record;
+  }
+
+  /** Applies a valid heartbeat received at `receivedAt`; throws as `check` does. */
+  accept(heartbeat: Heartbeat, receivedAt: number): NodeRecord<A> {
+    const record = this.check(heartbeat);
     record.seq = heartbeat.seq;
+    record.epoch = heartbeat.epoch ?? 0;
+    record.unheard = false;
+    if (this.trackMarks && !record.markMoved) {
+      record.markMoved = true;
+      this.moved.push(record);
+    }
     record.load = heartbeat.load;
     // Copied, so the sender's object stays theirs; not frozen, which cost more than the rest of
     // a heartbeat together. Rules get metrics typed read-only.

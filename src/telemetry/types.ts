@@ -5,12 +5,33 @@ import type { Labels, Metrics, NodeSnapshot } from '../types.js';
 export interface Heartbeat {
   /** The id the node was registered with. */
   readonly nodeId: string;
-  /** Increases with every heartbeat a node sends; stale and duplicate ones are dropped. */
+  /**
+   * Increases with every heartbeat a node sends; stale and duplicate ones are dropped. Within
+   * one `epoch`: heartbeats are ordered by epoch first, then seq.
+   */
   readonly seq: number;
+  /**
+   * The incarnation of the agent that sends it, such as the time its process started (ms): an
+   * agent that restarts with a higher epoch may start its seq again from 0. Default: 0.
+   */
+  readonly epoch?: number;
+  /**
+   * The supervisor's boot this heartbeat is sent to, as the last reply (or a
+   * `WYNEOS_ERR_HEARTBEAT_RESYNC` refusal) said. After the supervisor restarts, a node it
+   * restored is refused until a heartbeat carries the current boot: one sent before the
+   * restart can then never be replayed into it.
+   */
+  readonly boot?: number;
   /** Between 0 and 1. */
   readonly load: number;
   /** Finite numbers by name (at most 64); when present they replace the previous metrics. */
   readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** What the supervisor answers to an accepted heartbeat. */
+export interface HeartbeatAck {
+  /** The supervisor's boot: send it as `boot` in later heartbeats. */
+  readonly boot: number;
 }
 
 /** What a node says about itself when it registers. */
@@ -39,6 +60,16 @@ export interface NodeRecord<A = unknown> {
   // -1 until the first heartbeat rather than undefined: a field that only ever holds numbers
   // is stored unboxed, so a heartbeat does not allocate.
   seq: number;
+  /** The epoch of the last accepted heartbeat (0 when none gave one). */
+  epoch: number;
+  /**
+   * True for a node restored from saved state and not heard since: its saved mark may lag the
+   * last heartbeat accepted before the restart, so only a heartbeat carrying the current boot
+   * is taken.
+   */
+  unheard: boolean;
+  /** Whether the mark moved since the marks were last taken to be saved. */
+  markMoved: boolean;
   lastHeartbeatAt: number;
   /** The failure detector's state for this node (its own shape per detector). */
   readonly detector: DetectorState;

@@ -1,10 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import {
-  InvalidHeartbeatError,
-  RateLimitedError,
-  StaleHeartbeatError,
-  UnknownNodeError,
-} from '../../errors.js';
+import { InvalidHeartbeatError, RateLimitedError, UnknownNodeError } from '../../errors.js';
 import type { LicenceStatus } from '../../licensing/index.js';
 import type { Heartbeat } from '../../telemetry/index.js';
 import type { NodeSnapshot, NodeState } from '../../types.js';
@@ -19,6 +14,8 @@ export interface HeartbeatReply {
   readonly state: NodeState;
   readonly since: number;
   readonly reason: string;
+  /** The supervisor's boot: send it as `boot` in the next heartbeats. */
+  readonly boot: number;
   /** Actions decided for the node since its previous heartbeat, each handed out once. */
   readonly actions: readonly PendingAction[];
   /**
@@ -74,9 +71,8 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
         }
         const node = supervisor.node(beat.nodeId);
         if (node === undefined) throw new UnknownNodeError(beat.nodeId);
-        if (node.seq !== undefined && beat.seq <= node.seq) {
-          throw new StaleHeartbeatError(beat.nodeId, beat.seq, node.seq);
-        }
+        // The supervisor's own check (seq, epoch, boot), so that a batch is taken whole or not.
+        supervisor.checkHeartbeat(beat);
         const waitMs = limiter.waitMs(beat.nodeId);
         if (waitMs > 0) throw new RateLimitedError(beat.nodeId, waitMs);
         nodes.set(beat.nodeId, node);
@@ -84,7 +80,7 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
       const replies = beats.map((beat): HeartbeatReply => {
         limiter.take(beat.nodeId);
-        supervisor.heartbeat(beat);
+        const { boot } = supervisor.heartbeat(beat);
         // A heartbeat never changes a node's state, so the view taken before still holds.
         const { id, state, since, reason } = nodes.get(beat.nodeId) as NodeSnapshot;
         const held = supervisor.licence(id);
@@ -99,7 +95,8 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
                   ...(held.reason === undefined ? {} : { reason: held.reason }),
                 },
               };
-        return { nodeId: id, state, since, reason, actions: feed.takePending(id), ...licence };
+        const actions = feed.takePending(id);
+        return { nodeId: id, state, since, reason, boot, actions, ...licence };
       });
       metrics.heartbeatsAccepted(beats.length);
       return Array.isArray(body) ? { results: replies } : replies[0];
