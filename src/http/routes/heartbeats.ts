@@ -37,7 +37,7 @@ const config: RouteConfig = { access: 'node', bodyKind: 'heartbeat', ingest: tru
 
 /**
  * `POST /v1/heartbeats`: one heartbeat, or a batch of up to 1,000 (one per node). A batch is
- * taken whole or not at all: every heartbeat is checked (identity, node, seq, rate) before any
+ * taken whole or not at all: every heartbeat is checked (identity, node, rate, seq) before any
  * is stored, as `registerMany` does.
  */
 export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -74,11 +74,13 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
         }
         const node = supervisor.node(beat.nodeId);
         if (node === undefined) throw new UnknownNodeError(beat.nodeId);
-        if (node.seq !== undefined && beat.seq <= node.seq) {
-          throw new StaleHeartbeatError(beat.nodeId, beat.seq, node.seq);
-        }
         const waitMs = limiter.waitMs(beat.nodeId);
         if (waitMs > 0) throw new RateLimitedError(beat.nodeId, waitMs);
+        if (node.seq !== undefined && beat.seq <= node.seq) {
+          // A refused replay costs a token as an accepted beat does: a flood of them is not free.
+          limiter.take(beat.nodeId);
+          throw new StaleHeartbeatError(beat.nodeId, beat.seq, node.seq);
+        }
         nodes.set(beat.nodeId, node);
       });
 
