@@ -3,7 +3,12 @@ import type { FastifySchemaCompiler } from 'fastify';
 
 type FastifyValidationResult = ReturnType<FastifySchemaCompiler<object>>;
 
-import { heartbeatSchema, nodeIdPattern, registrationSchema } from '../telemetry/index.js';
+import {
+  heartbeatSchema,
+  nodeIdPattern,
+  registrationSchema,
+  wellFormedPattern,
+} from '../telemetry/index.js';
 
 /** The most heartbeats one request may carry. */
 export const maxBatch = 1000;
@@ -91,7 +96,7 @@ export const licenceIdParams = {
   type: 'object',
   additionalProperties: false,
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+  properties: { id: { type: 'string', minLength: 1, maxLength: 256, pattern: wellFormedPattern } },
 } as const;
 
 export const switchBody = {
