@@ -25,6 +25,8 @@ export class EventBroadcast {
   private readonly clients = new Set<ServerResponse>();
   private readonly subscriptions: Subscription[];
   private nextId = 0;
+  /** Events of the current burst, serialised, not yet written. */
+  private pending: Buffer[] = [];
   private ended = false;
   private pinger: NodeJS.Timeout | undefined;
 
@@ -82,6 +84,7 @@ export class EventBroadcast {
 
   /** Ends every stream (on shutdown); clients may connect again to a new server. */
   endAll(): void {
+    this.flush();
     for (const raw of [...this.clients]) {
       this.remove(raw);
       raw.end();
@@ -96,8 +99,17 @@ export class EventBroadcast {
   private send(event: string, data: unknown): void {
     // Nobody listens: not even serialised.
     if (this.clients.size === 0) return;
-    this.broadcast(encodeEvent(event, data, ++this.nextId));
+    // A tick emits its events in one burst: they go out together, one write per client.
+    if (this.pending.length === 0) setImmediate(this.flush);
+    this.pending.push(encodeEvent(event, data, ++this.nextId));
   }
+
+  private readonly flush = (): void => {
+    if (this.pending.length === 0) return;
+    const bytes = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.pending = [];
+    if (bytes !== undefined) this.broadcast(bytes);
+  };
 
   private broadcast(bytes: Buffer): void {
     for (const raw of this.clients) {
