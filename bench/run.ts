@@ -13,6 +13,7 @@ import { httpIngest } from './scenarios/http-ingest.js';
 import { memory } from './scenarios/memory.js';
 import { natsIngest } from './scenarios/nats-ingest.js';
 import { simulation } from './scenarios/simulation.js';
+import { sseFanout } from './scenarios/sse-fanout.js';
 import { tick } from './scenarios/tick.js';
 
 // A scenario that cannot run here (memory without --expose-gc) says why and returns undefined.
@@ -25,6 +26,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   tick,
   memory,
   simulation,
+  'sse-fanout': sseFanout,
 };
 
 const resultsFile = new URL('./results.json', import.meta.url);
