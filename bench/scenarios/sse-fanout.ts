@@ -1,5 +1,4 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +6,7 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import type { Figure, ScenarioResult } from '../measure.js';
 import { scaled } from '../mode.js';
+import { cpuSeconds, rssKiB } from '../process-stats.js';
 
 const clientCount = scaled(2000, 20);
 const nodeCount = scaled(500, 20);
@@ -206,10 +206,11 @@ async function measureHeartbeats(
   server: Server,
   label: string,
 ): Promise<{ figure: Figure; rssMiB: number; cpuShare: number }> {
+  const connections = 8;
   const load = (seconds: number) =>
     autocannon({
       url: server.url,
-      connections: 8,
+      connections,
       overallRate: heartbeatRate,
       duration: seconds,
       requests: [
@@ -247,7 +248,9 @@ async function measureHeartbeats(
   }
   peak = Math.max(peak, await rssKiB(server.pid));
   const cpuShare = ((await cpuSeconds(server.pid)) - cpuFrom) / (durationMs / 1000);
-  if (result.non2xx + result.errors > result.requests.total / 100) {
+  // Requests on different connections can overtake one another, and one for a node can arrive
+  // after its next one (a 409, stale): a few are no fault; more than 1% of a run is.
+  if (result.non2xx + result.errors > Math.max(5, result.requests.total / 100)) {
     throw new Error(
       `${label}: ${result.non2xx} answers not 2xx (${JSON.stringify(result.statusCodeStats)}), ${result.errors} errors`,
     );
@@ -267,20 +270,6 @@ async function measureHeartbeats(
     rssMiB: peak / 1024,
     cpuShare,
   };
-}
-
-/** The CPU time process `pid` has used, user and system, in seconds (Linux: from /proc). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  // Fields 14 and 15 (utime, stime), counted after the command name, which may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** The resident set of process `pid`, in KiB (Linux: from /proc). */
-async function rssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
 }
 
 /** A port nothing listens on now. */
