@@ -14,6 +14,7 @@ import { memory } from './scenarios/memory.js';
 import { natsIngest } from './scenarios/nats-ingest.js';
 import { registrationPersist } from './scenarios/registration-persist.js';
 import { simulation } from './scenarios/simulation.js';
+import { sseFanout } from './scenarios/sse-fanout.js';
 import { tick } from './scenarios/tick.js';
 
 // A scenario that cannot run here (memory without --expose-gc) says why and returns undefined.
@@ -27,6 +28,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   tick,
   memory,
   simulation,
+  'sse-fanout': sseFanout,
 };
 
 const resultsFile = new URL('./results.json', import.meta.url);

@@ -39,6 +39,8 @@ export const errorCodes = {
   WYNEOS_ERR_NATS_UNSUPPORTED:
     'the NATS server lacks a feature wyneos needs (too old, or no JetStream)',
   WYNEOS_ERR_LEASE_LOST: 'a write was fenced off: another supervisor holds the shard now',
+  WYNEOS_ERR_TOO_MANY_STREAMS: 'the server already serves as many event streams as it allows',
+  WYNEOS_ERR_FLEET_FULL: 'registering would take the fleet past the maxNodes cap',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -467,5 +469,41 @@ export class LeaseLostError extends WyneosError {
   constructor(shard: number, problem: string) {
     super('WYNEOS_ERR_LEASE_LOST', `Lease on shard ${shard} lost: ${problem}`);
     this.shard = shard;
+  }
+}
+
+/**
+ * `GET /v1/events` was refused: `maxClients` streams are open already. Try again after
+ * `retryAfterMs`, or raise the cap (`maxSseClients`, `--max-sse-clients`).
+ */
+export class TooManyStreamsError extends WyneosError {
+  readonly maxClients: number;
+  readonly retryAfterMs: number;
+
+  constructor(maxClients: number, retryAfterMs: number) {
+    super(
+      'WYNEOS_ERR_TOO_MANY_STREAMS',
+      `Too many event streams: ${maxClients} are open, the most this server allows; retry in ${retryAfterMs} ms`,
+    );
+    this.maxClients = maxClients;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * Registering `requested` more nodes would take the fleet past `maxNodes`; none was
+ * registered. Deregister nodes or raise the cap (`maxNodes`, `--max-nodes`).
+ */
+export class FleetFullError extends WyneosError {
+  readonly maxNodes: number;
+  readonly requested: number;
+
+  constructor(maxNodes: number, registered: number, requested: number) {
+    super(
+      'WYNEOS_ERR_FLEET_FULL',
+      `Fleet full: ${registered} of at most ${maxNodes} nodes are registered, no room for ${requested} more; nothing was registered`,
+    );
+    this.maxNodes = maxNodes;
+    this.requested = requested;
   }
 }

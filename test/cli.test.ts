@@ -163,6 +163,33 @@ describe('cli', () => {
     ).rejects.toThrow(/heartbeatTimeoutMs: must be greater than tickMs/);
   });
 
+  it('serve: caps the fleet with --max-nodes and the event streams with --max-sse-clients', async () => {
+    const server = await runServe({ port: 0, maxNodes: 1, maxSseClients: 1 }, silentLogger);
+    try {
+      const register = (id: string) =>
+        fetch(`${server.url}/v1/nodes`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id }),
+        });
+      expect((await register('n1')).status).toBe(201);
+      const full = await register('n2');
+      expect(full.status).toBe(503);
+      expect(((await full.json()) as { error: { code: string } }).error.code).toBe(
+        'WYNEOS_ERR_FLEET_FULL',
+      );
+      const stream = new AbortController();
+      const first = await fetch(`${server.url}/v1/events`, { signal: stream.signal });
+      expect(first.status).toBe(200);
+      const second = await fetch(`${server.url}/v1/events`);
+      expect(second.status).toBe(503);
+      expect(second.headers.get('retry-after')).not.toBeNull();
+      stream.abort();
+    } finally {
+      await server.shutdown();
+    }
+  });
+
   it('serve: listens, answers, and shuts down cleanly', async () => {
     const server = await runServe({ port: 0, tick: 50, heartbeatTimeout: 200 }, silentLogger);
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -5,6 +5,29 @@ import { simulatedSupervisor } from './helpers.js';
 
 const nodeIds = ['n0', 'n1', 'n2'];
 
+/** A string with a lone surrogate in it: what a JSON `"\ud800"` escape decodes to. */
+const withLoneSurrogate = fc
+  .tuple(
+    fc.string({ maxLength: 4 }),
+    fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit)),
+    fc.string({ maxLength: 4 }),
+  )
+  .map(([before, lone, after]) => before + lone + after);
+
+/** Whether every surrogate in `text` is half of a pair, checked unit by unit. */
+function wellFormed(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xdc00 && unit <= 0xdfff) return false;
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    }
+  }
+  return true;
+}
+
 const validHeartbeat = fc.record(
   {
     nodeId: fc.constantFrom(...nodeIds),
@@ -12,7 +35,8 @@ const validHeartbeat = fc.record(
     seq: fc.nat({ max: 30 }),
     load: fc.double({ min: 0, max: 1, noNaN: true }),
     metrics: fc.dictionary(
-      fc.string({ minLength: 1, maxLength: 8 }),
+      // Names beyond ASCII too: emoji (surrogate pairs) are well-formed.
+      fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constantFrom('😀', 'é', 'gpu-温度')),
       fc.double({ noNaN: true, noDefaultInfinity: true }),
       { maxKeys: 4 },
     ),
@@ -21,7 +45,11 @@ const validHeartbeat = fc.record(
 );
 
 const badValues = {
-  nodeId: fc.oneof(fc.constantFrom('ghost', '', 'n0 '), fc.anything()),
+  nodeId: fc.oneof(
+    fc.constantFrom('ghost', '', 'n0 ', 'n0\ud800'),
+    withLoneSurrogate,
+    fc.anything(),
+  ),
   seq: fc.oneof(
     fc.integer({ min: -5, max: -1 }),
     fc.double({ noInteger: true }),
@@ -44,6 +72,10 @@ const badValues = {
     fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), fc.double({ noNaN: true }), {
       minKeys: 65,
       maxKeys: 70,
+    }),
+    fc.dictionary(withLoneSurrogate, fc.double({ noNaN: true, noDefaultInfinity: true }), {
+      minKeys: 1,
+      maxKeys: 3,
     }),
   ),
 };
@@ -85,7 +117,12 @@ function shouldAccept(input: unknown, lastSeq: Map<string, number>): boolean {
   if (entries.length > 64) return false;
   if (
     entries.some(
-      ([k, v]) => k.length === 0 || k.length > 128 || typeof v !== 'number' || !Number.isFinite(v),
+      ([k, v]) =>
+        k.length === 0 ||
+        k.length > 128 ||
+        !wellFormed(k) ||
+        typeof v !== 'number' ||
+        !Number.isFinite(v),
     )
   ) {
     return false;

@@ -90,8 +90,22 @@ const contentType = fc.option(
   ),
 );
 const rawBody = fc.option(
-  fc.oneof(fc.json(), fc.string({ maxLength: 200 }), fc.constant('{"nodeId":"n1","seq":')),
+  fc.oneof(
+    fc.json(),
+    fc.string({ maxLength: 200 }),
+    fc.constant('{"nodeId":"n1","seq":'),
+    // Escapes that decode to lone surrogates.
+    fc.constant('{"nodeId":"n1\\ud800","seq":9,"load":0,"metrics":{"\\udc00":1}}'),
+  ),
 );
+
+/** Text with a lone surrogate in it: a JSON body's `"\ud800"` decodes to one. */
+const withLoneSurrogate = fc
+  .tuple(
+    fc.string({ maxLength: 4 }),
+    fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit)),
+  )
+  .map(([text, lone]) => text + lone);
 
 // Bodies that can never be accepted, for requests that carry a valid token.
 const validBeat = fc.record({
@@ -117,6 +131,8 @@ const brokenBeat = fc.oneof(
     .map(([b, k]) => ({ ...b, [k]: 1 })),
   validBeat.map((b) => ({ ...b, nodeId: 'ghost' })),
   validBeat.map((b) => ({ ...b, metrics: { mem: 'high' } })),
+  fc.tuple(validBeat, withLoneSurrogate).map(([b, name]) => ({ ...b, metrics: { [name]: 1 } })),
+  fc.tuple(validBeat, withLoneSurrogate).map(([b, nodeId]) => ({ ...b, nodeId })),
 );
 const brokenHeartbeats = fc.oneof(
   brokenBeat,
@@ -132,6 +148,7 @@ const brokenRegistration = fc.oneof(
   fc.constant({ id: 'fresh', version: 'latest' }),
   fc.constant({ id: 'fresh', labels: { zone: 7 } }),
   fc.constant({ id: 'fresh', owner: 'me' }),
+  withLoneSurrogate.map((zone) => ({ id: 'fresh', labels: { zone } })),
 );
 const brokenCommand = fc.oneof(
   fc.constant({ reason: '' }),

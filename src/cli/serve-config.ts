@@ -18,6 +18,7 @@ export interface ServeFlags {
   readonly heartbeatRate?: number;
   readonly heartbeatBurst?: number;
   readonly bodyLimit?: number;
+  readonly maxSseClients?: number;
   readonly tick?: number;
   readonly heartbeatTimeout?: number;
   readonly detector?: string;
@@ -31,6 +32,7 @@ export interface ServeFlags {
   readonly partitionFraction?: number;
   readonly maxActionsPerTick?: number;
   readonly maxIsolationsPerMinute?: number;
+  readonly maxNodes?: number;
   readonly hookTimeout?: number;
   readonly hookRetries?: number;
   readonly hookBackoff?: number;
@@ -63,6 +65,7 @@ export interface ServeConfig {
   readonly logLevel: string;
   readonly heartbeatRate: { readonly perSecond?: number; readonly burst?: number };
   readonly bodyLimit: number | undefined;
+  readonly maxSseClients: number | undefined;
   /** Share the fleet with other supervisors through this NATS server; undefined: alone. */
   readonly nats:
     | {
@@ -172,6 +175,7 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
       ...defined({ perSecond: flags.heartbeatRate, burst: flags.heartbeatBurst }),
     },
     bodyLimit: flags.bodyLimit ?? (server.bodyLimit as number | undefined),
+    maxSseClients: flags.maxSseClients,
     supervisor: {
       ...supervisor,
       ...defined({
@@ -187,6 +191,7 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
             ? undefined
             : resolve(base, text(supervisor.stateDir, 'config supervisor.stateDir'))),
         recover: flags.recover,
+        maxNodes: flags.maxNodes,
       }),
       overload: {
         ...(supervisor.overload as object),

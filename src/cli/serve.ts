@@ -44,6 +44,11 @@ export function serveCommand(): Command {
       integerAtLeast(1),
     )
     .option('--body-limit <bytes>', 'largest request body (default 1048576)', integerAtLeast(1))
+    .option(
+      '--max-sse-clients <count>',
+      'event streams open at once; more get 503 (default 256)',
+      integerAtLeast(1),
+    )
     .option('--tick <duration>', `tick period (default ${d.tickMs}ms)`, duration)
     .option(
       '--heartbeat-timeout <duration>',
@@ -97,6 +102,11 @@ export function serveCommand(): Command {
     .option(
       '--max-isolations-per-minute <count>',
       `(default ${d.safety.maxIsolationsPerMinute})`,
+      integerAtLeast(1),
+    )
+    .option(
+      '--max-nodes <count>',
+      'most nodes registered at once; more are refused with 503 (default: no cap)',
       integerAtLeast(1),
     )
     .option('--hook-timeout <duration>', 'time limit of one hook attempt (default 10s)', duration)
@@ -200,6 +210,7 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
     heartbeatRate: config.heartbeatRate,
     ...(secret === undefined ? {} : { secret: parseSecret(secret, '--secret-file') }),
     ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
+    ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
   });
   if (secret === undefined) {
     log.warn(

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Supervisor } from '../supervisor/index.js';
 import { type Access, type Authenticator, assertAccess, type Principal } from './auth.js';
 import type { BodyKind } from './error-reply.js';
+import type { EventBroadcast, StreamLimits } from './event-broadcast.js';
 import type { FleetFeed } from './fleet-feed.js';
 import type { HttpMetrics } from './metrics.js';
 import type { HeartbeatLimiter } from './rate-limit.js';
@@ -14,8 +15,9 @@ export interface RouteContext {
   readonly limiter: HeartbeatLimiter;
   /** Undefined when the plugin runs without a secret: every request acts as the operator. */
   readonly auth: Authenticator | undefined;
-  /** SSE streams open now, each closed by calling it (on shutdown). */
-  readonly streams: Set<() => void>;
+  /** The event streams open now, all fed from one subscription. */
+  readonly events: EventBroadcast;
+  readonly streamLimits: StreamLimits;
 }
 
 /** What a wyneos route says about itself in its fastify `config`. */

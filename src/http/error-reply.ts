@@ -9,6 +9,7 @@ import {
   InvalidRequestError,
   RateLimitedError,
   StorageDegradedError,
+  TooManyStreamsError,
   WyneosError,
 } from '../errors.js';
 import { describeSchemaError } from '../telemetry/index.js';
@@ -46,6 +47,10 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   WYNEOS_ERR_NOT_STARTED: 503,
   WYNEOS_ERR_STOPPED: 503,
   WYNEOS_ERR_STORAGE_DEGRADED: 503,
+  WYNEOS_ERR_TOO_MANY_STREAMS: 503,
+  // 503, not 409: the fleet's capacity is what refuses, not the node the request names, and
+  // agents retry a 5xx with backoff, so a node joins by itself once there is room.
+  WYNEOS_ERR_FLEET_FULL: 503,
 };
 
 /**
@@ -111,7 +116,11 @@ function fromValidation(
 /** Sends an error answer. */
 export function sendError(reply: FastifyReply, status: number, error: WyneosError): FastifyReply {
   const path = 'path' in error && typeof error.path === 'string' ? error.path : '';
-  if (error instanceof RateLimitedError || error instanceof StorageDegradedError) {
+  if (
+    error instanceof RateLimitedError ||
+    error instanceof StorageDegradedError ||
+    error instanceof TooManyStreamsError
+  ) {
     reply.header('retry-after', Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   }
   const boot = error instanceof HeartbeatResyncError ? { boot: error.boot } : {};

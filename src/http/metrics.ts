@@ -27,6 +27,9 @@ export class HttpMetrics {
   readonly registry = new Registry();
   private readonly accepted: Counter;
   private readonly rejected: Counter<'reason'>;
+  private readonly streams: Gauge;
+  private readonly streamsDropped: Counter;
+  private readonly streamsRefused: Counter;
   private readonly subscriptions: Subscription[];
 
   constructor(supervisor: Supervisor, feed: FleetFeed) {
@@ -40,6 +43,21 @@ export class HttpMetrics {
       name: 'wyneos_heartbeats_rejected_total',
       help: 'Heartbeats turned away over HTTP, by reason.',
       labelNames: ['reason'],
+      registers,
+    });
+    this.streams = new Gauge({
+      name: 'wyneos_sse_clients',
+      help: 'Event streams (GET /v1/events) open now.',
+      registers,
+    });
+    this.streamsDropped = new Counter({
+      name: 'wyneos_sse_clients_dropped_total',
+      help: 'Event stream clients dropped because they read too slowly (their buffer passed the limit).',
+      registers,
+    });
+    this.streamsRefused = new Counter({
+      name: 'wyneos_sse_clients_refused_total',
+      help: 'Event streams refused with 503 because the most allowed were open.',
       registers,
     });
     new Gauge({
@@ -118,6 +136,18 @@ export class HttpMetrics {
 
   heartbeatsRejected(reason: RejectReason, count = 1): void {
     this.rejected.inc({ reason }, count);
+  }
+
+  sseClients(open: number): void {
+    this.streams.set(open);
+  }
+
+  sseDropped(): void {
+    this.streamsDropped.inc();
+  }
+
+  sseRefused(): void {
+    this.streamsRefused.inc();
   }
 
   close(): void {

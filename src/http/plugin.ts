@@ -6,6 +6,7 @@ import type { Supervisor } from '../supervisor/index.js';
 import { Authenticator, parseSecret } from './auth.js';
 import { authenticate, type RouteContext, routeConfig } from './context.js';
 import { sendError, toWyneosError } from './error-reply.js';
+import { EventBroadcast, type StreamLimits } from './event-broadcast.js';
 import { FleetFeed } from './fleet-feed.js';
 import { HttpMetrics, type RejectReason } from './metrics.js';
 import { HeartbeatLimiter, type HeartbeatRate } from './rate-limit.js';
@@ -53,6 +54,18 @@ export interface WyneosPluginOptions {
    * @defaultValue true
    */
   readonly dashboard?: boolean;
+  /**
+   * Event streams (`GET /v1/events`) open at once; one more gets 503
+   * `WYNEOS_ERR_TOO_MANY_STREAMS` with `Retry-After`. Each event is serialised once for all.
+   * @defaultValue 256
+   */
+  readonly maxSseClients?: number;
+  /**
+   * Bytes an event stream may hold unsent for a client that reads too slowly; past it the
+   * client is dropped (and counted in `wyneos_sse_clients_dropped_total`).
+   * @defaultValue 1048576 (1 MiB)
+   */
+  readonly sseBufferLimit?: number;
 }
 
 const defaultPluginOptions = {
@@ -60,6 +73,8 @@ const defaultPluginOptions = {
   bodyLimit: 1024 * 1024,
   metrics: true,
   dashboard: true,
+  maxSseClients: 256,
+  sseBufferLimit: 1024 * 1024,
 } as const;
 
 /** The longest node id must fit in a path parameter. */
@@ -90,13 +105,15 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
   }
 
   const feed = new FleetFeed(supervisor);
+  const metrics = new HttpMetrics(supervisor, feed);
   const ctx: RouteContext = {
     supervisor,
     feed,
-    metrics: new HttpMetrics(supervisor, feed),
+    metrics,
     limiter: new HeartbeatLimiter(resolved.heartbeatRate, resolved.clock),
     auth: resolved.auth,
-    streams: new Set(),
+    events: new EventBroadcast(supervisor, resolved.streamLimits, metrics, log),
+    streamLimits: resolved.streamLimits,
   };
 
   app.setValidatorCompiler(validatorCompiler);
@@ -122,9 +139,10 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
     sendError(reply, 404, new NoRouteError(request.method, request.url)),
   );
   app.addHook('preClose', async () => {
-    for (const close of [...ctx.streams]) close();
+    ctx.events.endAll();
   });
   app.addHook('onClose', async () => {
+    ctx.events.close();
     feed.close();
     ctx.metrics.close();
   });
@@ -170,6 +188,7 @@ interface ResolvedPluginOptions {
   readonly metrics: boolean;
   readonly clock: Clock;
   readonly dashboard: boolean;
+  readonly streamLimits: StreamLimits;
 }
 
 function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptions {
@@ -198,6 +217,14 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
     metrics: options.metrics ?? defaultPluginOptions.metrics,
     clock,
     dashboard: options.dashboard ?? defaultPluginOptions.dashboard,
+    streamLimits: {
+      maxClients: Math.floor(
+        atLeast(options.maxSseClients ?? defaultPluginOptions.maxSseClients, 'maxSseClients', 1),
+      ),
+      maxBufferedBytes: Math.floor(
+        atLeast(options.sseBufferLimit ?? defaultPluginOptions.sseBufferLimit, 'sseBufferLimit', 1),
+      ),
+    },
   };
 }
 

@@ -3,7 +3,12 @@ import type { FastifySchemaCompiler } from 'fastify';
 
 type FastifyValidationResult = ReturnType<FastifySchemaCompiler<object>>;
 
-import { heartbeatSchema, nodeIdPattern, registrationSchema } from '../telemetry/index.js';
+import {
+  heartbeatSchema,
+  nodeIdPattern,
+  registrationSchema,
+  wellFormedPattern,
+} from '../telemetry/index.js';
 
 /** The most heartbeats one request may carry. */
 export const maxBatch = 1000;
@@ -18,7 +23,7 @@ const textParts = new Ajv({ allErrors: false, strict: true, coerceTypes: true })
 
 /** The validator compiler of every wyneos route. */
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
-  if (httpPart !== 'body') return textParts.compile(schema);
+  if (httpPart !== 'body') return decimalIntegers(schema, textParts.compile(schema));
   const validate = bodies.compile(schema);
   // A body whose every property is optional may be left out (an isolation without a reason);
   // fastify hands a missing body to the validator as null.
@@ -31,6 +36,38 @@ export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpP
   };
   return optional;
 };
+
+// ajv's coercion reads `1e400` as Infinity (which then passed the maximum), and takes `0x10`,
+// ` 5` and `1.0` as numbers too. A whole number in a query or path is plain decimal digits, at
+// most 16 of them: always finite, and the schema's bounds say the rest.
+const decimal = /^-?[0-9]{1,16}$/;
+
+function decimalIntegers(
+  schema: object,
+  validate: FastifyValidationResult,
+): FastifyValidationResult {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  const names = Object.entries(properties ?? {})
+    .filter(([, property]) => property.type === 'integer')
+    .map(([name]) => name);
+  if (names.length === 0) return validate;
+  const checked: FastifyValidationResult = (data: unknown) => {
+    for (const name of names) {
+      const value = (data as Record<string, unknown> | null)?.[name];
+      if (value !== undefined && (typeof value !== 'string' || !decimal.test(value))) {
+        const message = 'must be a whole number in decimal digits';
+        checked.errors = [
+          { instancePath: `/${name}`, schemaPath: '', keyword: 'type', params: {}, message },
+        ];
+        return false;
+      }
+    }
+    const ok = validate(data);
+    checked.errors = validate.errors ?? null;
+    return ok;
+  };
+  return checked;
+}
 
 /** One heartbeat, or an array of 1 to 1,000. */
 export const heartbeatsBody = {
@@ -59,7 +96,7 @@ export const licenceIdParams = {
   type: 'object',
   additionalProperties: false,
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+  properties: { id: { type: 'string', minLength: 1, maxLength: 256, pattern: wellFormedPattern } },
 } as const;
 
 export const switchBody = {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { isWellFormed } from '../unicode.js';
 import type { Revocation } from './types.js';
 
 /**
@@ -13,10 +14,15 @@ export class RevocationList {
 
   /** Adds a revocation; returns it, or undefined when the licence was revoked already. */
   revoke(licenceId: unknown, reason: unknown, at: number): Revocation | undefined {
-    if (typeof licenceId !== 'string' || licenceId.length === 0 || licenceId.length > 256) {
+    if (
+      typeof licenceId !== 'string' ||
+      licenceId.length === 0 ||
+      licenceId.length > 256 ||
+      !isWellFormed(licenceId)
+    ) {
       throw new InvalidArgumentError(
         'licenceId',
-        'expected a licence id (its jti) of 1 to 256 characters',
+        'expected a licence id (its jti) of 1 to 256 characters of well-formed Unicode',
       );
     }
     if (typeof reason !== 'string' || reason.length === 0 || reason.length > 1024) {

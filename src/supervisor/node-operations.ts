@@ -3,7 +3,12 @@ import type {
   SupervisorContext,
   SupervisorEvent,
 } from '../../machines/supervisor.machine.js';
-import { AdmissionDeniedError, InvalidArgumentError, UnknownNodeError } from '../errors.js';
+import {
+  AdmissionDeniedError,
+  FleetFullError,
+  InvalidArgumentError,
+  UnknownNodeError,
+} from '../errors.js';
 import type { GovernanceEngine } from '../governance/index.js';
 import type { NodeRegistration } from '../telemetry/index.js';
 import { parseRegistration, type TelemetryStore } from '../telemetry/index.js';
@@ -90,6 +95,9 @@ export function nodeOperations(deps: NodeOperationsDeps) {
       parseRegistration(input, batch ? `/${index}` : ''),
     );
     store.assertAvailable(registrations);
+    if (config.maxNodes !== undefined && store.size + registrations.length > config.maxNodes) {
+      throw new FleetFullError(config.maxNodes, store.size, registrations.length);
+    }
     const registeredAt = clock.now();
     // Licences first: a node without a right to run is refused before any rule looks at it.
     const licences = licensing.admit(registrations, registeredAt);

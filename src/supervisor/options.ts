@@ -52,6 +52,8 @@ export interface ResolvedOptions {
   readonly licensing: ResolvedLicensing | undefined;
   readonly trust: TrustOptions;
   readonly predictive: PredictiveOptions | undefined;
+  /** The most nodes registered at once; undefined: no cap. */
+  readonly maxNodes: number | undefined;
 }
 
 export const defaultOptions = {
@@ -102,6 +104,7 @@ const knownOptions = new Set([
   'licensing',
   'trust',
   'predictive',
+  'maxNodes',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
 const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
@@ -279,6 +282,8 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     licensing: resolveLicensing(options.licensing),
     trust: resolveTrust(options.trust),
     predictive: resolvePredictive(options.predictive, tickMs),
+    maxNodes:
+      options.maxNodes === undefined ? undefined : positiveInteger(options.maxNodes, 'maxNodes'),
     // Opened last, once every other option is known to be good: it touches the disk.
     storage: resolveStorage(options, (message) => logger.warn({ component: 'storage' }, message)),
   };

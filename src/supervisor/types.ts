@@ -51,6 +51,13 @@ export interface SupervisorOptions {
   readonly overload?: Partial<OverloadOptions>;
   /** Governance rules evaluated on every tick (an unversioned policy). Default: none. */
   readonly rules?: readonly Rule[];
+  /**
+   * The most nodes registered at once. A registration past it is refused with
+   * `FleetFullError` (`WYNEOS_ERR_FLEET_FULL`, HTTP 503) and changes nothing; a batch that
+   * would pass it registers none of its nodes.
+   * @defaultValue undefined (no cap)
+   */
+  readonly maxNodes?: number;
   /** A versioned policy instead of `rules`; `setPolicy` replaces it live. */
   readonly policy?: Policy;
   /** A rule slower than this over the whole fleet in one tick is flagged. Default: 25. */

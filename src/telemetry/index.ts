@@ -3,6 +3,7 @@ export {
   heartbeatSchema,
   nodeIdPattern,
   registrationSchema,
+  wellFormedPattern,
 } from './schemas.js';
 export { TelemetryStore } from './store.js';
 export type {

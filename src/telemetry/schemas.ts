@@ -9,6 +9,11 @@ const ajv = new Ajv({ allErrors: false, strict: true, strictNumbers: true });
 /** Node ids also become NATS subject tokens and URL segments: keep them plain. */
 export const nodeIdPattern = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,252}$';
 const labelKeyPattern = '^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$';
+/**
+ * Well-formed Unicode: no lone surrogate (a JSON body's `"\ud800"` decodes to one). ajv reads
+ * patterns with the `u` flag, where a surrogate pair is one code point outside this range.
+ */
+export const wellFormedPattern = '^[^\\uD800-\\uDFFF]*$';
 
 // Plain schemas checked against the TypeScript types by the tests: ajv's JSONSchemaType
 // cannot express optional-but-not-null under exactOptionalPropertyTypes.
@@ -18,7 +23,7 @@ export const heartbeatSchema = {
   additionalProperties: false,
   required: ['nodeId', 'seq', 'load'],
   properties: {
-    nodeId: { type: 'string', minLength: 1, maxLength: 253 },
+    nodeId: { type: 'string', minLength: 1, maxLength: 253, pattern: wellFormedPattern },
     seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     epoch: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     boot: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
@@ -26,7 +31,7 @@ export const heartbeatSchema = {
     metrics: {
       type: 'object',
       maxProperties: 64,
-      propertyNames: { type: 'string', minLength: 1, maxLength: 128 },
+      propertyNames: { type: 'string', minLength: 1, maxLength: 128, pattern: wellFormedPattern },
       additionalProperties: { type: 'number' },
     },
   },
@@ -43,7 +48,7 @@ export const registrationSchema = {
       type: 'object',
       maxProperties: 64,
       propertyNames: { type: 'string', pattern: labelKeyPattern },
-      additionalProperties: { type: 'string', maxLength: 256 },
+      additionalProperties: { type: 'string', maxLength: 256, pattern: wellFormedPattern },
     },
     version: { type: 'string', minLength: 1, maxLength: 64 },
     licence: { type: 'string', minLength: 1, maxLength: 8192 },
@@ -60,6 +65,10 @@ export function describeSchemaError(
 ): { path: string; problem: string } {
   if (error === undefined) return { path: '', problem: 'is invalid' };
   const params = error.params as Record<string, unknown>;
+  const message =
+    error.keyword === 'pattern' && params.pattern === wellFormedPattern
+      ? 'must be well-formed Unicode (it holds a lone surrogate)'
+      : (error.message ?? 'is invalid');
   if (error.keyword === 'required') {
     return {
       path: `${error.instancePath}/${String(params.missingProperty)}`,
@@ -75,13 +84,13 @@ export function describeSchemaError(
   if (error.propertyName !== undefined) {
     return {
       path: `${error.instancePath}/${error.propertyName}`,
-      problem: `is not an allowed name: it ${error.message ?? 'is invalid'}`,
+      problem: `is not an allowed name: it ${message}`,
     };
   }
   const value = valueAt(input, error.instancePath);
   return {
     path: error.instancePath,
-    problem: `${error.message ?? 'is invalid'} (got ${show(value)})`,
+    problem: `${message} (got ${show(value)})`,
   };
 }
 

@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { InvalidHeartbeatError, RateLimitedError, UnknownNodeError } from '../../errors.js';
+import {
+  InvalidHeartbeatError,
+  RateLimitedError,
+  StaleHeartbeatError,
+  UnknownNodeError,
+} from '../../errors.js';
 import type { LicenceStatus } from '../../licensing/index.js';
 import type { Heartbeat } from '../../telemetry/index.js';
 import type { NodeSnapshot, NodeState } from '../../types.js';
@@ -34,7 +39,7 @@ const config: RouteConfig = { access: 'node', bodyKind: 'heartbeat', ingest: tru
 
 /**
  * `POST /v1/heartbeats`: one heartbeat, or a batch of up to 1,000 (one per node). A batch is
- * taken whole or not at all: every heartbeat is checked (identity, node, seq, rate) before any
+ * taken whole or not at all: every heartbeat is checked (identity, node, rate, seq) before any
  * is stored, as `registerMany` does.
  */
 export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -71,10 +76,16 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
         }
         const node = supervisor.node(beat.nodeId);
         if (node === undefined) throw new UnknownNodeError(beat.nodeId);
-        // The supervisor's own check (seq, epoch, boot), so that a batch is taken whole or not.
-        supervisor.checkHeartbeat(beat);
         const waitMs = limiter.waitMs(beat.nodeId);
         if (waitMs > 0) throw new RateLimitedError(beat.nodeId, waitMs);
+        try {
+          // The supervisor's own check (seq, epoch, boot), so that a batch is taken whole or not.
+          supervisor.checkHeartbeat(beat);
+        } catch (error) {
+          // A refused replay costs a token as an accepted beat does: a flood of them is not free.
+          if (error instanceof StaleHeartbeatError) limiter.take(beat.nodeId);
+          throw error;
+        }
         nodes.set(beat.nodeId, node);
       });
 
