@@ -53,8 +53,9 @@ async function serveOnAFullDisk(disk: FullDisk): Promise<void> {
     const answer = await post(`/v1/nodes/n-1/${last}`, { reason: 'on a full disk' });
     if (answer.status !== 200) first = answer;
   }
-  expect(first?.status).toBe(503);
-  expect(((await first?.json()) as { error: { code: string } }).error.code).toBe(
+  if (first === undefined) throw new Error('500 commands fitted on a full disk');
+  expect(first.status).toBe(503);
+  expect(((await first.json()) as { error: { code: string } }).error.code).toBe(
     'WYNEOS_ERR_STORAGE_DEGRADED',
   );
   const second = await post('/v1/nodes/n-2/isolate', { reason: 'on a full disk' });
