@@ -20,10 +20,15 @@ export interface Process {
   exited(): Promise<number | null>;
 }
 
-export function wyneos(args: readonly string[]): Process {
+/** Starts `wyneos <args>`; `env` adds to (or, with undefined, removes from) this process's environment. */
+export function wyneos(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Process {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const lines: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
