@@ -53,9 +53,7 @@ export class AuditWatch {
 
   /** Every record seen, by seq and then by when it was first seen. */
   records(): SeenRecord[] {
-    return [...this.seen.values()].sort(
-      (a, b) => a.record.seq - b.record.seq || a.seen - b.seen,
-    );
+    return [...this.seen.values()].sort((a, b) => a.record.seq - b.record.seq || a.seen - b.seen);
   }
 
   stop(): void {

@@ -15,10 +15,14 @@ const seed = process.env.WYNEOS_CHAOS_SEED
   : Math.floor(Math.random() * 2 ** 31);
 
 describe('chaos', () => {
-  it(`keeps every invariant through ${rounds} random faults (seed ${seed})`, async () => {
-    console.log(`chaos: seed ${seed} (rerun with WYNEOS_CHAOS_SEED=${seed})`);
-    const tally = await runChaos(seed, rounds, (line) => console.log(line));
-    console.log(tally.table(seed, rounds));
-    expect(tally.failures(), `seed ${seed}: see the table above`).toEqual([]);
-  }, 120_000 + rounds * 15_000);
+  it(
+    `keeps every invariant through ${rounds} random faults (seed ${seed})`,
+    async () => {
+      console.log(`chaos: seed ${seed} (rerun with WYNEOS_CHAOS_SEED=${seed})`);
+      const tally = await runChaos(seed, rounds, (line) => console.log(line));
+      console.log(tally.table(seed, rounds));
+      expect(tally.failures(), `seed ${seed}: see the table above`).toEqual([]);
+    },
+    120_000 + rounds * 15_000,
+  );
 });

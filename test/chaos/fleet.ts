@@ -5,12 +5,25 @@ import { nodeToken, operatorToken } from 'wyneos';
 import { type Process, until, wyneos } from '../processes.js';
 import type { Interval } from './invariants.js';
 
+/** What a dead server said last: its last error line, or else its last line. */
+function lastWords(lines: readonly Record<string, unknown>[]): string {
+  const line = lines.findLast((l) => Number(l.level) >= 50) ?? lines.at(-1) ?? {};
+  const error = (line.err ?? line.error) as { message?: string } | string | undefined;
+  const detail = typeof error === 'string' ? error : error?.message;
+  return [line.msg ?? line.text, detail]
+    .filter((part) => part !== undefined)
+    .join(': ')
+    .slice(0, 300);
+}
+
 /** A death of the server that the harness did not cause. */
 export interface Death {
   readonly at: number;
   readonly code: number | null;
   readonly signal: string | null;
   readonly last: string;
+  /** The fault being injected when it died. */
+  readonly during: string;
 }
 
 export interface FleetOptions {
@@ -32,6 +45,8 @@ export class Fleet {
   readonly serverPauses: Interval[] = [];
   readonly agents = new Map<string, { proc: Process | undefined; paused: boolean }>();
   server: Process | undefined;
+  /** What the harness is doing, for the record of a death. */
+  doing = 'starting';
   #pausedAt: number | undefined;
   #killing = false;
 
@@ -70,7 +85,8 @@ export class Fleet {
         at: Date.now(),
         code,
         signal: server.child.signalCode,
-        last: JSON.stringify(server.lines.slice(-3)).slice(0, 400),
+        last: lastWords(server.lines),
+        during: this.doing,
       });
     });
     await this.healthy(30_000);
@@ -80,10 +96,11 @@ export class Fleet {
   async healthy(ms = 15_000): Promise<boolean> {
     try {
       await until(
-        () => fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
-          (r) => r.status,
-          () => 0,
-        ),
+        () =>
+          fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
+            (r) => r.status,
+            () => 0,
+          ),
         (status) => status === 200,
         ms,
         '/healthz',
@@ -95,7 +112,11 @@ export class Fleet {
   }
 
   get serverAlive(): boolean {
-    return this.server !== undefined && this.server.child.exitCode === null && this.server.child.signalCode === null;
+    return (
+      this.server !== undefined &&
+      this.server.child.exitCode === null &&
+      this.server.child.signalCode === null
+    );
   }
 
   async killServer(): Promise<void> {
@@ -160,7 +181,8 @@ export class Fleet {
     const all = [this.server, ...[...this.agents.values()].map((a) => a.proc)];
     this.#killing = true;
     for (const proc of all) {
-      if (proc === undefined || proc.child.exitCode !== null || proc.child.signalCode !== null) continue;
+      if (proc === undefined || proc.child.exitCode !== null || proc.child.signalCode !== null)
+        continue;
       proc.child.kill('SIGCONT');
       proc.child.kill('SIGKILL');
     }

@@ -140,8 +140,7 @@ export function acknowledgedNotInState(
     if (lastAck.verb === 'reinstate' && state === 'isolated') {
       // By seq, not by `at`: the server's wall clock jumps.
       const answered = records.find(
-        (r) =>
-          r.nodeId === nodeId && r.type === 'transition' && data(r).at === lastAck.node?.since,
+        (r) => r.nodeId === nodeId && r.type === 'transition' && data(r).at === lastAck.node?.since,
       );
       const reisolated = records.some(
         (r) =>

@@ -48,7 +48,9 @@ export class Tally {
       const held = this.#held.get(name) ?? 0;
       const failed = this.#failed.get(name) ?? 0;
       const mark = failed > 0 ? '✗' : held > 0 ? '✓' : '-';
-      lines.push(`  ${mark} ${name.padEnd(42)} ${String(held).padStart(4)}  ${String(failed).padStart(6)}`);
+      lines.push(
+        `  ${mark} ${name.padEnd(42)} ${String(held).padStart(4)}  ${String(failed).padStart(6)}`,
+      );
     }
     for (const name of this.failures()) {
       const evidence = [...(this.#evidence.get(name) ?? [])];

@@ -54,7 +54,8 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
   const disk = mountDisk(stateDir);
   const clock = wallClock(dir);
   if (disk.unavailable !== undefined) tally.skipped.set('disk full, then freed', disk.unavailable);
-  if (clock.unavailable !== undefined) tally.skipped.set('server wall clock jump', clock.unavailable);
+  if (clock.unavailable !== undefined)
+    tally.skipped.set('server wall clock jump', clock.unavailable);
   const port = await freePort();
   const wire = new WireLog();
   const proxy = await startProxy(() => port, wire);
@@ -77,6 +78,11 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
     const { nodes } = (await response.json()) as { nodes: { id: string; state: string }[] };
     return new Map(nodes.map((n) => [n.id, n.state]));
   };
+  const serverDate = () =>
+    fetch(`${fleet.url}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => Date.parse(r.headers.get('date') ?? ''),
+      () => Number.NaN,
+    );
   const checkDecisions = async () => {
     const records = audit();
     tally.check('no audit gap', auditGaps(records, watch.records()));
@@ -91,7 +97,10 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
       const saved = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')) as {
         nodes: { id: string; state: string; since: number }[];
       };
-      tally.check('saved state only holds audited isolations', savedStateNotAudited(saved.nodes, audit()));
+      tally.check(
+        'saved state only holds audited isolations',
+        savedStateNotAudited(saved.nodes, audit()),
+      );
     } catch (error) {
       tally.notes.push(`state.json unreadable after a kill: ${String(error)}`);
     }
@@ -105,13 +114,18 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
     disk.free();
     await delay(random.int(0, 800));
     await fleet.startServer();
-    tally.check('/healthz answered after every fault', (await fleet.healthy()) ? [] : ['no /healthz after a restart']);
+    tally.check(
+      '/healthz answered after every fault',
+      (await fleet.healthy()) ? [] : ['no /healthz after a restart'],
+    );
     if (replayBody !== undefined) {
       const status = await probe.replay(replayBody);
       const accepted = status !== undefined && status >= 200 && status < 300;
       tally.check(
         'no replayed heartbeat accepted',
-        accepted ? [`after restart, the last acknowledged heartbeat ${replayBody} answered ${status}`] : [],
+        accepted
+          ? [`after restart, the last acknowledged heartbeat ${replayBody} answered ${status}`]
+          : [],
       );
     }
     probe.start();
@@ -143,7 +157,9 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
   const commandSome = async (count: number) => {
     for (let c = 0; c < count; c++) {
       const id = agentIds[random.int(0, agentIds.length - 1)] as string;
-      commands.push(await operatorCommand(fleet, id, random.chance(0.55) ? 'isolate' : 'reinstate'));
+      commands.push(
+        await operatorCommand(fleet, id, random.chance(0.55) ? 'isolate' : 'reinstate'),
+      );
     }
   };
 
@@ -186,7 +202,9 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
       const end = Date.now() + random.int(2000, 5000);
       void commandSome(random.int(1, 2));
       while (Date.now() < end && fleet.serverAlive) {
-        const status = await fetch(`${fleet.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
+        const status = await fetch(`${fleet.url}/readyz`, {
+          signal: AbortSignal.timeout(1000),
+        }).then(
           (r) => r.status,
           () => 0,
         );
@@ -199,7 +217,15 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
     'server wall clock jump': async () => {
       const delta = random.chance(0.5) ? random.int(2, 6) : -random.int(2, 6);
       clock.set(clock.offsetHours + delta);
-      await delay(2500);
+      // The server's own Date header shows its wall clock: the jump must have reached it.
+      const want = Date.now() + clock.offsetHours * 3_600_000;
+      const moved = await until(serverDate, (at) => Math.abs(at - want) < 600_000, 10_000).then(
+        () => true,
+        () => false,
+      );
+      if (!moved)
+        tally.notes.push(`a clock jump to ${clock.offsetHours} h did not reach the server`);
+      await delay(1500);
     },
   };
 
@@ -217,6 +243,7 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
       await commandSome(random.int(0, 2));
       if (fault !== 'agent SIGSTOP/SIGCONT') tally.inject(fault);
       say(`chaos round ${round + 1}: ${fault}`);
+      fleet.doing = `round ${round + 1}, ${fault}`;
       await inject[fault]();
       if (fleet.serverAlive) {
         const answered = await fleet.healthy();
@@ -242,7 +269,9 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
     for (const v of revivals.violations) tally.check('no node revived without a heartbeat', [v]);
     tally.check(
       'server died only by our kill -9',
-      fleet.deaths.map((d) => `exit ${d.code ?? d.signal}: ${d.last}`),
+      fleet.deaths.map(
+        (d) => `exit ${d.code ?? d.signal} during ${d.during} (see stderr): ${d.last}`,
+      ),
     );
     tally.notes.push(
       `disk full: /readyz answered 503 in ${readyz.notReady} of ${readyz.windows} full-disk windows`,
