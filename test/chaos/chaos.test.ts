@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll } from '../processes.js';
+import { mounted, unmount } from './faults.js';
 import { faultKinds, runChaos } from './run.js';
 
 // A real `wyneos serve --state-dir` and its agents under seeded random faults: pauses, kill -9s,
@@ -7,7 +8,11 @@ import { faultKinds, runChaos } from './run.js';
 // `npm run test:chaos` runs many (WYNEOS_CHAOS_ROUNDS). WYNEOS_CHAOS_SEED reruns one schedule
 // (the timing of real processes still varies from run to run).
 
-afterAll(killAll);
+afterAll(() => {
+  killAll();
+  // A run cut short by its timeout leaves its tmpfs mounted.
+  for (const dir of mounted) unmount(dir);
+});
 
 const rounds = Number(process.env.WYNEOS_CHAOS_ROUNDS ?? faultKinds.length);
 const seed = process.env.WYNEOS_CHAOS_SEED

@@ -18,6 +18,18 @@ export interface Disk {
 
 const filler = '.chaos-filler';
 
+/** Mounts still to undo, for a test that ends before its own clean-up could run. */
+export const mounted = new Set<string>();
+
+export function unmount(dir: string): void {
+  mounted.delete(dir);
+  try {
+    execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+  } catch {
+    // Nothing mounted any more.
+  }
+}
+
 export function mountDisk(dir: string, size = '2m'): Disk {
   mkdirSync(dir, { recursive: true });
   let unavailable: string | undefined;
@@ -25,6 +37,7 @@ export function mountDisk(dir: string, size = '2m'): Disk {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    mounted.add(dir);
   } catch (error) {
     unavailable = `cannot mount a tmpfs (${String((error as Error).message).split('\n')[0]})`;
   }
@@ -54,13 +67,7 @@ export function mountDisk(dir: string, size = '2m'): Disk {
       rmSync(fillerPath, { force: true });
     },
     release() {
-      if (unavailable === undefined) {
-        try {
-          execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
-        } catch {
-          // Nothing mounted any more.
-        }
-      }
+      if (unavailable === undefined) unmount(dir);
     },
   };
 }

@@ -51,13 +51,18 @@ describe('chaos invariants', () => {
   it('leaves the operator reinstating a silent node alone', () => {
     const isolated = record('transition', 'm', { from: 'offline', to: 'isolated', at: 1 });
     const action = record('action', 'm', {
+      tick: 9,
       type: 'reinstate',
       origin: 'operator',
       status: 'applied',
     });
-    const back = record('transition', 'm', { from: 'isolated', to: 'online', at: 2 });
+    const back = record('transition', 'm', { from: 'isolated', to: 'online', at: 2, tick: 9 });
     const seen = [seenAt(isolated, 1000), seenAt(action, 2000), seenAt(back, 2000)];
     expect(revivalsWithoutHeartbeat(seen, new WireLog(), []).examined).toBe(0);
+    // The same transition in another tick is the supervisor's own doing, and is checked.
+    const later = record('transition', 'm', { from: 'isolated', to: 'online', at: 3, tick: 10 });
+    const own = [seenAt(isolated, 1000), seenAt(action, 2000), seenAt(later, 2000)];
+    expect(revivalsWithoutHeartbeat(own, new WireLog(), []).violations).toHaveLength(1);
   });
 
   const isolate: Command = {

@@ -41,6 +41,7 @@ export function revivalsWithoutHeartbeat(
   seen: readonly SeenRecord[],
   wire: WireLog,
   serverPauses: readonly Interval[],
+  during: (at: number) => string = () => '',
 ): { examined: number; violations: string[] } {
   const violations: string[] = [];
   let examined = 0;
@@ -56,7 +57,9 @@ export function revivalsWithoutHeartbeat(
       const from = data(r).from;
       if (r.type !== 'transition' || data(r).to !== 'online') return;
       if (from !== 'offline' && from !== 'isolated') return;
-      if (from === 'isolated' && byOperator(records[i - 1]?.record)) return;
+      // The operator's reinstatement is recorded beside its transition, in the same tick.
+      const near = records.slice(Math.max(0, i - 3), i + 4).map((n) => n.record);
+      if (from === 'isolated' && near.some((n) => byOperator(n, data(r).tick))) return;
       const before = records
         .slice(0, i)
         .reverse()
@@ -73,7 +76,7 @@ export function revivalsWithoutHeartbeat(
         violations.push(
           `${nodeId}: ${from} (seq ${before.record.seq}) → online (seq ${r.seq}, "${String(
             data(r).reason,
-          )}") with no request of it for ${s.seen - earliest} ms`,
+          )}") with no request of it for ${s.seen - earliest} ms ${during(s.seen)}`.trim(),
         );
       }
     });
@@ -81,10 +84,10 @@ export function revivalsWithoutHeartbeat(
   return { examined, violations };
 }
 
-function byOperator(r: AuditRecord | undefined): boolean {
+function byOperator(r: AuditRecord, tick: unknown): boolean {
   return (
-    r !== undefined &&
     r.type === 'action' &&
+    data(r).tick === tick &&
     data(r).origin === 'operator' &&
     data(r).type === 'reinstate' &&
     data(r).status === 'applied'

@@ -103,23 +103,25 @@ export class Probe {
   }
 }
 
-/** Sends one operator command and records what it was answered. */
+/**
+ * Sends one operator command, in `commands` from the moment it is sent: until answered it is a
+ * command that may or may not apply, whatever the harness checks meanwhile.
+ */
 export async function operatorCommand(
   fleet: Fleet,
+  commands: Command[],
   nodeId: string,
   verb: 'isolate' | 'reinstate',
-): Promise<Command> {
-  const sentAt = Date.now();
+): Promise<void> {
+  const at = commands.push({ nodeId, verb, sentAt: Date.now(), status: undefined }) - 1;
   const answer = await post(
     `${fleet.url}/v1/nodes/${nodeId}/${verb}`,
     fleet.operator,
     JSON.stringify({ reason: `chaos: ${verb}` }),
   );
   const node = (answer.body as { node?: { state: string; since: number } } | undefined)?.node;
-  return {
-    nodeId,
-    verb,
-    sentAt,
+  commands[at] = {
+    ...(commands[at] as Command),
     status: answer.status,
     ...(node === undefined ? {} : { node: { state: node.state, since: node.since } }),
   };
