@@ -108,7 +108,7 @@ export async function runChaos(seed: number, rounds: number, say: (line: string)
     await fleet.startServer();
     tally.check(
       '/healthz answered after every fault',
-      (await fleet.healthy()) ? [] : ['no /healthz after a restart'],
+      (await fleet.healthy()) ? [] : [`no /healthz after restarting in ${fleet.doing}`],
     );
     if (replayBody !== undefined) {
       const status = await probe.replay(replayBody);
