@@ -22,10 +22,15 @@ export interface Process {
   exited(): Promise<number | null>;
 }
 
-export function wyneos(args: readonly string[]): Process {
+/** Starts `wyneos <args>`; `env` adds to (or, with undefined, removes from) this process's environment. */
+export function wyneos(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Process {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {
