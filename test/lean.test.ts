@@ -61,7 +61,7 @@ function metricsFor(base: Metrics, random: () => number): Metrics | undefined {
   return metrics;
 }
 
-function run(seed: number): void {
+function run(seed: number, throughRules: boolean): void {
   const fleet = generateFleet(nodeCount, seed);
   const plans = plan(seed + 1);
   const random = mulberry32(seed + 2);
@@ -79,7 +79,10 @@ function run(seed: number): void {
   const summaries: TickSummary[] = [];
   sup.ticks$.subscribe((summary) => summaries.push(summary));
   sup.start();
-  const lean = new LeanFleet({ heartbeatTimeoutMs, overload }, 64); // grows as it registers
+  const lean = new LeanFleet(
+    { heartbeatTimeoutMs, overload, ...(throughRules ? { rules: trivialWyneosRules } : {}) },
+    64, // grows as it registers
+  );
 
   sup.registerMany(fleet.map((n) => ({ id: n.id, labels: n.labels })));
   for (const n of fleet) lean.register(n.id, clock.now());
@@ -146,8 +149,10 @@ function run(seed: number): void {
 describe('lean reference', () => {
   it.each([11, 12, 13])(
     'agrees with the supervisor tick by tick on states, transitions, actions and rule failures (seed %i)',
-    (seed) => run(seed),
+    (seed) => run(seed, false),
   );
+
+  it('agrees with it too when it calls the rules as closures on a node view', () => run(14, true));
 
   it('writes the same ten trivial rules for the supervisor and the lean loop', () => {
     expect(trivialWyneosRules.map((r) => r.id)).toEqual(trivialRules.map((r) => r.id));

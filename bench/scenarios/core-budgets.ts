@@ -17,36 +17,24 @@ import type { Derived, Figure, ScenarioResult } from '../measure.js';
 import { quick } from '../mode.js';
 import { ManualClock, type ReusableBeat, reusableBeats, tickOptions } from '../supervised-fleet.js';
 import { trivialWyneosRules } from '../trivial-rules.js';
-import { type BudgetRow, printBudgets, tickFigure } from './core-budgets-table.js';
+import {
+  budgetRows,
+  mean,
+  printBudgets,
+  registerBatch,
+  type SizeFigures,
+  type SupervisorFigures,
+  tickFigure,
+} from './core-budgets-table.js';
 
 /** `WYNEOS_BENCH_SIZES=100000,300000,1000000` adds the larger fleets; 100,000 by default. */
 const sizes: readonly number[] = quick
   ? [2_000]
   : (process.env.WYNEOS_BENCH_SIZES ?? '100000').split(',').map((s) => Number(s.trim()));
-const reference = 100_000;
-/** Registrations per `registerMany`: what the NATS subscriber hands it when many arrive. */
-const registerBatch = 1_000;
 /** Heartbeats per `sup.heartbeats` call, once it exists (issue 16). */
 const ingestBatch = 1_000;
 const ingestPasses = 3;
 const rules = 10;
-
-interface SupervisorFigures {
-  readonly registerMs: number;
-  readonly heapPerNode: number | undefined;
-  readonly ticks: TickTimes;
-  readonly ingestPerSecond: number | undefined;
-  readonly ingestPath: string;
-}
-
-interface SizeFigures {
-  readonly size: number;
-  readonly info: SupervisorFigures;
-  readonly silent: SupervisorFigures;
-  readonly lean: { readonly ticks: TickTimes; readonly heapPerNode: number };
-  readonly wallS: number;
-  readonly maxRssGiB: number;
-}
 
 /**
  * Issue 16's budgets, measured in one run: a tick of the supervisor under 1 % churn with the
@@ -80,6 +68,7 @@ export async function coreBudgets(): Promise<ScenarioResult | undefined> {
     tickFigure(`supervisor tick, info, ${m.size}`, m.info.ticks.samples, m.size * rules),
     tickFigure(`supervisor tick, silent, ${m.size}`, m.silent.ticks.samples, m.size * rules),
     tickFigure(`lean tick, ${m.size}`, m.lean.ticks.samples, m.size * rules),
+    tickFigure(`lean tick via closures, ${m.size}`, m.leanRules.ticks.samples, m.size * rules),
   ]);
   const derived: Derived[] = rows.map((r) => ({
     label: `${r.size.toLocaleString('en-US')} nodes, ${r.label}${r.budget ? ` (${r.budget.text}: ${r.met ? 'met' : 'missed'})` : ''}`,
@@ -99,7 +88,7 @@ export async function coreBudgets(): Promise<ScenarioResult | undefined> {
 
 async function measureSize(size: number, gc: () => void): Promise<SizeFigures> {
   const started = performance.now();
-  const count = quick ? 2 : size <= reference ? 20 : size <= 300_000 ? 10 : 5;
+  const count = quick ? 2 : size <= 100_000 ? 20 : size <= 300_000 ? 10 : 5;
   let nodes: NodeSnapshot[] = generateFleet(size);
   const beats = reusableBeats(nodes, true);
   const registrations: NodeRegistration[] = nodes.map((n) => ({
@@ -110,7 +99,8 @@ async function measureSize(size: number, gc: () => void): Promise<SizeFigures> {
   const lowMark = tickOptions.overload.low;
   const feeds = () => new ChurnFeed(beats, nodes, lowMark);
 
-  const lean = await leanRun(size, count, registrations, feeds(), gc);
+  const lean = await leanRun(size, count, registrations, feeds(), gc, false);
+  const leanRules = await leanRun(size, count, registrations, feeds(), gc, true);
   const silent = await supervisorRun(pino({ level: 'silent' }), {
     registrations,
     beats,
@@ -132,6 +122,7 @@ async function measureSize(size: number, gc: () => void): Promise<SizeFigures> {
     ['info', info.ticks],
     ['silent', silent.ticks],
     ['lean', lean.ticks],
+    ['lean through rules', leanRules.ticks],
   ] as const) {
     if (ticks.transitions.some((t) => t !== expected)) {
       throw new Error(`${side}, ${size} nodes: ${ticks.transitions.join()} transitions a tick`);
@@ -143,6 +134,7 @@ async function measureSize(size: number, gc: () => void): Promise<SizeFigures> {
     info,
     silent,
     lean,
+    leanRules,
     wallS: (performance.now() - started) / 1000,
     maxRssGiB: process.resourceUsage().maxRSS / 2 ** 20,
   };
@@ -154,10 +146,12 @@ function leanRun(
   registrations: readonly NodeRegistration[],
   feed: ChurnFeed,
   gc: () => void,
+  throughRules: boolean,
 ): Promise<{ ticks: TickTimes; heapPerNode: number }> {
   gc();
   const before = process.memoryUsage();
-  const lean = new LeanFleet(tickOptions, size);
+  const options = throughRules ? { ...tickOptions, rules: trivialWyneosRules } : tickOptions;
+  const lean = new LeanFleet(options, size);
   for (const r of registrations) lean.register(r.id, fleetAt);
   let at = fleetAt;
   const send = (b: ReusableBeat) => lean.heartbeat(b.nodeId, b.seq, b.load, b.metrics, at);
@@ -256,93 +250,6 @@ function ingest(sup: Supervisor, beats: readonly ReusableBeat[]): number {
   return median(rates);
 }
 
-function budgetRows(measured: readonly SizeFigures[]): BudgetRow[] {
-  const ref = measured.find((m) => m.size === reference);
-  const rows: BudgetRow[] = [];
-  for (const m of measured) {
-    const atRef = m.size === reference;
-    // Past 100,000 the budget is linear growth: within 1.2 × the size ratio of that figure.
-    const growth = m.size / reference;
-    const linear = (refValue: number | undefined, absolute: number, unit: string) =>
-      atRef || refValue === undefined
-        ? { at: 'most' as const, value: absolute, text: `≤ ${absolute} ${unit}` }
-        : {
-            at: 'most' as const,
-            value: refValue * growth * 1.2,
-            text: `≤ ${(growth * 1.2).toFixed(1)}× the 100,000 figure`,
-          };
-    const info = mean(m.info.ticks.samples);
-    const silent = mean(m.silent.ticks.samples);
-    const lean = mean(m.lean.ticks.samples);
-    const row = (
-      label: string,
-      value: number,
-      unit: string,
-      budget?: BudgetRow['budget'],
-    ): BudgetRow => ({
-      size: m.size,
-      label,
-      value,
-      unit,
-      ...(budget === undefined ? {} : { budget }),
-      met:
-        budget === undefined
-          ? undefined
-          : budget.at === 'most'
-            ? value <= budget.value
-            : value >= budget.value,
-    });
-    rows.push(
-      row(
-        'tick, info logging to /dev/null',
-        info,
-        'ms',
-        linear(ref && mean(ref.info.ticks.samples), 100, 'ms'),
-      ),
-      row('tick, logging silent', silent, 'ms'),
-      row('tick, lean reference', lean, 'ms'),
-      row('tick info / lean', info / lean, '×', { at: 'most', value: 3, text: '≤ 3×' }),
-      row('tick silent / lean', silent / lean, '×'),
-      row('GC share of tick, info', (100 * m.info.ticks.gcMs) / sum(m.info.ticks.samples), '%', {
-        at: 'most',
-        value: 10,
-        text: '≤ 10 %',
-      }),
-      row(
-        'GC share of tick, silent',
-        (100 * m.silent.ticks.gcMs) / sum(m.silent.ticks.samples),
-        '%',
-      ),
-      row(
-        `registration, registerMany × ${registerBatch} (NATS path), silent`,
-        m.silent.registerMs / 1000,
-        's',
-        linear(ref && ref.silent.registerMs / 1000, 2, 's'),
-      ),
-      row(`registration, the same, info`, m.info.registerMs / 1000, 's'),
-      row('heap per node (silent supervisor)', (m.silent.heapPerNode ?? 0) / 1024, 'KiB', {
-        at: 'most',
-        value: 2,
-        text: '≤ 2 KiB',
-      }),
-      row('heap per node, lean (columns + ids)', m.lean.heapPerNode / 1024, 'KiB'),
-      row(
-        `heartbeat ingest, ${m.silent.ingestPath}`,
-        (m.silent.ingestPerSecond ?? 0) / 1e6,
-        'M/s',
-        {
-          at: 'least',
-          value: 3,
-          text: '≥ 3 M/s',
-        },
-      ),
-      row('wall time of this size', m.wallS, 's'),
-      row('peak RSS of the process so far', m.maxRssGiB, 'GiB'),
-    );
-  }
-  return rows;
-}
-
 function load(): string {
   try {
     return execFileSync('uptime', { encoding: 'utf8' }).trim();
@@ -354,6 +261,4 @@ function load(): string {
   }
 }
 
-const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-const mean = (xs: readonly number[]) => sum(xs) / xs.length;
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
