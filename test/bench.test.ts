@@ -73,6 +73,7 @@ describe('bench', () => {
       'tick',
       'memory',
       'simulation',
+      'core-budgets',
     ]) {
       expect(summary).toMatch(
         new RegExp(`(ok|MISS) +${name}: [\\d.]+ \\(at (most|least) [\\d.]+\\)`),
