@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Figure, ScenarioResult } from './measure.js';
 import { quick } from './mode.js';
+import { coreBudgets } from './scenarios/core-budgets.js';
 import { governanceVsHandWritten } from './scenarios/governance-vs-hand-written.js';
 import { governanceVsJsonRulesEngine } from './scenarios/governance-vs-json-rules-engine.js';
 import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
@@ -29,6 +30,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   memory,
   simulation,
   'sse-fanout': sseFanout,
+  'core-budgets': coreBudgets,
 };
 
 const resultsFile = new URL('./results.json', import.meta.url);

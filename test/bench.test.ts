@@ -74,6 +74,7 @@ describe('bench', () => {
       'memory',
       'simulation',
       'sse-fanout',
+      'core-budgets',
     ]) {
       expect(summary).toMatch(
         new RegExp(`(ok|MISS) +${name}: [\\d.]+ \\(at (most|least) [\\d.]+\\)`),
