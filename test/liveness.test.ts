@@ -75,6 +75,21 @@ describe('liveness', () => {
     await f.sup.stop();
   });
 
+  it('distrusts a first tick that comes late after the start, as any other', async () => {
+    // Found by fast-check (the simulation property, seed -1823397300, with a pause from 0 ms):
+    // the first tick had no tick before it to be late against, so a supervisor stalled right
+    // after its start declared every node offline for its own stall.
+    const f = boot();
+    f.sup.registerMany([{ id: 'a' }, { id: 'b' }]);
+    f.clock.increment(10 * tickMs);
+    expect(f.transitions).toEqual([]);
+    f.sup.heartbeat({ nodeId: 'a', seq: 1, load: 0.1 });
+    f.sup.heartbeat({ nodeId: 'b', seq: 1, load: 0.1 });
+    f.advance(tickMs);
+    expect(f.sup.nodes().map((n) => n.state)).toEqual(['online', 'online']);
+    await f.sup.stop();
+  });
+
   it('keeps 20,000 silent nodes offline through a pause, and the ten ticks after it on time', async () => {
     const f = boot();
     const ids = Array.from({ length: 20_000 }, (_, i) => `n${i}`);

@@ -122,6 +122,25 @@ describe('simulation', () => {
     expect(result.transitions['online→offline']).toBe(20);
   });
 
+  it('keeps every invariant when the supervisor stalls from its start (fast-check, seed -1823397300)', async () => {
+    // Shrunk from the simulation property (path 4:18:1:1:0:3:2:…): the first tick, late, judged
+    // silence it had not watched, and a merged isolation counted its two causes as two actions.
+    const result = await simulate({
+      nodes: 5,
+      seed: 0,
+      durationMs: 89_998,
+      faults: [
+        { kind: 'jitter', at: 0, durationMs: 46_668, maxDelayMs: 4919, lossRate: 0.47, nodes: 1 },
+        { kind: 'pause', at: 0, durationMs: 14_101 },
+      ],
+      supervisor: {
+        policy: { version: 'v', rules: [minVersion('2.0.0', { enforcement: 'isolate' })] },
+      },
+    });
+    expect(result.invariants.filter((i) => !i.holds).map((i) => i.examples[0])).toEqual([]);
+    expect(result.transitions['online→offline'] ?? 0).toBe(0);
+  });
+
   it('leaves a crash the run ended too early to judge pending, not missed', async () => {
     // With a two-minute timeout the one-minute run ends before the crash could be seen.
     const result = await simulate({

@@ -427,6 +427,12 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
         });
         await new Promise((resolve) => setImmediate(resolve));
       }
+      // A pause still going ends with the run: its result is what the supervisor says once awake.
+      if (fleetNow < pausedUntil) {
+        pausedUntil = fleetNow;
+        clock.set(fleetNow);
+        for (const d of waiting.splice(0)) deliver(d);
+      }
       return result();
     },
     stop: () => supervisor.stop(),

@@ -244,15 +244,19 @@ const noDuplicateAction = defineInvariant({
         if (type === 'reinstate') return;
         const conditions = open.get(nodeId) ?? new Set<string>();
         open.set(nodeId, conditions);
-        for (const cause of record.causes ?? [record]) {
-          // A predictive reduce-load comes before its overload: the overload's own is not a
-          // repeat.
-          const condition =
+        // The conditions this action answers (one isolation answers every cause of it).
+        const answered = new Set(
+          (record.causes ?? [record]).map((cause) =>
+            // A predictive reduce-load comes before its overload: the overload's own is not a
+            // repeat.
             type === 'isolate'
               ? 'isolate'
               : cause.ruleId !== undefined
                 ? `rule:${cause.ruleId}:${type}`
-                : `${cause.origin}:${type}${cause.predictive === true ? ':predictive' : ''}`;
+                : `${cause.origin}:${type}${cause.predictive === true ? ':predictive' : ''}`,
+          ),
+        );
+        for (const condition of answered) {
           if (conditions.has(condition) && !reported) {
             reported = true;
             violated({

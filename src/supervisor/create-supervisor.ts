@@ -294,7 +294,7 @@ export function createShardHost(
   return {
     start() {
       assertRunning('start');
-      book.start();
+      book.start(clock.now());
       actor.send({ type: 'START' });
     },
 

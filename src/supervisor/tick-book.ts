@@ -39,7 +39,12 @@ export class TickBook {
     this.loopDelay = clock === systemClock ? monitorEventLoopDelay({ resolution: 20 }) : undefined;
   }
 
-  start(): void {
+  /**
+   * Ticking starts at `at`: the first tick is late when it comes long after this (a process
+   * stalled, or busy registering a fleet, before its first tick), as any later one is.
+   */
+  start(at: number): void {
+    this.lastTickAt = at;
     this.loopDelay?.enable();
   }
 
