@@ -160,14 +160,15 @@ export class FleetModel {
     // Safety: at most half the fleet isolated (at least one node), counting the nodes isolated
     // when the tick began and those this tick isolates; reinstatements this tick free no room.
     // Proposals are reviewed as they came: healing's, then each rule's, in registration order.
-    // Nothing else is held: the other limits are out of reach (see options.ts). A second request
-    // to isolate a node this tick (healing and a rule both asking) is dropped: one isolation.
+    // Nothing else is held: the other limits are out of reach (see options.ts). Requests of one
+    // type for one node this tick (healing and a rule both asking) are one action, in the place
+    // of the first, healing's if healing asked.
     const cap = Math.max(1, Math.floor(fleet.length * modelOptions.safety.maxIsolatedFraction));
     const isolating = new Set(fleet.filter((n) => n.state === 'isolated').map((n) => n.id));
     const approved: Proposal[] = [];
     let held = 0;
     const isolatedNow = new Set<string>();
-    for (const proposal of proposals) {
+    for (const proposal of merged(proposals)) {
       if (proposal.type === 'isolate' && isolatedNow.has(proposal.node.id)) continue;
       if (proposal.type === 'isolate' && !isolating.has(proposal.node.id)) {
         if (isolating.size + 1 > cap) {
@@ -275,4 +276,16 @@ export class FleetModel {
     node.state = state;
     node.since = at;
   }
+}
+
+/** One proposal per type and node, where the first was; healing's origin leads a merged one. */
+function merged(proposals: readonly Proposal[]): Proposal[] {
+  const byNeed = new Map<string, Proposal>();
+  for (const proposal of proposals) {
+    const key = `${proposal.type} ${proposal.node.id}`;
+    const first = byNeed.get(key);
+    if (first === undefined) byNeed.set(key, proposal);
+    else if (proposal.origin === 'healing') byNeed.set(key, { ...first, origin: 'healing' });
+  }
+  return [...byNeed.values()];
 }
