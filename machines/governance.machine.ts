@@ -1,6 +1,7 @@
 import { assign, sendParent, setup } from 'xstate';
 import type { GovernanceDecision } from '../src/governance/types.js';
 import type { FleetSnapshot } from '../src/types.js';
+import { type GovernanceReportedEvent, governanceReported } from './events.js';
 
 export interface GovernanceContext {
   /** The latest decision, or null before the first evaluation. */
@@ -8,11 +9,6 @@ export interface GovernanceContext {
 }
 
 export type GovernanceEvent = { readonly type: 'EVALUATE'; readonly snapshot: FleetSnapshot };
-
-export interface GovernanceReportedEvent {
-  readonly type: 'GOVERNANCE.REPORTED';
-  readonly decision: GovernanceDecision;
-}
 
 /**
  * Receives a fleet snapshot and answers its parent with a decision: the governance report,
@@ -44,7 +40,7 @@ export const governanceMachine = setup({
     })),
     sendDecision: sendParent(({ context }): GovernanceReportedEvent => {
       if (context.decision === null) throw new Error('governance: no decision to send');
-      return { type: 'GOVERNANCE.REPORTED', decision: context.decision };
+      return governanceReported(context.decision);
     }),
   },
 }).createMachine({

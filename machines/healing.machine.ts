@@ -1,6 +1,7 @@
 import { assign, sendParent, setup } from 'xstate';
 import type { HealingPlan } from '../src/healing/types.js';
 import type { FleetSnapshot } from '../src/types.js';
+import { type HealingPlannedEvent, healingPlanned } from './events.js';
 
 export interface HealingContext {
   /** The latest plan, or null before the first evaluation. */
@@ -8,11 +9,6 @@ export interface HealingContext {
 }
 
 export type HealingEvent = { readonly type: 'EVALUATE'; readonly snapshot: FleetSnapshot };
-
-export interface HealingPlannedEvent {
-  readonly type: 'HEALING.PLANNED';
-  readonly plan: HealingPlan;
-}
 
 /**
  * Receives a fleet snapshot and answers its parent with a healing plan: lifecycle events for
@@ -30,7 +26,7 @@ export const healingMachine = setup({
     })),
     sendPlan: sendParent(({ context }): HealingPlannedEvent => {
       if (context.plan === null) throw new Error('healing: no plan to send');
-      return { type: 'HEALING.PLANNED', plan: context.plan };
+      return healingPlanned(context.plan);
     }),
   },
 }).createMachine({

@@ -1,5 +1,6 @@
 import { assign, sendParent, setup } from 'xstate';
 import type { NodeLifecycleEvent, NodeState } from '../src/types.js';
+import { type NodeTransitionedEvent, nodeTransitioned } from './events.js';
 
 export interface NodeContext {
   readonly nodeId: string;
@@ -20,16 +21,6 @@ export interface NodeContext {
 export interface NodeInput {
   readonly nodeId: string;
   readonly registeredAt: number;
-}
-
-/** What a node actor tells its supervisor after every transition. */
-export interface NodeTransitionedEvent {
-  readonly type: 'NODE.TRANSITIONED';
-  readonly nodeId: string;
-  readonly from: NodeState;
-  readonly to: NodeState;
-  readonly reason: string;
-  readonly at: number;
 }
 
 /**
@@ -56,14 +47,8 @@ export const nodeMachine = setup({
       probationUntil: event.type === 'REINSTATE' ? (event.probationUntil ?? null) : null,
     })),
     notifySupervisor: sendParent(
-      ({ context }, params: { from: NodeState; to: NodeState }): NodeTransitionedEvent => ({
-        type: 'NODE.TRANSITIONED',
-        nodeId: context.nodeId,
-        from: params.from,
-        to: params.to,
-        reason: context.reason,
-        at: context.since,
-      }),
+      ({ context }, params: { from: NodeState; to: NodeState }): NodeTransitionedEvent =>
+        nodeTransitioned(context.nodeId, params.from, params.to, context.reason, context.since),
     ),
   },
 }).createMachine({

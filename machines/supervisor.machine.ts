@@ -1,18 +1,25 @@
 import { type ActorRefFrom, assign, createActor, enqueueActions, sendTo, setup } from 'xstate';
 import type { GovernanceDecision } from '../src/governance/types.js';
 import type { HealingPlan } from '../src/healing/types.js';
-import type {
-  ActionProposal,
-  FleetSnapshot,
-  NodeCommand,
-  RemediationAction,
-} from '../src/types.js';
-import type { GovernanceReportedEvent } from './governance.machine.js';
+import type { FleetSnapshot, NodeCommand, RemediationAction } from '../src/types.js';
+import {
+  type GovernanceReportedEvent,
+  type HealingPlannedEvent,
+  type NodeTransitionedEvent,
+  type ReviewDoneEvent,
+  type SnapshotTakenEvent,
+  type TickAppliedEvent,
+  type TickReview,
+  tickApplied,
+} from './events.js';
 import { governanceMachine } from './governance.machine.js';
-import type { HealingPlannedEvent } from './healing.machine.js';
 import { healingMachine } from './healing.machine.js';
-import type { NodeContext, NodeInput, NodeTransitionedEvent } from './node.machine.js';
+import type { NodeContext, NodeInput } from './node.machine.js';
 import { nodeMachine } from './node.machine.js';
+import { reviewMachine } from './review.machine.js';
+import { snapshotMachine } from './snapshot.machine.js';
+
+export type { TickReview } from './events.js';
 
 export type NodeActorRef = ActorRefFrom<typeof nodeMachine>;
 
@@ -40,13 +47,6 @@ export interface SupervisorContext {
   readonly review: TickReview | null;
 }
 
-/** The safety review of one tick: what may be applied, and what is held back and by what. */
-export interface TickReview {
-  readonly approved: readonly ActionProposal[];
-  readonly held: ReadonlyArray<{ readonly proposal: ActionProposal; readonly limit: string }>;
-  readonly degraded: readonly string[];
-}
-
 export interface SupervisorInput {
   readonly tickMs: number;
 }
@@ -55,7 +55,7 @@ export type SupervisorEvent =
   | { readonly type: 'START' }
   | { readonly type: 'STOP' }
   | { readonly type: 'TICK' }
-  | { readonly type: 'TICK.APPLIED' }
+  | TickAppliedEvent
   | { readonly type: 'NODES.REGISTER'; readonly nodes: readonly NodeSpawn[] }
   | { readonly type: 'NODES.DEREGISTER'; readonly nodeIds: readonly string[] }
   | { readonly type: 'NODES.STOP'; readonly nodeIds: readonly string[] }
@@ -64,15 +64,20 @@ export type SupervisorEvent =
       readonly command: NodeCommand;
       readonly action: RemediationAction;
     }
+  | SnapshotTakenEvent
   | HealingPlannedEvent
   | GovernanceReportedEvent
+  | ReviewDoneEvent
   | NodeTransitionedEvent;
 
 /**
- * The supervisor: owns the node actors, drives the tick with a delayed transition (so a
- * simulated clock drives it in tests), sends each tick's snapshot to the healing and
- * governance actors and applies their answers to the node actors. Reading telemetry and
- * emitting results are I/O, so `createSupervisor` provides them (`takeSnapshot`, `emit*`).
+ * The supervisor: owns the node actors and drives the tick with a delayed transition (so a
+ * simulated clock drives it in tests). Each tick goes through its steps as states, each step
+ * done by an invoked actor that answers with an event: the snapshot, healing's plan,
+ * governance's decision, the review under the safety limits; then the approved decisions are
+ * applied to the node actors. This machine's assigns only store what the steps answered, so
+ * XState's pure `transition()` repeats no side effect; the steps' logic and the emits
+ * (`emit*`, run after each transition) are what `createSupervisor` provides.
  */
 export const supervisorMachine = setup({
   types: {
@@ -81,8 +86,10 @@ export const supervisorMachine = setup({
     input: {} as SupervisorInput,
   },
   actors: {
-    governance: governanceMachine,
+    snapshot: snapshotMachine,
     healing: healingMachine,
+    governance: governanceMachine,
+    review: reviewMachine,
   },
   delays: {
     tickPeriod: ({ context }) => context.tickMs,
@@ -125,8 +132,13 @@ export const supervisorMachine = setup({
       for (const nodeId of event.nodeIds) context.nodes.delete(nodeId);
     },
     beginTick: assign(({ context }) => ({ tick: context.tick + 1 })),
-    takeSnapshot: assign(({ context }) => ({
-      snapshot: { tick: context.tick, at: 0, nodes: [] },
+    requestSnapshot: sendTo('snapshot', ({ context, event }) => ({
+      type: 'TAKE' as const,
+      tick: context.tick,
+      clockDriven: event.type !== 'TICK',
+    })),
+    recordSnapshot: assign(({ event }) => ({
+      snapshot: event.type === 'SNAPSHOT.TAKEN' ? event.snapshot : null,
     })),
     sendSnapshotToHealing: sendTo('healing', ({ context }) => ({
       type: 'EVALUATE' as const,
@@ -142,13 +154,15 @@ export const supervisorMachine = setup({
     recordDecision: assign(({ event }) => ({
       decision: event.type === 'GOVERNANCE.REPORTED' ? event.decision : null,
     })),
-    // Without limits everything proposed is approved; createSupervisor provides the real review.
-    reviewProposals: assign(({ context }) => ({
-      review: {
-        approved: [...(context.plan?.proposals ?? []), ...(context.decision?.proposals ?? [])],
-        held: [],
-        degraded: [],
-      },
+    sendProposalsToReview: sendTo('review', ({ context }) => {
+      const { snapshot, plan, decision } = context;
+      if (snapshot === null || plan === null || decision === null) {
+        throw new Error('supervisor: a tick reached review without its snapshot, plan or decision');
+      }
+      return { type: 'REVIEW' as const, snapshot, plan, decision };
+    }),
+    recordReview: assign(({ event }) => ({
+      review: event.type === 'REVIEW.DONE' ? event.review : null,
     })),
     // Observations first, then approved actions: a node that went offline and broke a rule
     // ends isolated.
@@ -163,7 +177,7 @@ export const supervisorMachine = setup({
       }
     }),
     // Queued behind the node events of this tick, so the tick completes after their transitions.
-    signalTickApplied: sendTo(({ self }) => self, { type: 'TICK.APPLIED' as const }),
+    signalTickApplied: sendTo(({ self }) => self, tickApplied()),
     forwardOperatorCommand: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'OPERATOR.COMMAND') return;
       const node = context.nodes.get(event.command.nodeId);
@@ -185,8 +199,10 @@ export const supervisorMachine = setup({
     review: null,
   }),
   invoke: [
+    { id: 'snapshot', systemId: 'snapshot', src: 'snapshot' },
     { id: 'healing', systemId: 'healing', src: 'healing' },
     { id: 'governance', systemId: 'governance', src: 'governance' },
+    { id: 'review', systemId: 'review', src: 'review' },
   ],
   initial: 'idle',
   on: {
@@ -211,26 +227,50 @@ export const supervisorMachine = setup({
       states: {
         waiting: {
           after: {
-            tickPeriod: 'evaluating',
+            tickPeriod: 'snapshotting',
           },
           on: {
-            TICK: 'evaluating',
+            TICK: 'snapshotting',
           },
         },
-        evaluating: {
-          entry: ['beginTick', 'takeSnapshot', 'sendSnapshotToHealing'],
+        snapshotting: {
+          entry: ['beginTick', 'requestSnapshot'],
+          on: {
+            'SNAPSHOT.TAKEN': {
+              target: 'healing',
+              actions: 'recordSnapshot',
+            },
+          },
+        },
+        healing: {
+          entry: 'sendSnapshotToHealing',
           on: {
             'HEALING.PLANNED': {
-              actions: ['recordPlan', 'sendSnapshotToGovernance'],
+              target: 'governing',
+              actions: 'recordPlan',
             },
+          },
+        },
+        governing: {
+          entry: 'sendSnapshotToGovernance',
+          on: {
             'GOVERNANCE.REPORTED': {
-              target: 'applying',
+              target: 'reviewing',
               actions: 'recordDecision',
             },
           },
         },
+        reviewing: {
+          entry: 'sendProposalsToReview',
+          on: {
+            'REVIEW.DONE': {
+              target: 'applying',
+              actions: 'recordReview',
+            },
+          },
+        },
         applying: {
-          entry: ['reviewProposals', 'applyDecisions', 'signalTickApplied'],
+          entry: ['applyDecisions', 'signalTickApplied'],
           on: {
             'TICK.APPLIED': {
               target: 'waiting',

@@ -28,7 +28,8 @@ describe('diagram', () => {
   it('draws nested states, delays, final states and events handled everywhere', () => {
     const text = diagram(machines.supervisor, 'mermaid');
     expect(text).toContain('  state running {');
-    expect(text).toContain('    running_waiting --> running_evaluating: after tickPeriod');
+    expect(text).toContain('    running_waiting --> running_snapshotting: after tickPeriod');
+    expect(text).toContain('    running_reviewing --> running_applying: REVIEW.DONE');
     expect(text).toContain('  stopped --> [*]');
     expect(text).toMatch(
       /note right of idle\n {4}in every state: NODES.REGISTER, .*NODE.TRANSITIONED\n {2}end note/,

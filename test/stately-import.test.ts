@@ -109,11 +109,13 @@ function checkValue(
 }
 
 describe('machines import into Stately Studio', () => {
-  it('has the four machines, one file each', () => {
+  it('has the six machines, one file each', () => {
     expect(files.sort()).toEqual([
       'governance.machine.ts',
       'healing.machine.ts',
       'node.machine.ts',
+      'review.machine.ts',
+      'snapshot.machine.ts',
       'supervisor.machine.ts',
     ]);
   });

@@ -2,6 +2,8 @@ import type { AnyStateMachine } from 'xstate';
 import { governanceMachine } from '../../machines/governance.machine.js';
 import { healingMachine } from '../../machines/healing.machine.js';
 import { nodeMachine } from '../../machines/node.machine.js';
+import { reviewMachine } from '../../machines/review.machine.js';
+import { snapshotMachine } from '../../machines/snapshot.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { toDot } from './dot.js';
 import { machineGraph } from './graph.js';
@@ -16,14 +18,16 @@ export {
 } from './graph.js';
 export { toMermaid } from './mermaid.js';
 
-/** wyneos's four machines by name, in the order the docs show them. */
+/** wyneos's machines by name, in the order the docs show them: a tick's steps in their order. */
 export const machines: Readonly<
-  Record<'node' | 'supervisor' | 'governance' | 'healing', AnyStateMachine>
+  Record<'node' | 'supervisor' | 'snapshot' | 'healing' | 'governance' | 'review', AnyStateMachine>
 > = {
   node: nodeMachine,
   supervisor: supervisorMachine,
-  governance: governanceMachine,
+  snapshot: snapshotMachine,
   healing: healingMachine,
+  governance: governanceMachine,
+  review: reviewMachine,
 };
 
 export type MachineName = keyof typeof machines;

@@ -1,6 +1,4 @@
-import { assign, createActor } from 'xstate';
-import { governanceMachine } from '../../machines/governance.machine.js';
-import { healingMachine } from '../../machines/healing.machine.js';
+import { createActor } from 'xstate';
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import {
@@ -10,20 +8,11 @@ import {
   TickInProgressError,
 } from '../errors.js';
 import { GovernanceEngine } from '../governance/index.js';
-import {
-  escalate,
-  FlapCounter,
-  LoadTrends,
-  mergeProposals,
-  OverloadStreaks,
-  planHealing,
-  SafetyGuard,
-} from '../healing/index.js';
-import type { LicenceTick } from '../licensing/index.js';
+import { FlapCounter, LoadTrends, OverloadStreaks, SafetyGuard } from '../healing/index.js';
 import type { StateStore } from '../storage/index.js';
 import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
 import { TrustBook } from '../trust/index.js';
-import type { ActionProposal, NodeSnapshot } from '../types.js';
+import type { NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
 import { Journal } from './journal.js';
@@ -32,14 +21,10 @@ import { SupervisorLicensing } from './licensing.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
-import {
-  type ShardHost,
-  type SupervisorInternals,
-  shardOperations,
-  withPeers,
-} from './shard-host.js';
-import { fleetCondition, nodeSnapshots, nodeViews } from './snapshot.js';
+import { type ShardHost, type SupervisorInternals, shardOperations } from './shard-host.js';
+import { nodeViews } from './snapshot.js';
 import { TickBook } from './tick-book.js';
+import { tickSteps } from './tick-steps.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
 
 const stopBatchSize = 1000;
@@ -100,8 +85,6 @@ export function createShardHost(
     },
   );
   const durableParts = { store, safety, governance, clock, licensing };
-  // This tick's licence decisions, between the review that applies them and the emit.
-  let licenceTick: LicenceTick | undefined;
   const capture = () => captureState(durableParts, boots);
   const ledger = new ActionLedger(
     (record) => outputs.action(record),
@@ -111,13 +94,6 @@ export function createShardHost(
     // With durable state, action ids name the boot too, so no id repeats across restarts.
     journal.enabled ? `action-${boots}.` : 'action-',
   );
-  const healingOptions = {
-    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
-    overload: config.overload,
-    detector: { kind: config.detector.kind, failedAt: config.failedAt },
-    escalation: config.escalation,
-    flapping: config.flapping,
-  };
   const flaps = new FlapCounter(config.flapping);
   const trust = new TrustBook(config.trust, store);
   const trends =
@@ -127,34 +103,21 @@ export function createShardHost(
   const book = new TickBook(config, outputs, clock);
 
   const machine = supervisorMachine.provide({
-    actors: {
-      healing: healingMachine.provide({
-        actions: {
-          planSnapshot: assign(({ event }) => ({
-            plan: planHealing(event.snapshot, streaks, {
-              ...healingOptions,
-              proposeRecovery: ledger.hasHook('recover'),
-              flappingNodes: flaps.flapping(event.snapshot.at),
-            }),
-          })),
-        },
-      }),
-      governance: governanceMachine.provide({
-        actions: {
-          evaluateSnapshot: assign(({ event }) => ({
-            decision: governance.evaluate(event.snapshot),
-          })),
-        },
-      }),
-    },
+    actors: tickSteps({
+      config,
+      clock,
+      store,
+      book,
+      streaks,
+      flaps,
+      trends,
+      governance,
+      licensing,
+      safety,
+      ledger,
+      peers: internals.peers,
+    }),
     actions: {
-      takeSnapshot: assign(({ context, event }) => {
-        const at = clock.now();
-        book.begin(context.tick, at, event.type !== 'TICK');
-        const snapshot = { tick: context.tick, at, nodes: nodeSnapshots(store, book.reader(at)) };
-        book.snapshotTaken(snapshot);
-        return { snapshot };
-      }),
       emitTransition: ({ context, event }) => {
         if (event.type !== 'NODE.TRANSITIONED') return;
         const { nodeId, from, to, reason, at } = event;
@@ -170,30 +133,12 @@ export function createShardHost(
           ledger.recordOperator({ origin: 'operator', action: event.action });
         }
       },
-      reviewProposals: assign(({ context }) => {
-        const { snapshot, plan, decision } = context;
-        if (snapshot === null || plan === null || decision === null) return {};
-        licenceTick = licensing.tick(
-          snapshot.tick,
-          snapshot.at,
-          (nodeId) => store.get(nodeId)?.tickView?.state,
-        );
-        const proposals = mergeProposals([
-          ...plan.proposals,
-          ...(trends?.observe(snapshot) ?? []),
-          ...decision.proposals.map(withBackoff),
-          ...(licenceTick?.proposals ?? []),
-        ]);
-        const local = fleetCondition(snapshot, plan, config.heartbeatTimeoutMs);
-        const review = safety.review(proposals, withPeers(local, internals.peers?.()));
-        return { review };
-      }),
       emitTickResults: ({ context }) => {
         const { snapshot, decision, review } = context;
         if (snapshot === null || decision === null || review === null) return;
         ledger.recordTick(review);
-        for (const event of licenceTick?.events ?? []) licensing.emit(event);
-        noteTrust(snapshot.tick, snapshot.at, decision.report, review.approved);
+        for (const event of review.licence?.events ?? []) licensing.emit(event);
+        noteTrust(snapshot.tick, snapshot.at, decision.report, review);
         outputs.report(decision.report);
         // Committed before the summary, so that the summary says whether this tick's writes failed.
         journal.commit(capture);
@@ -212,6 +157,7 @@ export function createShardHost(
     ...(config.inspect === undefined ? {} : { inspect: config.inspect }),
   });
   actor.start();
+  internals.expose?.(machine, actor);
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
   // One answer for every accepted heartbeat: nothing allocated on the hot path.
@@ -280,16 +226,7 @@ export function createShardHost(
     assertRunning,
     durably,
   });
-  const { noteTrust, noteRejected } = trustNotes(store, trust, () => licenceTick);
-
-  // A rule's isolation escalates like healing's: it comes back on probation after a backoff.
-  function withBackoff(proposal: ActionProposal): ActionProposal {
-    const { event } = proposal;
-    if (event?.type !== 'ISOLATE' || event.reinstateAt !== undefined) return proposal;
-    const node = view(proposal.action.nodeId);
-    if (node === undefined) return proposal;
-    return { ...proposal, event: { ...event, ...escalate(node, event.at, config.escalation) } };
-  }
+  const { noteTrust, noteRejected } = trustNotes(store, trust);
 
   return {
     start() {

@@ -1,4 +1,4 @@
-import type { NodeActorRef } from '../../machines/supervisor.machine.js';
+import type { NodeActorRef, TickReview } from '../../machines/supervisor.machine.js';
 import { InvalidArgumentError, InvalidHeartbeatError, StaleHeartbeatError } from '../errors.js';
 import type { GovernanceReport } from '../governance/index.js';
 import type { LicenceTick, NodeLicence } from '../licensing/index.js';
@@ -91,26 +91,21 @@ export function licenceAndTrustOperations(deps: LicenceAndTrustDeps): LicenceAnd
 }
 
 /** @internal How a tick and the heartbeat path feed the trust book. */
-export function trustNotes(
-  store: TelemetryStore<NodeActorRef>,
-  trust: TrustBook,
-  licenceTick: () => LicenceTick | undefined,
-) {
+export function trustNotes(store: TelemetryStore<NodeActorRef>, trust: TrustBook) {
   // What a tick did to each node's trust: failing rules, flapping isolations, licence trouble
   // (offline incidents and rejected heartbeats were noted as they happened).
-  function noteTrust(
-    tick: number,
-    at: number,
-    report: GovernanceReport,
-    approved: readonly ActionProposal[],
-  ): void {
+  function noteTrust(tick: number, at: number, report: GovernanceReport, review: TickReview): void {
     trust.noteFailures(report);
-    for (const { action } of approved) {
-      if (action.type === 'isolate' && action.reason.startsWith('flapping')) {
-        trust.note(action.nodeId, 'flapping', action.reason);
+    for (const { action } of review.approved) {
+      // A merged isolation may have flapping among its causes, not first.
+      const flapping = (action.causes ?? [action]).find((cause: { reason: string }) =>
+        cause.reason.startsWith('flapping'),
+      );
+      if (action.type === 'isolate' && flapping !== undefined) {
+        trust.note(action.nodeId, 'flapping', flapping.reason);
       }
     }
-    for (const { nodeId, status } of licenceTick()?.changed ?? []) {
+    for (const { nodeId, status } of review.licence?.changed ?? []) {
       if (status !== 'valid' && status !== 'expiring')
         trust.note(nodeId, 'licence', `licence ${status}`);
     }

@@ -1,3 +1,4 @@
+import type { AnyActorRef, AnyStateMachine } from 'xstate';
 import type { NodeActorRef, SupervisorEvent } from '../../machines/supervisor.machine.js';
 import type { Clock } from '../clock.js';
 import type { GovernanceEngine } from '../governance/index.js';
@@ -30,6 +31,8 @@ export interface PeerCounts {
 export interface SupervisorInternals {
   /** Counts of the nodes other supervisors hold, read on every tick. */
   readonly peers?: () => PeerCounts;
+  /** Hands a test the machine as provided and its running actor (to resolve it by hand). */
+  readonly expose?: (machine: AnyStateMachine, actor: AnyActorRef) => void;
 }
 
 /**
