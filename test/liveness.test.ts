@@ -141,6 +141,24 @@ describe('liveness', () => {
     await second.sup.stop();
   });
 
+  it('keeps a restored state as saved when the clock stepped back across the restart, and takes a heartbeat since the restore as heard', async () => {
+    // Found by the chaos test: a wall clock stepped back before a restart made restored times
+    // lie ahead of the new clock; clamping `since` to now made up a change no audit record had.
+    const stateStore = new MemoryStateStore();
+    const first = boot({ stateStore }, 100_000);
+    first.sup.register({ id: 'n' });
+    first.advance(timeoutMs + tickMs);
+    const offlineSince = first.sup.node('n')?.since;
+    expect(first.sup.node('n')?.state).toBe('offline');
+    const second = boot({ stateStore }, 50_000);
+    second.advance(5 * tickMs);
+    expect(second.sup.node('n')).toMatchObject({ state: 'offline', since: offlineSince });
+    second.sup.heartbeat({ nodeId: 'n', seq: 1, load: 0.2, boot: 2 });
+    second.advance(tickMs);
+    expect(second.sup.node('n')).toMatchObject({ state: 'online', reason: 'heartbeats resumed' });
+    await second.sup.stop();
+  });
+
   it('does not reinstate an isolated node whose backoff ended unless it beat since its isolation', async () => {
     const stateStore = new MemoryStateStore();
     const rule = defineRule({

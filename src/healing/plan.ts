@@ -17,6 +17,7 @@ export function planHealing(
   const { heartbeatTimeoutMs, overload, detector } = options;
   const commands: NodeCommand[] = [];
   const proposals: ActionProposal[] = [];
+  const heard = (node: NodeSnapshot) => heardSince(node, options.inherited?.(node.id) === true);
 
   const isolate = (node: NodeSnapshot, reason: string, holdMs = 0) => {
     const { escalation, reinstateAt } = escalate(node, at, options.escalation, holdMs);
@@ -31,7 +32,7 @@ export function planHealing(
     const live = node.suspicion < detector.failedAt;
     if (node.state === 'isolated') {
       // Back on probation once the backoff is over, if it beats: never an operator's isolation.
-      if (node.reinstateAt !== undefined && at >= node.reinstateAt && live && heardSince(node)) {
+      if (node.reinstateAt !== undefined && at >= node.reinstateAt && live && heard(node)) {
         const reason = `backoff over after isolation ${node.escalation}: reinstated on probation`;
         proposals.push({
           origin: 'healing',
@@ -57,7 +58,7 @@ export function planHealing(
     }
 
     if (node.state === 'offline') {
-      if (live && heardSince(node)) {
+      if (live && heard(node)) {
         commands.push(command(node.id, 'CAME_BACK', at, 'heartbeats resumed'));
       }
       continue;
@@ -107,8 +108,9 @@ export function planHealing(
  * alive: a low suspicion alone may mean the supervisor forgot the silence (the grace after a
  * late tick or a restart), and reviving a node on that would claim what nobody observed.
  */
-function heardSince(node: NodeSnapshot): boolean {
-  return node.lastHeartbeatAt !== undefined && node.lastHeartbeatAt >= node.since;
+function heardSince(node: NodeSnapshot, inherited: boolean): boolean {
+  if (node.lastHeartbeatAt === undefined) return false;
+  return inherited || node.lastHeartbeatAt >= node.since;
 }
 
 function lastSeenAt(node: NodeSnapshot): number {

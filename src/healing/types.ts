@@ -23,6 +23,11 @@ export interface HealingOptions {
   readonly flapping: FlappingOptions;
   /** Nodes flapping now, with their transitions in the window. */
   readonly flappingNodes?: ReadonlyMap<string, number>;
+  /**
+   * Whether a node is still in a state it was restored in (see `NodeRecord.inherited`): then
+   * any heartbeat it has (all were received since the restore) counts as heard since.
+   */
+  readonly inherited?: (nodeId: string) => boolean;
 }
 
 /**

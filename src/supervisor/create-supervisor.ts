@@ -124,6 +124,9 @@ export function createShardHost(
         // Isolation and reinstatement are decisions, not flaps; a node isolated starts afresh.
         if (to === 'isolated') flaps.forget(nodeId);
         else if (from !== 'isolated') flaps.record(nodeId, at);
+        // A state entered here is on this process's clock: times compare again.
+        const record = store.get(nodeId);
+        if (record !== undefined) record.inherited = false;
         book.transition(from, to);
         if (to === 'offline') trust.note(nodeId, 'offline', reason);
         outputs.transition({ nodeId, from, to, reason, at, tick: context.tick });

@@ -124,9 +124,7 @@ export function restoreState(
       restored: {
         state: node.state,
         context: {
-          // A state saved on a clock that ran ahead of this one (it is wall time at each start)
-          // must not leave a heartbeat received now looking older than the node's state.
-          since: Math.min(node.since, now),
+          since: node.since,
           reason: node.reason,
           isolations: node.isolations,
           reinstateAt: node.reinstateAt,

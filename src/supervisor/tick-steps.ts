@@ -77,6 +77,7 @@ export function tickSteps(parts: TickParts) {
             ...healingOptions,
             proposeRecovery: ledger.hasHook('recover'),
             flappingNodes: flaps.flapping(event.snapshot.at),
+            inherited: (nodeId) => store.get(nodeId)?.inherited === true,
           }),
         })),
       },

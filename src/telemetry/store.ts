@@ -64,6 +64,7 @@ export class TelemetryStore<A = unknown> {
       seq: -1,
       epoch: 0,
       unheard: false,
+      inherited: false,
       markMoved: false,
       lastHeartbeatAt: -1,
       detector: this.detector.createState(watchedFrom),
@@ -91,6 +92,7 @@ export class TelemetryStore<A = unknown> {
     record.seq = mark.seq;
     record.epoch = mark.epoch;
     record.unheard = mark.resync;
+    record.inherited = true;
     return record;
   }
 

@@ -68,6 +68,12 @@ export interface NodeRecord<A = unknown> {
    * is taken.
    */
   unheard: boolean;
+  /**
+   * True while the node is still in the state it was restored in (a restart, a shard taken
+   * over): that state began on another process's clock, so only "a heartbeat since the restore"
+   * can say it was heard since, not a comparison of times.
+   */
+  inherited: boolean;
   /** Whether the mark moved since the marks were last taken to be saved. */
   markMoved: boolean;
   lastHeartbeatAt: number;
