@@ -26,6 +26,7 @@ import { TrustBook } from '../trust/index.js';
 import type { ActionProposal, NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
+import { heartbeatPath } from './heartbeat-path.js';
 import { Journal } from './journal.js';
 import { licenceAndTrustOperations, trustNotes } from './licence-trust-api.js';
 import { SupervisorLicensing } from './licensing.js';
@@ -214,8 +215,6 @@ export function createShardHost(
   actor.start();
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
-  // One answer for every accepted heartbeat: nothing allocated on the hot path.
-  const ack = Object.freeze({ boot: boots });
   journalOutputs(outputs, journal);
   if (journal.enabled) {
     licensing.events.subscribe(({ nodeId, ...event }) => journal.record('licence', nodeId, event));
@@ -280,7 +279,16 @@ export function createShardHost(
     assertRunning,
     durably,
   });
-  const { noteTrust, noteRejected } = trustNotes(store, trust, () => licenceTick);
+  const { noteTrust } = trustNotes(trust, () => licenceTick);
+  const { heartbeats, heartbeat } = heartbeatPath({
+    store,
+    trust,
+    clock,
+    boot: boots,
+    rate: config.heartbeatRate,
+    licence: licensing.book === undefined ? undefined : (id, at) => licensing.view(id, at),
+    stopped: () => stopped,
+  });
 
   // A rule's isolation escalates like healing's: it comes back on probation after a backoff.
   function withBackoff(proposal: ActionProposal): ActionProposal {
@@ -379,16 +387,8 @@ export function createShardHost(
       });
     },
 
-    heartbeat(heartbeat) {
-      if (stopped) throw new SupervisorStoppedError('accept a heartbeat');
-      try {
-        store.accept(parseHeartbeat(heartbeat), clock.now());
-      } catch (error) {
-        noteRejected(heartbeat, error);
-        throw error;
-      }
-      return ack;
-    },
+    heartbeat,
+    heartbeats,
 
     checkHeartbeat(heartbeat) {
       if (stopped) throw new SupervisorStoppedError('accept a heartbeat');

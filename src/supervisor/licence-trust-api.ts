@@ -1,5 +1,5 @@
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
-import { InvalidArgumentError, InvalidHeartbeatError, StaleHeartbeatError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { GovernanceReport } from '../governance/index.js';
 import type { LicenceTick, NodeLicence } from '../licensing/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
@@ -90,12 +90,8 @@ export function licenceAndTrustOperations(deps: LicenceAndTrustDeps): LicenceAnd
   };
 }
 
-/** @internal How a tick and the heartbeat path feed the trust book. */
-export function trustNotes(
-  store: TelemetryStore<NodeActorRef>,
-  trust: TrustBook,
-  licenceTick: () => LicenceTick | undefined,
-) {
+/** @internal How a tick feeds the trust book (the heartbeat path notes its own refusals). */
+export function trustNotes(trust: TrustBook, licenceTick: () => LicenceTick | undefined) {
   // What a tick did to each node's trust: failing rules, flapping isolations, licence trouble
   // (offline incidents and rejected heartbeats were noted as they happened).
   function noteTrust(
@@ -117,15 +113,5 @@ export function trustNotes(
     trust.tick(tick, at);
   }
 
-  // A heartbeat refused as stale or malformed counts against the node it names, if it exists.
-  function noteRejected(heartbeat: unknown, error: unknown): void {
-    const nodeId = (heartbeat as { nodeId?: unknown } | null)?.nodeId;
-    if (typeof nodeId !== 'string' || store.get(nodeId) === undefined) return;
-    if (error instanceof StaleHeartbeatError)
-      trust.note(nodeId, 'rejectedHeartbeat', error.message);
-    else if (error instanceof InvalidHeartbeatError)
-      trust.note(nodeId, 'rejectedHeartbeat', error.message);
-  }
-
-  return { noteTrust, noteRejected };
+  return { noteTrust };
 }

@@ -70,6 +70,8 @@ export class TelemetryStore<A = unknown> {
       attached: undefined,
       tickView: undefined,
       trust: undefined,
+      tokens: -1,
+      tokensAt: 0,
     };
     this.records.set(record.id, record);
     return record;
