@@ -28,9 +28,15 @@ for (let i = 0; i < nodes.length; i += batchSize) {
 const beats = reusableBeats(nodes, true);
 const batches: Heartbeat[][] = [];
 for (let i = 0; i < beats.length; i += batchSize) batches.push(beats.slice(i, i + batchSize));
-const many = (sup as { heartbeats?: (batch: readonly Heartbeat[]) => unknown }).heartbeats;
+const many = process.env.WYNEOS_BENCH_LOOP
+  ? undefined
+  : (sup as { heartbeats?: (batch: readonly Heartbeat[]) => unknown }).heartbeats;
 const rates: number[] = [];
+// By CPU time as well as by the wall clock: on a shared machine the wall clock also counts the
+// time other processes held the core.
+const cpuRates: number[] = [];
 for (let pass = 0; pass < passes; pass++) {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   for (const batch of batches) {
     for (const beat of batch) (beat as { seq: number }).seq = pass + 1;
@@ -38,11 +44,14 @@ for (let pass = 0; pass < passes; pass++) {
     else many.call(sup, batch);
   }
   rates.push(beats.length / ((performance.now() - start) / 1000));
+  const { user, system } = process.cpuUsage(cpu);
+  cpuRates.push(beats.length / ((user + system) / 1e6));
 }
-const sorted = [...rates].sort((a, b) => a - b);
+const median = (values: number[]) =>
+  ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number) / 1e6;
 console.log(
   `${many === undefined ? 'sup.heartbeat in a loop' : 'sup.heartbeats, batches of 1,000'}: ` +
-    `median ${((sorted[Math.floor(sorted.length / 2)] as number) / 1e6).toFixed(2)} M/s ` +
-    `(passes: ${rates.map((r) => (r / 1e6).toFixed(2)).join(', ')})`,
+    `median ${median(rates).toFixed(2)} M/s, by CPU time (all threads) ` +
+    `${median(cpuRates).toFixed(2)} M/s, best pass ${(Math.max(...rates) / 1e6).toFixed(2)} M/s (passes: ${rates.map((r) => (r / 1e6).toFixed(2)).join(', ')})`,
 );
 await sup.stop();

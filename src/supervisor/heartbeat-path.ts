@@ -12,7 +12,12 @@ import {
   type WyneosError,
 } from '../errors.js';
 import type { NodeLicence } from '../licensing/index.js';
-import { type NodeRecord, parseHeartbeat, type TelemetryStore } from '../telemetry/index.js';
+import {
+  type Heartbeat,
+  heartbeatProblem,
+  type NodeRecord,
+  type TelemetryStore,
+} from '../telemetry/index.js';
 import type { TrustBook } from '../trust/index.js';
 import { type HeartbeatRate, rateTake, rateWaitMs } from './heartbeat-rate.js';
 import type { HeartbeatBatchOptions, HeartbeatResult } from './types.js';
@@ -55,8 +60,18 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
     if (options.allOrNothing === true) return wholeOrNothing(batch, sender, rate, now, results);
     for (let i = 0; i < batch.length; i++) {
       const input = batch[i];
-      const refusal = invalid(input, sender) ?? decide(input as Beat, sender, rate, now);
-      results[i] = refusal ?? accept(input as Beat, rate, now);
+      const refusal = invalid(input, sender);
+      if (refusal !== undefined) {
+        results[i] = refusal;
+        continue;
+      }
+      const decided = decide(input as Beat, sender, rate, now);
+      if (isRefusal(decided)) {
+        results[i] = decided;
+        continue;
+      }
+      take(decided, input as Beat, rate, now);
+      results[i] = accepted(decided, now);
     }
     return results;
   }
@@ -65,9 +80,11 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
   function heartbeat(input: unknown): { readonly boot: number } {
     if (deps.stopped()) throw new SupervisorStoppedError('accept a heartbeat');
     const now = clock.now();
-    const refusal = invalid(input, undefined) ?? decide(input as Beat, undefined, deps.rate, now);
+    const refusal = invalid(input, undefined);
     if (refusal !== undefined) throw refusal.error;
-    take(input as Beat, deps.rate, now);
+    const decided = decide(input as Beat, undefined, deps.rate, now);
+    if (isRefusal(decided)) throw decided.error;
+    take(decided, input as Beat, deps.rate, now);
     return ack;
   }
 
@@ -88,102 +105,91 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
         refusedAt = i;
       }
     }
+    const records: Record[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < batch.length && refusedAt < 0; i++) {
       const beat = batch[i] as Beat;
       // Checked before any is taken, so two of one node could each pass against the old seq.
-      const refusal = seen.has(beat.nodeId)
-        ? refused(
-            beat.nodeId,
-            new InvalidHeartbeatError(
-              '/nodeId',
-              'repeats a node of this batch: send one heartbeat per node',
-            ),
-          )
+      const decided = seen.has(beat.nodeId)
+        ? refused(beat.nodeId, new InvalidHeartbeatError('/nodeId', repeated))
         : decide(beat, sender, rate, now);
       seen.add(beat.nodeId);
-      if (refusal !== undefined) {
-        results[i] = refusal;
+      if (isRefusal(decided)) {
+        results[i] = decided;
         refusedAt = i;
-      }
+      } else records.push(decided);
     }
     if (refusedAt >= 0) {
       const notTaken = refused(undefined, new BatchRefusedError(refusedAt));
       for (let i = 0; i < batch.length; i++) if (i !== refusedAt) results[i] = notTaken;
       return results;
     }
-    for (let i = 0; i < batch.length; i++) results[i] = accept(batch[i] as Beat, rate, now);
+    for (let i = 0; i < batch.length; i++) {
+      const record = records[i] as Record;
+      take(record, batch[i] as Beat, rate, now);
+      results[i] = accepted(record, now);
+    }
     return results;
   }
 
   // Malformed: refused, and it counts against the node it names, unless the sender is another
   // node (whose credentials cannot make a node pay for what they sent).
   function invalid(input: unknown, sender: string | undefined): Refusal | undefined {
-    try {
-      parseHeartbeat(input);
-      return undefined;
-    } catch (error) {
-      const nodeId = (input as { nodeId?: unknown } | null)?.nodeId;
-      const named = typeof nodeId === 'string' && store.get(nodeId) !== undefined;
-      if (named && (sender === undefined || sender === nodeId)) {
-        trust.note(nodeId, 'rejectedHeartbeat', (error as Error).message);
-      }
-      return refused(typeof nodeId === 'string' ? nodeId : undefined, error as WyneosError);
+    const error = heartbeatProblem(input);
+    if (error === undefined) return undefined;
+    const nodeId = (input as { nodeId?: unknown } | null)?.nodeId;
+    const named = typeof nodeId === 'string' && store.get(nodeId) !== undefined;
+    if (named && (sender === undefined || sender === nodeId)) {
+      trust.note(nodeId, 'rejectedHeartbeat', error.message);
     }
+    return refused(typeof nodeId === 'string' ? nodeId : undefined, error);
   }
 
-  // The checks of a well-formed heartbeat, in the order HTTP has always answered them.
+  // The checks of a well-formed heartbeat, in the order HTTP has always answered them: its
+  // node's record when it may be taken, else the refusal.
   function decide(
     beat: Beat,
     sender: string | undefined,
     rate: HeartbeatRate | undefined,
     now: number,
-  ): Refusal | undefined {
+  ): Refusal | Record {
     const { nodeId } = beat;
-    if (sender !== undefined && sender !== nodeId) {
-      // A node's credentials speaking for another node: it counts against the sender's trust.
-      if (store.get(sender) !== undefined) {
-        trust.note(sender, 'impersonation', `heartbeat as ${nodeId.slice(0, 253)}`);
-      }
-      return refused(
-        nodeId,
-        new ForbiddenError(
-          `node '${sender}' may act only as itself, not as '${nodeId.slice(0, 253)}'`,
-        ),
-      );
-    }
+    if (sender !== undefined && sender !== nodeId) return impersonation(sender, nodeId);
     const record = store.get(nodeId);
     if (record === undefined) return refused(nodeId, new UnknownNodeError(nodeId));
     if (rate !== undefined) {
       const waitMs = rateWaitMs(record, rate, now);
       if (waitMs > 0) return refused(nodeId, new RateLimitedError(nodeId, waitMs));
     }
-    try {
-      store.check(beat);
-    } catch (error) {
-      if (error instanceof StaleHeartbeatError) {
-        trust.note(nodeId, 'rejectedHeartbeat', error.message);
-        // A refused replay costs a token as an accepted beat does: a flood of them is not free.
-        if (rate !== undefined) rateTake(record);
-      }
-      return refused(nodeId, error as WyneosError);
+    const error = store.refusal(record, beat);
+    if (error === undefined) return record;
+    if (error instanceof StaleHeartbeatError) {
+      trust.note(nodeId, 'rejectedHeartbeat', error.message);
+      // A refused replay costs a token as an accepted beat does: a flood of them is not free.
+      if (rate !== undefined) rateTake(record);
     }
-    return undefined;
+    return refused(nodeId, error);
   }
 
-  function take(
-    beat: Beat,
-    rate: HeartbeatRate | undefined,
-    now: number,
-  ): NodeRecord<NodeActorRef> {
-    const record = store.accept(beat, now);
+  // A node's credentials speaking for another node: it counts against the sender's trust.
+  function impersonation(sender: string, nodeId: string): Refusal {
+    const named = nodeId.slice(0, 253);
+    if (store.get(sender) !== undefined) {
+      trust.note(sender, 'impersonation', `heartbeat as ${named}`);
+    }
+    return refused(
+      nodeId,
+      new ForbiddenError(`node '${sender}' may act only as itself, not as '${named}'`),
+    );
+  }
+
+  function take(record: Record, beat: Beat, rate: HeartbeatRate | undefined, now: number): void {
+    store.take(record, beat, now);
     if (rate !== undefined) rateTake(record);
-    return record;
   }
 
   // The reply's few fields, read from the node's record and actor: never a snapshot copy.
-  function accept(beat: Beat, rate: HeartbeatRate | undefined, now: number): HeartbeatResult {
-    const record = take(beat, rate, now);
+  function accepted(record: Record, now: number): HeartbeatResult {
     const { value, context } = (record.attached as NodeActorRef).getSnapshot();
     return {
       ok: true,
@@ -199,8 +205,15 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
   return { heartbeats, heartbeat };
 }
 
-type Beat = Parameters<TelemetryStore['check']>[0];
+type Beat = Heartbeat;
+type Record = NodeRecord<NodeActorRef>;
 type Refusal = Extract<HeartbeatResult, { ok: false }>;
+
+const repeated = 'repeats a node of this batch: send one heartbeat per node';
+
+function isRefusal(decided: Refusal | Record): decided is Refusal {
+  return (decided as Refusal).ok === false;
+}
 
 function refused(nodeId: string | undefined, error: WyneosError): Refusal {
   return { ok: false, nodeId, error };
