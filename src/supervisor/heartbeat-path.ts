@@ -105,7 +105,7 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
         refusedAt = i;
       }
     }
-    const records: Record[] = [];
+    const records: NodeEntry[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < batch.length && refusedAt < 0; i++) {
       const beat = batch[i] as Beat;
@@ -125,7 +125,7 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
       return results;
     }
     for (let i = 0; i < batch.length; i++) {
-      const record = records[i] as Record;
+      const record = records[i] as NodeEntry;
       take(record, batch[i] as Beat, rate, now);
       results[i] = accepted(record, now);
     }
@@ -152,7 +152,7 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
     sender: string | undefined,
     rate: HeartbeatRate | undefined,
     now: number,
-  ): Refusal | Record {
+  ): Refusal | NodeEntry {
     const { nodeId } = beat;
     if (sender !== undefined && sender !== nodeId) return impersonation(sender, nodeId);
     const record = store.get(nodeId);
@@ -183,13 +183,13 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
     );
   }
 
-  function take(record: Record, beat: Beat, rate: HeartbeatRate | undefined, now: number): void {
+  function take(record: NodeEntry, beat: Beat, rate: HeartbeatRate | undefined, now: number): void {
     store.take(record, beat, now);
     if (rate !== undefined) rateTake(record);
   }
 
   // The reply's few fields, read from the node's record and actor: never a snapshot copy.
-  function accepted(record: Record, now: number): HeartbeatResult {
+  function accepted(record: NodeEntry, now: number): HeartbeatResult {
     const { value, context } = (record.attached as NodeActorRef).getSnapshot();
     return {
       ok: true,
@@ -206,12 +206,12 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
 }
 
 type Beat = Heartbeat;
-type Record = NodeRecord<NodeActorRef>;
+type NodeEntry = NodeRecord<NodeActorRef>;
 type Refusal = Extract<HeartbeatResult, { ok: false }>;
 
 const repeated = 'repeats a node of this batch: send one heartbeat per node';
 
-function isRefusal(decided: Refusal | Record): decided is Refusal {
+function isRefusal(decided: Refusal | NodeEntry): decided is Refusal {
   return (decided as Refusal).ok === false;
 }
 
