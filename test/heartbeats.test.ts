@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BatchRefusedError, HeartbeatResult, Supervisor } from 'wyneos';
 import { createServer } from '../src/http/index.js';
@@ -178,5 +179,61 @@ describe('heartbeats', () => {
     fleet.advance(1000);
     expect(fleet.sup.node('a')?.trust).toBeCloseTo(0.98);
     await fleet.close();
+  });
+
+  it('gives random heartbeat sequences the same answers, state and trust in-process and over HTTP (property)', async () => {
+    const rate = { perSecond: 2, burst: 3 };
+    const id = fc.constantFrom('a', 'b', 'ghost');
+    const step = fc.oneof(
+      {
+        arbitrary: fc.record({
+          sender: id,
+          beat: fc.record({
+            nodeId: id,
+            seq: fc.oneof(fc.integer({ min: 0, max: 8 }), fc.constant(-1), fc.constant(1.5)),
+            load: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constant(2)),
+          }),
+        }),
+        weight: 6,
+      },
+      { arbitrary: fc.constantFrom(250, 1000).map((ms) => ({ wait: ms })), weight: 1 },
+    );
+    const nodesOf = (sup: Supervisor) =>
+      ['a', 'b'].map((n) => ({
+        ...sup.node(n),
+        incidents: sup.explainTrust(n).entries.map((e) => [e.kind, e.detail, e.delta]),
+      }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 25 }), async (steps) => {
+        const local = simulatedSupervisor({ heartbeatRate: rate });
+        const http = await httpFleet({}, { heartbeatRate: rate });
+        for (const { sup } of [local, http]) sup.registerMany([{ id: 'a' }, { id: 'b' }]);
+        const localOutcomes: unknown[] = [];
+        const httpOutcomes: unknown[] = [];
+        for (const s of steps) {
+          if ('wait' in s) {
+            local.advance(s.wait);
+            http.advance(s.wait);
+            continue;
+          }
+          const [result] = local.sup.heartbeats([s.beat], { sender: s.sender });
+          localOutcomes.push(codeOf(result));
+          const answer = await http.app.inject({
+            method: 'POST',
+            url: '/v1/heartbeats',
+            headers: http.node(s.sender),
+            payload: s.beat,
+          });
+          httpOutcomes.push(answer.statusCode === 200 ? true : answer.json().error.code);
+        }
+        local.advance(1000);
+        http.advance(1000);
+        expect(httpOutcomes).toEqual(localOutcomes);
+        expect(nodesOf(http.sup)).toEqual(nodesOf(local.sup));
+        await local.sup.stop();
+        await http.close();
+      }),
+      { numRuns: 40 },
+    );
   });
 });
