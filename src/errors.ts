@@ -41,6 +41,8 @@ export const errorCodes = {
   WYNEOS_ERR_LEASE_LOST: 'a write was fenced off: another supervisor holds the shard now',
   WYNEOS_ERR_TOO_MANY_STREAMS: 'the server already serves as many event streams as it allows',
   WYNEOS_ERR_FLEET_FULL: 'registering would take the fleet past the maxNodes cap',
+  WYNEOS_ERR_BATCH_REFUSED:
+    'a heartbeat of an all-or-nothing batch was not taken because another one was refused',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -170,10 +172,33 @@ export class UnknownNodeError extends WyneosError {
 /** A heartbeat is malformed; `path` points into it (for example `/load`). */
 export class InvalidHeartbeatError extends WyneosError {
   readonly path: string;
+  readonly problem: string;
 
   constructor(path: string, problem: string) {
     super('WYNEOS_ERR_INVALID_HEARTBEAT', `Invalid heartbeat at ${path || '/'}: ${problem}`);
     this.path = path;
+    this.problem = problem;
+  }
+
+  /** The same error, its path under `prefix` (such as `/3` for a batch's fourth heartbeat). */
+  within(prefix: string): InvalidHeartbeatError {
+    return new InvalidHeartbeatError(prefix + this.path, this.problem);
+  }
+}
+
+/**
+ * A heartbeat of an all-or-nothing batch that was not taken because another of the batch, at
+ * `index`, was refused. It was not checked past that point and changed nothing.
+ */
+export class BatchRefusedError extends WyneosError {
+  readonly index: number;
+
+  constructor(index: number) {
+    super(
+      'WYNEOS_ERR_BATCH_REFUSED',
+      `Heartbeat not taken: heartbeat ${index} of its all-or-nothing batch was refused`,
+    );
+    this.index = index;
   }
 }
 

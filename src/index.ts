@@ -11,6 +11,7 @@ export { type Clock, systemClock } from './clock.js';
 export {
   AdmissionDeniedError,
   type AdmissionFailure,
+  BatchRefusedError,
   BodyTooLargeError,
   DuplicateNodeError,
   DuplicateRuleError,
@@ -95,7 +96,6 @@ export {
 } from './healing/index.js';
 export {
   type ErrorBody,
-  type HeartbeatRate,
   type HeartbeatReply,
   nodeToken,
   operatorToken,
@@ -162,6 +162,9 @@ export {
   createSupervisor,
   defaultOptions,
   type FleetHealth,
+  type HeartbeatBatchOptions,
+  type HeartbeatRate,
+  type HeartbeatResult,
   type StorageStatus,
   type Supervisor,
   type SupervisorOptions,

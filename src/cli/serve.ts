@@ -35,7 +35,7 @@ export function serveCommand(): Command {
     .option('--log-level <level>', `pino level (default ${serveDefaults.logLevel})`)
     .option(
       '--heartbeat-rate <per-second>',
-      'heartbeats a second one node may keep up (default 10)',
+      'heartbeats a second one node may keep up, over HTTP and NATS (default 10)',
       decimal,
     )
     .option(
@@ -188,6 +188,8 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
     flags.inspectLog === undefined ? undefined : createInspectionLog(flags.inspectLog);
   const licensing = await licensingFromFlags(flags);
   const options = {
+    // One rate for HTTP and NATS heartbeats alike (both go through the supervisor's path).
+    heartbeatRate: config.heartbeatRate,
     ...config.supervisor,
     ...(licensing === undefined ? {} : { licensing }),
     ...(policy === undefined ? {} : { policy }),

@@ -1,18 +1,19 @@
 import type { FastifyRequest } from 'fastify';
+import type { HeartbeatRate } from '../supervisor/heartbeat-rate.js';
 import type { Supervisor } from '../supervisor/index.js';
 import { type Access, type Authenticator, assertAccess, type Principal } from './auth.js';
 import type { BodyKind } from './error-reply.js';
 import type { EventBroadcast, StreamLimits } from './event-broadcast.js';
 import type { FleetFeed } from './fleet-feed.js';
 import type { HttpMetrics } from './metrics.js';
-import type { HeartbeatLimiter } from './rate-limit.js';
 
 /** What every route module is handed by the plugin. */
 export interface RouteContext {
   readonly supervisor: Supervisor;
   readonly feed: FleetFeed;
   readonly metrics: HttpMetrics;
-  readonly limiter: HeartbeatLimiter;
+  /** The rate of heartbeats over HTTP, per node, on the supervisor's per-node buckets. */
+  readonly heartbeatRate: HeartbeatRate;
   /** Undefined when the plugin runs without a secret: every request acts as the operator. */
   readonly auth: Authenticator | undefined;
   /** The event streams open now, all fed from one subscription. */

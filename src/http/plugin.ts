@@ -1,15 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { type Clock, systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { InvalidArgumentError, NoRouteError } from '../errors.js';
 import { show } from '../show.js';
-import type { Supervisor } from '../supervisor/index.js';
+import type { HeartbeatRate, Supervisor } from '../supervisor/index.js';
 import { Authenticator, parseSecret } from './auth.js';
 import { authenticate, type RouteContext, routeConfig } from './context.js';
 import { sendError, toWyneosError } from './error-reply.js';
 import { EventBroadcast, type StreamLimits } from './event-broadcast.js';
 import { FleetFeed } from './fleet-feed.js';
 import { HttpMetrics, type RejectReason } from './metrics.js';
-import { HeartbeatLimiter, type HeartbeatRate } from './rate-limit.js';
 import { dashboardRoutes, loadDashboardAssets } from './routes/dashboard.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { heartbeatRoutes } from './routes/heartbeats.js';
@@ -29,7 +28,9 @@ export interface WyneosPluginOptions {
    */
   readonly secret?: string | Buffer;
   /**
-   * How fast one node may send heartbeats; faster gets 429 with `Retry-After`.
+   * How fast one node may send heartbeats over HTTP; faster gets 429 with `Retry-After`. It is
+   * applied by the supervisor, on the same per-node bucket as the supervisor's own
+   * `heartbeatRate` (which limits in-process and NATS heartbeats).
    * @defaultValue `{ perSecond: 10, burst: 20 }`
    */
   readonly heartbeatRate?: Partial<HeartbeatRate>;
@@ -44,7 +45,9 @@ export interface WyneosPluginOptions {
    */
   readonly metrics?: boolean;
   /**
-   * The time source of the heartbeat rate limit.
+   * Unused: the heartbeat rate limit runs on the supervisor's clock. Kept so that existing
+   * callers still type-check.
+   * @deprecated
    * @defaultValue the system clock
    */
   readonly clock?: Clock;
@@ -110,7 +113,7 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
     supervisor,
     feed,
     metrics,
-    limiter: new HeartbeatLimiter(resolved.heartbeatRate, resolved.clock),
+    heartbeatRate: resolved.heartbeatRate,
     auth: resolved.auth,
     events: new EventBroadcast(supervisor, resolved.streamLimits, metrics, log),
     streamLimits: resolved.streamLimits,
@@ -186,13 +189,12 @@ interface ResolvedPluginOptions {
   readonly heartbeatRate: HeartbeatRate;
   readonly bodyLimit: number;
   readonly metrics: boolean;
-  readonly clock: Clock;
   readonly dashboard: boolean;
   readonly streamLimits: StreamLimits;
 }
 
 function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptions {
-  const { supervisor, secret, heartbeatRate = {}, clock = systemClock } = options;
+  const { supervisor, secret, heartbeatRate = {} } = options;
   if (typeof supervisor?.heartbeat !== 'function' || typeof supervisor.nodes !== 'function') {
     throw new InvalidArgumentError(
       'wyneosPlugin supervisor',
@@ -215,7 +217,6 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
       atLeast(options.bodyLimit ?? defaultPluginOptions.bodyLimit, 'bodyLimit', 1),
     ),
     metrics: options.metrics ?? defaultPluginOptions.metrics,
-    clock,
     dashboard: options.dashboard ?? defaultPluginOptions.dashboard,
     streamLimits: {
       maxClients: Math.floor(

@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { HeartbeatResyncError, LeaseLostError, WyneosError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Supervisor } from '../supervisor/index.js';
+import type { HeartbeatResult, Supervisor } from '../supervisor/index.js';
 import { nodeIdOfSubject, subjects } from './subjects.js';
 
 /** What happened to the heartbeats received so far. */
@@ -61,29 +61,39 @@ export class HeartbeatSubscriber {
     for (const shard of [...this.subscriptions.keys()]) this.drop(shard);
   }
 
+  // The subject is the sender: a body for another node is impersonation, decided (with
+  // everything else about a heartbeat) by the supervisor's heartbeat path.
   private heartbeat(msg: Msg): void {
     const nodeId = nodeIdOfSubject(msg.subject);
+    let body: Record<string, unknown>;
     try {
-      const body = parse(msg.data);
-      // The subject names the node: a body for another node is refused, not redirected.
-      if (body.nodeId !== nodeId) {
-        this.counts.refused++;
-        return;
-      }
-      const ack = this.supervisor.heartbeat(body as never);
+      body = parse(msg.data);
+    } catch (error) {
+      this.counts.refused++;
+      if (msg.reply) msg.respond(JSON.stringify(errorReply(error, this.log)));
+      return;
+    }
+    let result: HeartbeatResult | undefined;
+    try {
+      [result] = this.supervisor.heartbeats([body], { sender: nodeId });
+    } catch (error) {
+      // Stopped meanwhile: refused like any other; anything else is a bug.
+      if (!(error instanceof WyneosError)) throw error;
+      result = { ok: false, nodeId, error };
+    }
+    if (result?.ok === true) {
       this.counts.accepted++;
       // Heartbeats are published without a reply subject; one sent as a request gets the boot.
-      if (msg.reply) msg.respond(JSON.stringify(ack));
-    } catch (error) {
-      if (msg.reply && error instanceof WyneosError)
-        msg.respond(JSON.stringify(errorReply(error, this.log)));
-      if (error instanceof WyneosError && error.code === 'WYNEOS_ERR_UNKNOWN_NODE') {
-        this.counts.unknown++;
-        if (this.shardOf(nodeId).held) this.unknownNode(nodeId);
-      } else {
-        this.counts.refused++;
-        if (!(error instanceof WyneosError)) throw error;
-      }
+      if (msg.reply) msg.respond(JSON.stringify({ boot: result.boot }));
+      return;
+    }
+    const error = result?.error;
+    if (msg.reply) msg.respond(JSON.stringify(errorReply(error, this.log)));
+    if (error?.code === 'WYNEOS_ERR_UNKNOWN_NODE') {
+      this.counts.unknown++;
+      if (this.shardOf(nodeId).held) this.unknownNode(nodeId);
+    } else {
+      this.counts.refused++;
     }
   }
 

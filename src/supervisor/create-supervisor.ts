@@ -15,6 +15,7 @@ import { TrustBook } from '../trust/index.js';
 import type { NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
+import { heartbeatPath } from './heartbeat-path.js';
 import { Journal } from './journal.js';
 import { licenceAndTrustOperations, trustNotes } from './licence-trust-api.js';
 import { SupervisorLicensing } from './licensing.js';
@@ -163,8 +164,6 @@ export function createShardHost(
   internals.expose?.(machine, actor);
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
-  // One answer for every accepted heartbeat: nothing allocated on the hot path.
-  const ack = Object.freeze({ boot: boots });
   journalOutputs(outputs, journal);
   if (journal.enabled) {
     licensing.events.subscribe(({ nodeId, ...event }) => journal.record('licence', nodeId, event));
@@ -229,7 +228,16 @@ export function createShardHost(
     assertRunning,
     durably,
   });
-  const { noteTrust, noteRejected } = trustNotes(store, trust);
+  const { noteTrust } = trustNotes(trust);
+  const { heartbeats, heartbeat } = heartbeatPath({
+    store,
+    trust,
+    clock,
+    boot: boots,
+    rate: config.heartbeatRate,
+    licence: licensing.book === undefined ? undefined : (id, at) => licensing.view(id, at),
+    stopped: () => stopped,
+  });
 
   return {
     start() {
@@ -319,16 +327,8 @@ export function createShardHost(
       });
     },
 
-    heartbeat(heartbeat) {
-      if (stopped) throw new SupervisorStoppedError('accept a heartbeat');
-      try {
-        store.accept(parseHeartbeat(heartbeat), clock.now());
-      } catch (error) {
-        noteRejected(heartbeat, error);
-        throw error;
-      }
-      return ack;
-    },
+    heartbeat,
+    heartbeats,
 
     checkHeartbeat(heartbeat) {
       if (stopped) throw new SupervisorStoppedError('accept a heartbeat');

@@ -1,10 +1,10 @@
 import type { NodeActorRef, TickReview } from '../../machines/supervisor.machine.js';
-import { InvalidArgumentError, InvalidHeartbeatError, StaleHeartbeatError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { GovernanceReport } from '../governance/index.js';
-import type { LicenceTick, NodeLicence } from '../licensing/index.js';
+import type { NodeLicence } from '../licensing/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
 import type { TrustBook } from '../trust/index.js';
-import type { ActionProposal, NodeSnapshot } from '../types.js';
+import type { NodeSnapshot } from '../types.js';
 import type { Journal } from './journal.js';
 import type { SupervisorLicensing } from './licensing.js';
 import type { ResolvedOptions } from './options.js';
@@ -90,8 +90,8 @@ export function licenceAndTrustOperations(deps: LicenceAndTrustDeps): LicenceAnd
   };
 }
 
-/** @internal How a tick and the heartbeat path feed the trust book. */
-export function trustNotes(store: TelemetryStore<NodeActorRef>, trust: TrustBook) {
+/** @internal How a tick feeds the trust book (the heartbeat path notes its own refusals). */
+export function trustNotes(trust: TrustBook) {
   // What a tick did to each node's trust: failing rules, flapping isolations, licence trouble
   // (offline incidents and rejected heartbeats were noted as they happened).
   function noteTrust(tick: number, at: number, report: GovernanceReport, review: TickReview): void {
@@ -112,15 +112,5 @@ export function trustNotes(store: TelemetryStore<NodeActorRef>, trust: TrustBook
     trust.tick(tick, at);
   }
 
-  // A heartbeat refused as stale or malformed counts against the node it names, if it exists.
-  function noteRejected(heartbeat: unknown, error: unknown): void {
-    const nodeId = (heartbeat as { nodeId?: unknown } | null)?.nodeId;
-    if (typeof nodeId !== 'string' || store.get(nodeId) === undefined) return;
-    if (error instanceof StaleHeartbeatError)
-      trust.note(nodeId, 'rejectedHeartbeat', error.message);
-    else if (error instanceof InvalidHeartbeatError)
-      trust.note(nodeId, 'rejectedHeartbeat', error.message);
-  }
-
-  return { noteTrust, noteRejected };
+  return { noteTrust };
 }

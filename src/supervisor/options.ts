@@ -24,6 +24,7 @@ import { show } from '../show.js';
 import type { DetectorState } from '../telemetry/index.js';
 import { resolveTrust, type TrustOptions } from '../trust/index.js';
 import type { ActionHooks } from './action-ledger.js';
+import type { HeartbeatRate } from './heartbeat-rate.js';
 import { fraction, numbersIn, positiveInteger, rejectUnknown } from './option-checks.js';
 import { type ResolvedStorage, resolveStorage } from './storage-options.js';
 import type { SupervisorOptions } from './types.js';
@@ -54,6 +55,8 @@ export interface ResolvedOptions {
   readonly predictive: PredictiveOptions | undefined;
   /** The most nodes registered at once; undefined: no cap. */
   readonly maxNodes: number | undefined;
+  /** The per-node heartbeat rate of calls that name none; undefined: unlimited. */
+  readonly heartbeatRate: HeartbeatRate | undefined;
 }
 
 export const defaultOptions = {
@@ -105,6 +108,7 @@ const knownOptions = new Set([
   'trust',
   'predictive',
   'maxNodes',
+  'heartbeatRate',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
 const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
@@ -284,6 +288,15 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
     predictive: resolvePredictive(options.predictive, tickMs),
     maxNodes:
       options.maxNodes === undefined ? undefined : positiveInteger(options.maxNodes, 'maxNodes'),
+    heartbeatRate:
+      options.heartbeatRate === undefined
+        ? undefined
+        : numbersIn<HeartbeatRate>(
+            options.heartbeatRate,
+            { perSecond: 10, burst: 20 },
+            'heartbeatRate',
+            { burst: 1 },
+          ),
     // Opened last, once every other option is known to be good: it touches the disk.
     storage: resolveStorage(options, (message) => logger.warn({ component: 'storage' }, message)),
   };

@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from '../clock.js';
+import type { WyneosError } from '../errors.js';
 import type {
   Exemption,
   ExemptionRequest,
@@ -29,6 +30,7 @@ import type { Heartbeat, HeartbeatAck, NodeRegistration } from '../telemetry/ind
 import type { TrustExplanation, TrustIncidentKind, TrustWeights } from '../trust/index.js';
 import type { ActionRecord, NodeSnapshot, NodeState, NodeTransition } from '../types.js';
 import type { ActionHooks } from './action-ledger.js';
+import type { HeartbeatRate } from './heartbeat-rate.js';
 import type { DetectorOption } from './options.js';
 
 export interface SupervisorOptions {
@@ -58,6 +60,17 @@ export interface SupervisorOptions {
    * @defaultValue undefined (no cap)
    */
   readonly maxNodes?: number;
+  /**
+   * How fast one node may send heartbeats through `heartbeat` and `heartbeats` (and so over
+   * NATS): a token bucket per node; faster is refused with `RateLimitedError`
+   * (`WYNEOS_ERR_RATE_LIMITED`). A call's own `rate` (the HTTP plugin's `heartbeatRate`) takes
+   * its place for that call. Unlimited by default: in-process callers are the embedding
+   * service's own code, and a limit belongs where untrusted senders come in (`wyneos serve`
+   * sets it from `--heartbeat-rate`/`--heartbeat-burst` for HTTP and NATS alike).
+   * A partial rate takes `{ perSecond: 10, burst: 20 }` for what it leaves out.
+   * @defaultValue undefined (no limit)
+   */
+  readonly heartbeatRate?: Partial<HeartbeatRate>;
   /** A versioned policy instead of `rules`; `setPolicy` replaces it live. */
   readonly policy?: Policy;
   /** A rule slower than this over the whole fleet in one tick is flagged. Default: 25. */
@@ -233,6 +246,21 @@ export interface Supervisor {
    * ```
    */
   heartbeat(heartbeat: Heartbeat): HeartbeatAck;
+  /**
+   * Takes many heartbeats and answers each: accepted (with how the supervisor sees the node and
+   * its `boot`), or refused with the coded error `heartbeat` would throw. A refused heartbeat
+   * changes nothing but what it costs: a stale or malformed one counts against its node's trust,
+   * and a stale one spends a rate-limit token. This is the path every transport takes. Throws
+   * only for misuse (not an array; a stopped supervisor).
+   *
+   * @example
+   * ```ts
+   * for (const result of sup.heartbeats(received)) {
+   *   if (!result.ok) log.warn({ nodeId: result.nodeId, code: result.error.code });
+   * }
+   * ```
+   */
+  heartbeats(batch: readonly unknown[], options?: HeartbeatBatchOptions): HeartbeatResult[];
   /** Checks a heartbeat as `heartbeat` would, throwing the same errors, without recording it. */
   checkHeartbeat(heartbeat: Heartbeat): void;
   /** Runs one tick now and returns its summary; the clock also drives ticks every `tickMs`. */
@@ -305,3 +333,41 @@ export interface Supervisor {
    */
   readonly licences$: Observable<LicenceEvent>;
 }
+
+/** How a transport hands a batch to `sup.heartbeats`. */
+export interface HeartbeatBatchOptions {
+  /**
+   * The node the transport authenticated the sender as (an HTTP node token, a NATS subject). A
+   * heartbeat naming another node is refused with `ForbiddenError` and counts against the
+   * sender's trust as `impersonation`. Default: none (the caller may speak for any node).
+   */
+  readonly sender?: string;
+  /** This call's rate limit, in place of the supervisor's `heartbeatRate`. */
+  readonly rate?: HeartbeatRate;
+  /**
+   * Take the batch whole or not at all (as `POST /v1/heartbeats` does): every heartbeat is
+   * checked before any is taken, a node may appear once, and checking stops at the first
+   * refusal; the others are answered `BatchRefusedError`. Default: false (each on its own).
+   */
+  readonly allOrNothing?: boolean;
+}
+
+/** What `sup.heartbeats` answers for one heartbeat. */
+export type HeartbeatResult =
+  | {
+      readonly ok: true;
+      readonly nodeId: string;
+      readonly state: NodeState;
+      readonly since: number;
+      readonly reason: string;
+      /** The supervisor's boot: send it as `boot` in later heartbeats. */
+      readonly boot: number;
+      /** The node's licence as the supervisor sees it now, when it holds one. */
+      readonly licence: NodeLicence | undefined;
+    }
+  | {
+      readonly ok: false;
+      /** The node the heartbeat names, when it names one. */
+      readonly nodeId: string | undefined;
+      readonly error: WyneosError;
+    };

@@ -14,4 +14,4 @@ export type {
   NodeRecord,
   NodeRegistration,
 } from './types.js';
-export { parseHeartbeat, parseRegistration } from './validate.js';
+export { heartbeatProblem, parseHeartbeat, parseRegistration } from './validate.js';

@@ -71,6 +71,8 @@ export class TelemetryStore<A = unknown> {
       attached: undefined,
       tickView: undefined,
       trust: undefined,
+      tokens: -1,
+      tokensAt: 0,
     };
     this.records.set(record.id, record);
     return record;
@@ -119,12 +121,22 @@ export class TelemetryStore<A = unknown> {
   check(heartbeat: Heartbeat): NodeRecord<A> {
     const record = this.records.get(heartbeat.nodeId);
     if (record === undefined) throw new UnknownNodeError(heartbeat.nodeId);
+    const refusal = this.refusal(record, heartbeat);
+    if (refusal !== undefined) throw refusal;
+    return record;
+  }
+
+  /** Why `record`'s node would not take `heartbeat` now (resync, stale), or undefined. */
+  refusal(
+    record: NodeRecord<A>,
+    heartbeat: Heartbeat,
+  ): HeartbeatResyncError | StaleHeartbeatError | undefined {
     if (record.unheard && heartbeat.boot !== this.boot) {
-      throw new HeartbeatResyncError(heartbeat.nodeId, this.boot);
+      return new HeartbeatResyncError(heartbeat.nodeId, this.boot);
     }
     const epoch = heartbeat.epoch ?? 0;
     if (epoch < record.epoch || (epoch === record.epoch && heartbeat.seq <= record.seq)) {
-      throw new StaleHeartbeatError(
+      return new StaleHeartbeatError(
         heartbeat.nodeId,
         heartbeat.seq,
         record.seq,
@@ -132,12 +144,18 @@ export class TelemetryStore<A = unknown> {
         record.epoch,
       );
     }
-    return record;
+    return undefined;
   }
 
   /** Applies a valid heartbeat received at `receivedAt`; throws as `check` does. */
   accept(heartbeat: Heartbeat, receivedAt: number): NodeRecord<A> {
     const record = this.check(heartbeat);
+    this.take(record, heartbeat, receivedAt);
+    return record;
+  }
+
+  /** Applies a heartbeat that `refusal` found nothing against. */
+  take(record: NodeRecord<A>, heartbeat: Heartbeat, receivedAt: number): void {
     record.seq = heartbeat.seq;
     record.epoch = heartbeat.epoch ?? 0;
     record.unheard = false;
@@ -151,6 +169,5 @@ export class TelemetryStore<A = unknown> {
     if (heartbeat.metrics !== undefined) record.metrics = { ...heartbeat.metrics };
     record.lastHeartbeatAt = receivedAt;
     this.detector.recordHeartbeat(record.detector, receivedAt);
-    return record;
   }
 }

@@ -85,6 +85,9 @@ export interface NodeRecord<A = unknown> {
   tickView: Mutable<NodeSnapshot> | undefined;
   /** The node's trust after its last incident; undefined while it never had one (trust 1). */
   trust: TrustState | undefined;
+  /** Its heartbeat rate bucket (see supervisor/heartbeat-rate.ts): -1 until first limited. */
+  tokens: number;
+  tokensAt: number;
 }
 
 /** @internal */

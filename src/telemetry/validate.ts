@@ -9,9 +9,16 @@ import type { Heartbeat, NodeRegistration } from './types.js';
 
 /** Checks a heartbeat from anywhere (API, HTTP, bus); throws InvalidHeartbeatError. */
 export function parseHeartbeat(input: unknown): Heartbeat {
-  if (validateHeartbeatShape(input)) return input;
+  const problem = heartbeatProblem(input);
+  if (problem !== undefined) throw problem;
+  return input as Heartbeat;
+}
+
+/** What is wrong with a heartbeat, or undefined when it is well-formed; never throws. */
+export function heartbeatProblem(input: unknown): InvalidHeartbeatError | undefined {
+  if (validateHeartbeatShape(input)) return undefined;
   const { path, problem } = describeSchemaError(validateHeartbeatShape.errors?.[0], input);
-  throw new InvalidHeartbeatError(path, problem);
+  return new InvalidHeartbeatError(path, problem);
 }
 
 /**

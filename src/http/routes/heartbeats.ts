@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import {
+  BatchRefusedError,
+  InternalError,
   InvalidHeartbeatError,
-  RateLimitedError,
-  StaleHeartbeatError,
-  UnknownNodeError,
+  type WyneosError,
 } from '../../errors.js';
 import type { LicenceStatus } from '../../licensing/index.js';
-import type { Heartbeat } from '../../telemetry/index.js';
-import type { NodeSnapshot, NodeState } from '../../types.js';
-import { assertActsFor } from '../auth.js';
+import type { HeartbeatResult } from '../../supervisor/index.js';
+import type { NodeState } from '../../types.js';
 import { principalOf, type RouteConfig, type RouteContext } from '../context.js';
 import type { PendingAction } from '../fleet-feed.js';
 import { heartbeatsBody } from '../validation.js';
@@ -39,13 +38,14 @@ const config: RouteConfig = { access: 'node', bodyKind: 'heartbeat', ingest: tru
 
 /**
  * `POST /v1/heartbeats`: one heartbeat, or a batch of up to 1,000 (one per node). A batch is
- * taken whole or not at all: every heartbeat is checked (identity, node, rate, seq) before any
- * is stored, as `registerMany` does.
+ * taken whole or not at all (`allOrNothing`). What is HTTP's own stays here: who the token
+ * speaks for, the status code, the reply with the node's pending actions. Everything else
+ * (validation, impersonation, unknown, rate, stale, trust) is the supervisor's heartbeat path.
  */
 export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { supervisor, feed, limiter, metrics } = ctx;
+  const { supervisor, feed, heartbeatRate, metrics } = ctx;
 
-  app.post<{ Body: Heartbeat | Heartbeat[] }>(
+  app.post<{ Body: unknown }>(
     '/v1/heartbeats',
     {
       config,
@@ -53,64 +53,47 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
     async (request) => {
       const { body } = request;
-      const beats = Array.isArray(body) ? body : [body];
+      const batch = Array.isArray(body);
       const principal = principalOf(request);
-      const nodes = new Map<string, NodeSnapshot>();
-      beats.forEach((beat, index) => {
-        if (principal.kind === 'node' && principal.id !== beat.nodeId) {
-          // A node's credentials speaking for another node: it counts against the sender's trust.
-          if (supervisor.node(principal.id) !== undefined) {
-            supervisor.reportIncident(
-              principal.id,
-              'impersonation',
-              `heartbeat as ${String(beat.nodeId).slice(0, 253)}`,
-            );
-          }
-        }
-        assertActsFor(principal, beat.nodeId);
-        if (nodes.has(beat.nodeId)) {
-          throw new InvalidHeartbeatError(
-            `/${index}/nodeId`,
-            'repeats a node of this batch: send one heartbeat per node',
-          );
-        }
-        const node = supervisor.node(beat.nodeId);
-        if (node === undefined) throw new UnknownNodeError(beat.nodeId);
-        const waitMs = limiter.waitMs(beat.nodeId);
-        if (waitMs > 0) throw new RateLimitedError(beat.nodeId, waitMs);
-        try {
-          // The supervisor's own check (seq, epoch, boot), so that a batch is taken whole or not.
-          supervisor.checkHeartbeat(beat);
-        } catch (error) {
-          // A refused replay costs a token as an accepted beat does: a flood of them is not free.
-          if (error instanceof StaleHeartbeatError) limiter.take(beat.nodeId);
-          throw error;
-        }
-        nodes.set(beat.nodeId, node);
+      const results = supervisor.heartbeats(batch ? body : [body], {
+        rate: heartbeatRate,
+        allOrNothing: true,
+        ...(principal.kind === 'node' ? { sender: principal.id } : {}),
       });
-
-      const replies = beats.map((beat): HeartbeatReply => {
-        limiter.take(beat.nodeId);
-        const { boot } = supervisor.heartbeat(beat);
-        // A heartbeat never changes a node's state, so the view taken before still holds.
-        const { id, state, since, reason } = nodes.get(beat.nodeId) as NodeSnapshot;
-        const held = supervisor.licence(id);
-        const licence =
-          held === undefined
-            ? {}
-            : {
-                licence: {
-                  id: held.licence.id,
-                  status: held.status,
-                  expiresAt: held.licence.expiresAt,
-                  ...(held.reason === undefined ? {} : { reason: held.reason }),
-                },
-              };
-        const actions = feed.takePending(id);
-        return { nodeId: id, state, since, reason, boot, actions, ...licence };
-      });
-      metrics.heartbeatsAccepted(beats.length);
-      return Array.isArray(body) ? { results: replies } : replies[0];
+      const replies = new Array<HeartbeatReply>(results.length);
+      for (let i = 0; i < results.length; i++) {
+        const result = results[i] as HeartbeatResult;
+        if (!result.ok) throw refusal(results, batch);
+        replies[i] = reply(result, feed.takePending(result.nodeId));
+      }
+      metrics.heartbeatsAccepted(results.length);
+      return batch ? { results: replies } : replies[0];
     },
   );
+}
+
+type Accepted = Extract<HeartbeatResult, { ok: true }>;
+
+function reply(result: Accepted, actions: readonly PendingAction[]): HeartbeatReply {
+  const { nodeId, state, since, reason, boot, licence: held } = result;
+  if (held === undefined) return { nodeId, state, since, reason, boot, actions };
+  const licence = {
+    id: held.licence.id,
+    status: held.status,
+    expiresAt: held.licence.expiresAt,
+    ...(held.reason === undefined ? {} : { reason: held.reason }),
+  };
+  return { nodeId, state, since, reason, boot, actions, licence };
+}
+
+// The error of the heartbeat that refused the batch; in a batch, a malformed one's path points
+// at it (`/3/load`).
+function refusal(results: readonly HeartbeatResult[], batch: boolean): WyneosError {
+  for (let i = 0; i < results.length; i++) {
+    const result = results[i] as HeartbeatResult;
+    if (result.ok || result.error instanceof BatchRefusedError) continue;
+    const { error } = result;
+    return batch && error instanceof InvalidHeartbeatError ? error.within(`/${i}`) : error;
+  }
+  return new InternalError({ cause: 'a refused batch without its refusal' });
 }

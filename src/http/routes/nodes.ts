@@ -13,7 +13,7 @@ const defaultPageSize = 1000;
  * deregister and read that node; listing the fleet needs the operator's.
  */
 export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { supervisor, feed, limiter } = ctx;
+  const { supervisor, feed } = ctx;
 
   app.post<{ Body: NodeRegistration }>(
     '/v1/nodes',
@@ -34,7 +34,6 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       assertActsFor(principalOf(request), id);
       supervisor.deregister(id);
       await supervisor.durable();
-      limiter.forget(id);
       feed.forget(id);
       return reply.code(204).send();
     },
