@@ -28,6 +28,19 @@ export class EnforcementMemory {
     for (const ruleStreaks of this.streaks.values()) ruleStreaks.delete(nodeId);
   }
 
+  /** Whether any rule has a failing streak for `nodeId`. */
+  has(nodeId: string): boolean {
+    for (const ruleStreaks of this.streaks.values()) if (ruleStreaks.has(nodeId)) return true;
+    return false;
+  }
+
+  /** How many nodes have a failing streak. */
+  get size(): number {
+    const nodes = new Set<string>();
+    for (const ruleStreaks of this.streaks.values()) for (const id of ruleStreaks.keys()) nodes.add(id);
+    return nodes.size;
+  }
+
   decide(findings: Findings, tick: number, at: number): EnforcementDecision {
     const next = new Map<string, Map<string, number>>();
     const proposals: ActionProposal[] = [];

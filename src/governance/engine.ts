@@ -49,6 +49,15 @@ export class GovernanceEngine {
   }
 
   /** Forgets what enforcement remembers of a deregistered node. */
+  /** Whether a rule has a failing streak for `nodeId` (exemptions are the operator's, kept). */
+  has(nodeId: string): boolean {
+    return this.memory.has(nodeId);
+  }
+
+  get size(): number {
+    return this.memory.size;
+  }
+
   forget(nodeId: string): void {
     this.memory.forget(nodeId);
   }

@@ -84,4 +84,12 @@ export class FlapCounter {
   forget(nodeId: string): void {
     this.times.delete(nodeId);
   }
+
+  has(nodeId: string): boolean {
+    return this.times.has(nodeId);
+  }
+
+  get size(): number {
+    return this.times.size;
+  }
 }

@@ -34,6 +34,18 @@ export class OverloadStreaks {
     if (this.streaks.size > 0) this.streaks.delete(nodeId);
   }
 
+  has(nodeId: string): boolean {
+    return this.streaks.has(nodeId);
+  }
+
+  get size(): number {
+    return this.streaks.size;
+  }
+
+  forget(nodeId: string): void {
+    this.reset(nodeId);
+  }
+
   /** Drops streaks of nodes not seen on `tick` (deregistered, or no longer counting). */
   forgetAllBut(tick: number): void {
     for (const [nodeId, streak] of this.streaks) {

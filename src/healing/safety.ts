@@ -75,6 +75,14 @@ export class SafetyGuard {
     this.pinnedNodes.delete(nodeId);
   }
 
+  has(nodeId: string): boolean {
+    return this.protectedNodes.has(nodeId) || this.pinnedNodes.has(nodeId);
+  }
+
+  get size(): number {
+    return new Set([...this.protectedNodes, ...this.pinnedNodes]).size;
+  }
+
   review(proposals: readonly ActionProposal[], fleet: FleetCondition): SafetyReview {
     const { maxIsolatedFraction, partitionFraction } = this.options;
     const n = fleet.nodeCount;

@@ -118,4 +118,12 @@ export class LoadTrends {
     this.trends.delete(nodeId);
     this.warned.delete(nodeId);
   }
+
+  has(nodeId: string): boolean {
+    return this.trends.has(nodeId) || this.warned.has(nodeId);
+  }
+
+  get size(): number {
+    return this.trends.size;
+  }
 }

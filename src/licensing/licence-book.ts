@@ -168,6 +168,14 @@ export class LicenceBook {
     if (entry.licence !== undefined) this.holders.get(entry.licence.id)?.delete(nodeId);
   }
 
+  has(nodeId: string): boolean {
+    return this.entries.has(nodeId);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
   token(nodeId: string): string | undefined {
     return this.entries.get(nodeId)?.token;
   }

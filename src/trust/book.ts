@@ -97,6 +97,15 @@ export class TrustBook {
     this.pending.delete(nodeId);
   }
 
+  /** Incidents waiting for the next tick (a node's score itself lives on its record). */
+  has(nodeId: string): boolean {
+    return this.pending.has(nodeId);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
   private add(nodeId: string, incident: Incident): void {
     const list = this.pending.get(nodeId);
     if (list === undefined) this.pending.set(nodeId, [incident]);
