@@ -55,6 +55,16 @@ interface Pending {
   readonly json: string | null;
 }
 
+/** A node's change not yet written when its shard was let go. */
+interface Unsaved {
+  /** The newest record, or null to delete it. */
+  readonly json: string | null;
+  /** The fencing token KV's copy still carries if nobody has taken the shard since. */
+  readonly fence: number;
+  /** Whether KV had the node, as far as this store knew. */
+  readonly stored: boolean;
+}
+
 export interface KvStateStoreOptions {
   readonly shards: number;
   /** A shard's fencing token if its lease is still certainly ours (ShardLeases.fence). */
@@ -82,6 +92,7 @@ export class KvStateStore implements StateStore {
   private readonly held = new Map<number, HeldShard>();
   private pending = new Map<string, Pending>();
   private counts = new Map<number, string>();
+  private readonly unsaved = new Map<number, Map<string, Unsaved>>();
   private queue: Promise<unknown> = Promise.resolve();
   private queued: Promise<void> | undefined;
 
@@ -119,6 +130,9 @@ export class KvStateStore implements StateStore {
     fence: number,
   ): Promise<{ nodes: DurableNode[]; overrides: DurableState['overrides'] }> {
     return this.serially(async () => {
+      // Left in place until the takeover is done: one that fails keeps what it did not write.
+      const unsaved = this.unsaved.get(shard) ?? new Map<string, Unsaved>();
+      const dropped: string[] = [];
       const written = new Map<string, Written>();
       const nodes: DurableNode[] = [];
       const overrides = { protected: [] as string[], pinned: [] as string[] };
@@ -127,8 +141,18 @@ export class KvStateStore implements StateStore {
       // Stamped a batch at a time: one round trip each, but not one after another.
       const stamped = [];
       for (let i = 0; i < names.length; i += claimBatch) {
-        const batch = names.slice(i, i + claimBatch).map((key) => this.stamp(key, fence));
+        const batch = names
+          .slice(i, i + claimBatch)
+          .map((key) => this.stamp(key, fence, unsaved, dropped));
         stamped.push(...(await Promise.all(batch)));
+      }
+      stamped.push(...(await this.createUnsaved(shard, fence, unsaved, dropped)));
+      this.unsaved.delete(shard);
+      if (dropped.length > 0) {
+        this.options.log.warn(
+          { shard, nodes: dropped.length },
+          'changes not written before the lease ran out are dropped: another supervisor held the shard meanwhile',
+        );
       }
       for (const stored of stamped) {
         if (stored === undefined) continue;
@@ -149,11 +173,49 @@ export class KvStateStore implements StateStore {
     if (held !== undefined) held.draining = true;
   }
 
-  /** Stops writing a shard (after its nodes were saved, or its lease was lost). */
-  release(shard: number): void {
+  /**
+   * Stops writing a shard (after its nodes were saved, or its lease was lost). What KV lacks of
+   * its nodes, the writes still pending and `records` (their state as the supervisor lets them
+   * go), is kept: a save that failed or never started (its flush failed) must not lose a
+   * decision that the retry would have written. If this store takes the shard back before
+   * anyone else has, `claim` writes it.
+   */
+  release(shard: number, records?: Pick<DurableState, 'nodes' | 'overrides'>): void {
+    const held = this.held.get(shard);
     this.held.delete(shard);
     this.counts.delete(shard);
-    for (const [id, write] of this.pending) if (write.shard === shard) this.pending.delete(id);
+    const unsaved = new Map<string, Unsaved>();
+    const keep = (id: string, json: string | null) => {
+      if (held === undefined) return;
+      const before = held.nodes.get(id);
+      const same =
+        json === null ? before === undefined : before?.same === sameness(JSON.parse(json));
+      if (same) unsaved.delete(id);
+      else unsaved.set(id, { json, fence: held.fence, stored: before !== undefined });
+    };
+    for (const [id, write] of this.pending) {
+      if (write.shard !== shard) continue;
+      this.pending.delete(id);
+      keep(id, write.json);
+    }
+    if (records !== undefined && held !== undefined) {
+      const protectedIds = new Set(records.overrides.protected);
+      const pinnedIds = new Set(records.overrides.pinned);
+      for (const node of records.nodes) {
+        if (shardOf(node.id, this.options.shards) !== shard) continue;
+        const value: StoredNode = {
+          node,
+          protected: protectedIds.has(node.id),
+          pinned: pinnedIds.has(node.id),
+          fence: held.fence,
+        };
+        keep(node.id, JSON.stringify(value));
+      }
+    }
+    // Released twice (fenced, then let go): the first kept what there was.
+    if (held === undefined) return;
+    if (unsaved.size > 0) this.unsaved.set(shard, unsaved);
+    else this.unsaved.delete(shard);
   }
 
   save(state: DurableState): Promise<void> {
@@ -248,17 +310,18 @@ export class KvStateStore implements StateStore {
         }
       } catch (error) {
         failures.push(error);
-        if (error instanceof LeaseLostError) {
-          this.release(shard);
-          log.warn({ shard, error: error.message }, 'shard fenced off: its writes stopped');
-          this.options.fenced(shard);
-          continue;
-        }
         // Kept for the next save, unless a newer change of the same node is waiting already.
         for (const [id, json] of writes) {
           if (!this.pending.has(id)) {
             this.pending.set(id, { shard, json });
           }
+        }
+        if (error instanceof LeaseLostError) {
+          log.warn({ shard, error: error.message }, 'shard fenced off: its writes stopped');
+          // The owner lets the shard go (releasing it here, with its nodes' records); released
+          // here too in case it does not.
+          this.options.fenced(shard);
+          this.release(shard);
         }
       }
     }
@@ -291,15 +354,38 @@ export class KvStateStore implements StateStore {
     }
   }
 
-  /** Reads one node key and rewrites it with `fence`; a node a concurrent write changed is read again. */
-  private async stamp(key: string, fence: number) {
+  /**
+   * Reads one node key and rewrites it with `fence`; a node a concurrent write changed is read
+   * again. A change of ours that KV lacks replaces KV's copy if that still carries the token
+   * we held (nobody took the shard since); otherwise it is dropped, in `dropped`.
+   */
+  private async stamp(
+    key: string,
+    fence: number,
+    unsaved: Map<string, Unsaved>,
+    dropped: string[],
+  ) {
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.kv.get(key);
       if (entry === null || entry.operation !== 'PUT') return undefined;
-      const value = { ...(entry.json() as StoredNode), fence };
-      const json = JSON.stringify(value);
+      const stored = entry.json() as StoredNode;
+      const id = stored.node.id;
+      const change = unsaved.get(id);
+      const ours = change !== undefined && stored.fence === change.fence;
       try {
+        if (ours && change.json === null) {
+          await this.kv.purge(key, { previousSeq: entry.revision });
+          unsaved.delete(id);
+          return undefined;
+        }
+        const value: StoredNode = {
+          ...(ours ? (JSON.parse(change.json as string) as StoredNode) : stored),
+          fence,
+        };
+        const json = JSON.stringify(value);
         const revision = await this.kv.update(key, json, entry.revision);
+        if (change !== undefined && !ours) dropped.push(id);
+        unsaved.delete(id);
         return { value, json, revision };
       } catch (error) {
         // The former holder wrote it between our read and our stamp: its write stands (it
@@ -308,6 +394,34 @@ export class KvStateStore implements StateStore {
       }
     }
     throw new StorageError(key, `Cannot take ${key} over: it keeps changing under another writer`);
+  }
+
+  /** Creates the nodes of ours that KV never had, unless someone else did meanwhile. */
+  private async createUnsaved(
+    shard: number,
+    fence: number,
+    unsaved: Map<string, Unsaved>,
+    dropped: string[],
+  ) {
+    const created = [];
+    for (const [id, change] of unsaved) {
+      if (change.json === null) continue;
+      if (change.stored) {
+        // Deleted in KV since this store knew it: by whoever held the shard meanwhile.
+        dropped.push(id);
+        continue;
+      }
+      const value: StoredNode = { ...(JSON.parse(change.json) as StoredNode), fence };
+      const json = JSON.stringify(value);
+      try {
+        const revision = await this.kv.create(keys.node(shard, id), json);
+        created.push({ value, json, revision });
+      } catch (error) {
+        if (!isWrongRevision(error)) throw error;
+        dropped.push(id);
+      }
+    }
+    return created;
   }
 
   private refusal(shard: number, key: string, error: unknown): Error {

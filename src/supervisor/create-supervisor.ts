@@ -346,6 +346,7 @@ export function createShardHost(
         journal.changed();
         journal.commit(capture);
       },
+      capture,
     }),
 
     register(node) {

@@ -1,0 +1,162 @@
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DurableNode, type DurableState, LeaseLostError } from 'wyneos';
+import { buckets, connectNats, KvStateStore, keys, type StoredNode } from '../../src/nats/index.js';
+import { stateFormatVersion } from '../../src/storage/index.js';
+import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
+
+// A lease that runs out while NATS is away (the restart test's flake): the supervisor lets the
+// shard's nodes go, though a decision for one of them was never written (its save failed, or
+// never started because the audit flush before it failed). The retry then had no node to save,
+// so the decision vanished while `durable()` went on to resolve. The store keeps such changes
+// and writes them when it takes the shard back, unless another supervisor held it meanwhile.
+
+const log = pino({ level: 'silent' });
+
+function node(id: string, state: DurableNode['state']): DurableNode {
+  return {
+    id,
+    labels: {},
+    registeredAt: 1,
+    state,
+    since: 1,
+    reason: state,
+    isolations: state === 'isolated' ? 1 : 0,
+    reinstateAt: null,
+    probationUntil: null,
+    escalation: 0,
+    seq: 1,
+  };
+}
+
+function fleet(nodes: DurableNode[]): DurableState {
+  return {
+    format: 'wyneos-state',
+    version: stateFormatVersion,
+    savedAt: 10,
+    boots: 1,
+    policyVersion: 'p',
+    nodes,
+    overrides: { protected: [], pinned: [] },
+    exemptions: [],
+  };
+}
+
+async function stored(kv: KV, id: string): Promise<StoredNode | undefined> {
+  const entry = await kv.get(keys.node(0, id));
+  return entry?.operation === 'PUT' ? entry.json<StoredNode>() : undefined;
+}
+
+describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let kv: KV;
+  let bucket = 0;
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connectNats(server.url);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
+
+  // One shard, a fresh bucket per test, and a fence the test sets (undefined: not renewed).
+  function store(fence: { now: number | undefined }, fenced: number[] = []) {
+    return new KvStateStore(kv, 1, {
+      shards: 1,
+      windowMs: 3000,
+      log,
+      fenceOf: () => fence.now,
+      fenced: (shard) => fenced.push(shard),
+    });
+  }
+  async function freshBucket() {
+    kv = await new Kvm(nc).create(`${buckets.state}-lapse-${bucket++}`, { history: 1 });
+  }
+
+  it('writes on taking the shard back what the supervisor decided but never wrote', async () => {
+    await freshBucket();
+    const fence = { now: 3 as number | undefined };
+    const first = store(fence);
+    await first.claim(0, 3);
+    await first.save(fleet([node('a', 'online'), node('b', 'online')]));
+
+    // The isolation of a and the registration of c were never saved; the lease runs out and
+    // the supervisor lets the shard's nodes go with their records as they are.
+    fence.now = undefined;
+    first.release(0, {
+      nodes: [node('a', 'isolated'), node('b', 'online'), node('c', 'online')],
+      overrides: { protected: [], pinned: ['a'] },
+    });
+    expect((await stored(kv, 'a'))?.node.state).toBe('online');
+
+    fence.now = 5;
+    const { nodes, overrides } = await first.claim(0, 5);
+    const states = Object.fromEntries(nodes.map((n) => [n.id, n.state]));
+    expect(states).toEqual({ a: 'isolated', b: 'online', c: 'online' });
+    expect(overrides.pinned).toEqual(['a']);
+    expect(first.shards()).toEqual([0]);
+    expect(await stored(kv, 'a')).toMatchObject({
+      node: { state: 'isolated' },
+      pinned: true,
+      fence: 5,
+    });
+    expect((await stored(kv, 'c'))?.fence).toBe(5);
+    // The store knows what it wrote: a save of the same state writes nothing again.
+    const revision = (await kv.get(keys.node(0, 'a')))?.revision;
+    await first.save({
+      ...fleet([node('a', 'isolated'), node('b', 'online'), node('c', 'online')]),
+      overrides: { protected: [], pinned: ['a'] },
+    });
+    expect((await kv.get(keys.node(0, 'a')))?.revision).toBe(revision);
+  });
+
+  it('keeps the writes of a save refused for the lease, deletions too, for the takeover', async () => {
+    await freshBucket();
+    const fence = { now: 3 as number | undefined };
+    const fenced: number[] = [];
+    const first = store(fence, fenced);
+    await first.claim(0, 3);
+    await first.save(fleet([node('a', 'online'), node('d', 'online')]));
+
+    fence.now = undefined;
+    const refused = first.save(fleet([node('a', 'isolated')]));
+    await expect(refused).rejects.toBeInstanceOf(LeaseLostError);
+    expect(fenced).toEqual([0]);
+    expect(first.shards()).toEqual([]);
+
+    fence.now = 7;
+    const { nodes } = await first.claim(0, 7);
+    expect(nodes.map((n) => [n.id, n.state])).toEqual([['a', 'isolated']]);
+    expect((await stored(kv, 'a'))?.node.state).toBe('isolated');
+    expect(await stored(kv, 'd')).toBeUndefined();
+  });
+
+  it('drops them when another supervisor held the shard meanwhile: its view stands', async () => {
+    await freshBucket();
+    const fence = { now: 3 as number | undefined };
+    const first = store(fence);
+    await first.claim(0, 3);
+    await first.save(fleet([node('a', 'online')]));
+    fence.now = undefined;
+    first.release(0, {
+      nodes: [node('a', 'isolated'), node('c', 'online')],
+      overrides: { protected: [], pinned: [] },
+    });
+
+    // Another supervisor takes the shard, decides for a, and creates c itself.
+    const other = store({ now: 4 });
+    await other.claim(0, 4);
+    await other.save(fleet([node('a', 'overloaded'), node('c', 'offline')]));
+    other.release(0);
+
+    fence.now = 6;
+    const { nodes } = await first.claim(0, 6);
+    const states = Object.fromEntries(nodes.map((n) => [n.id, n.state]));
+    expect(states).toEqual({ a: 'overloaded', c: 'offline' });
+    expect((await stored(kv, 'a'))?.node.state).toBe('overloaded');
+  });
+});
