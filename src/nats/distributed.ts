@@ -182,6 +182,15 @@ export async function startDistributedSupervisor(
         stateStore.release(shard, records);
       },
       lost: letGo,
+      async scanned() {
+        // Changes kept for a shard that another supervisor holds now will never be written
+        // here (its view stands); until then they make durable() wait.
+        for (const shard of stateStore.waiting()) {
+          if (leases?.fence(shard) !== undefined) continue;
+          const holder = await leases?.holder(shard);
+          if (holder !== undefined && holder !== id) stateStore.abandon(shard);
+        }
+      },
     },
   );
   await counts.refresh();

@@ -148,12 +148,7 @@ export class KvStateStore implements StateStore {
       }
       stamped.push(...(await this.createUnsaved(shard, fence, unsaved, dropped)));
       this.unsaved.delete(shard);
-      if (dropped.length > 0) {
-        this.options.log.warn(
-          { shard, nodes: dropped.length },
-          'changes not written before the lease ran out are dropped: another supervisor held the shard meanwhile',
-        );
-      }
+      this.dropped(shard, dropped.length);
       for (const stored of stamped) {
         if (stored === undefined) continue;
         const { node } = stored.value;
@@ -165,6 +160,25 @@ export class KvStateStore implements StateStore {
       this.held.set(shard, { fence, nodes: written, counts: '', draining: false });
       return { nodes, overrides };
     });
+  }
+
+  /** The shards let go with changes that KV lacks, waiting to be taken back. */
+  waiting(): number[] {
+    return [...this.unsaved.keys()];
+  }
+
+  /** Another supervisor holds the shard: the changes kept for it will never be written here. */
+  abandon(shard: number): void {
+    this.dropped(shard, this.unsaved.get(shard)?.size ?? 0);
+    this.unsaved.delete(shard);
+  }
+
+  private dropped(shard: number, nodes: number): void {
+    if (nodes === 0) return;
+    this.options.log.warn(
+      { shard, nodes },
+      'changes not written before the lease ran out are dropped: another supervisor holds the shard',
+    );
   }
 
   /** A shard is being handed over: keep writing its nodes' changes, delete none. */
@@ -326,6 +340,12 @@ export class KvStateStore implements StateStore {
       }
     }
     if (failures.length > 0) throw failures[0];
+    // Kept changes of a shard let go are not durable until it is taken back: saying otherwise
+    // would acknowledge a decision that a crash now loses.
+    const [waiting] = this.unsaved.keys();
+    if (waiting !== undefined) {
+      throw new LeaseLostError(waiting, 'changes of its nodes wait to be written until it is back');
+    }
   }
 
   private async put(shard: number, held: HeldShard, id: string, json: string) {

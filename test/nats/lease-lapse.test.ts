@@ -92,6 +92,9 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
       overrides: { protected: [], pinned: ['a'] },
     });
     expect((await stored(kv, 'a'))?.node.state).toBe('online');
+    // Not durable until written: a save meanwhile (another shard's nodes) says so.
+    await expect(first.save(fleet([]))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(first.waiting()).toEqual([0]);
 
     fence.now = 5;
     const { nodes, overrides } = await first.claim(0, 5);
@@ -99,6 +102,7 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     expect(states).toEqual({ a: 'isolated', b: 'online', c: 'online' });
     expect(overrides.pinned).toEqual(['a']);
     expect(first.shards()).toEqual([0]);
+    expect(first.waiting()).toEqual([]);
     expect(await stored(kv, 'a')).toMatchObject({
       node: { state: 'isolated' },
       pinned: true,
@@ -152,11 +156,45 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     await other.claim(0, 4);
     await other.save(fleet([node('a', 'overloaded'), node('c', 'offline')]));
     other.release(0);
+    await expect(first.save(fleet([]))).rejects.toBeInstanceOf(LeaseLostError);
 
     fence.now = 6;
     const { nodes } = await first.claim(0, 6);
     const states = Object.fromEntries(nodes.map((n) => [n.id, n.state]));
     expect(states).toEqual({ a: 'overloaded', c: 'offline' });
     expect((await stored(kv, 'a'))?.node.state).toBe('overloaded');
+  });
+});
+
+describe.skipIf(natsServerPath === undefined)('nats: kept changes of a shard another holds', () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connectNats(server.url);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
+
+  it('are abandoned once seen held by another supervisor, and saves are durable again', async () => {
+    const kv = await new Kvm(nc).create(`${buckets.state}-abandon`, { history: 1 });
+    const fence = { now: 3 as number | undefined };
+    const first = new KvStateStore(kv, 1, {
+      shards: 1,
+      windowMs: 3000,
+      log,
+      fenceOf: () => fence.now,
+      fenced: () => {},
+    });
+    await first.claim(0, 3);
+    await first.save(fleet([node('a', 'online')]));
+    first.release(0, { nodes: [node('a', 'isolated')], overrides: { protected: [], pinned: [] } });
+    await expect(first.save(fleet([]))).rejects.toBeInstanceOf(LeaseLostError);
+    first.abandon(0);
+    expect(first.waiting()).toEqual([]);
+    await first.save(fleet([]));
+    expect((await kv.get(keys.node(0, 'a')))?.json<StoredNode>().node.state).toBe('online');
   });
 });
