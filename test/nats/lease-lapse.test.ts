@@ -2,10 +2,23 @@ import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DurableNode, type DurableState, LeaseLostError } from 'wyneos';
-import { buckets, connectNats, KvStateStore, keys, type StoredNode } from '../../src/nats/index.js';
+import {
+  type DistributedSupervisor,
+  type DurableNode,
+  type DurableState,
+  LeaseLostError,
+  startDistributedSupervisor,
+} from 'wyneos';
+import {
+  buckets,
+  connectNats,
+  KvStateStore,
+  keys,
+  type StoredNode,
+  shardOf,
+} from '../../src/nats/index.js';
 import { stateFormatVersion } from '../../src/storage/index.js';
-import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // A lease that runs out while NATS is away (the restart test's flake): the supervisor lets the
 // shard's nodes go, though a decision for one of them was never written (its save failed, or
@@ -198,3 +211,66 @@ describe.skipIf(natsServerPath === undefined)('nats: kept changes of a shard ano
     expect((await kv.get(keys.node(0, 'a')))?.json<StoredNode>().node.state).toBe('online');
   });
 });
+
+describe.skipIf(natsServerPath === undefined)(
+  'nats: a supervisor whose leases run out while NATS is away',
+  () => {
+    let server: NatsServer;
+    const started: DistributedSupervisor[] = [];
+    beforeAll(async () => {
+      server = await startNatsServer();
+    });
+    afterAll(async () => {
+      await Promise.all(started.map((s) => s.crash()));
+      await server?.stop();
+    });
+
+    // The restart test's flake made certain: NATS stays away until every lease has run out.
+    it('keeps an isolation whose write failed, and writes it once it takes the shards back', async () => {
+      const shards = 2;
+      const first = await startDistributedSupervisor({
+        nats: server.url,
+        supervisorId: 'lapse',
+        shards,
+        tickMs: 200,
+        heartbeatTimeoutMs: 60_000,
+        leaseMs: 1000,
+        logger: log,
+      });
+      started.push(first);
+      await eventually(
+        () => first.shards().length,
+        (n) => n === shards,
+      );
+      first.supervisor.register({ id: 'n-1', labels: {} });
+      await first.supervisor.durable();
+
+      await server.restart(async () => {
+        // Accepted (nothing has failed yet); its audit flush and save cannot land.
+        expect(first.supervisor.isolate('n-1', 'lease lapse test').state).toBe('isolated');
+        await eventually(
+          () => first.shards().length,
+          (n) => n === 0,
+        );
+      });
+      await eventually(
+        () => first.shards().length,
+        (n) => n === shards,
+      );
+      await eventually(
+        () =>
+          first.supervisor.durable().then(
+            () => true,
+            () => false,
+          ),
+        (ok) => ok,
+      );
+      expect(first.supervisor.node('n-1')?.state).toBe('isolated');
+      const nc = await connectNats(server.url);
+      const kv = await new Kvm(nc).open(buckets.state);
+      const entry = await kv.get(keys.node(shardOf('n-1', shards), 'n-1'));
+      expect(entry?.json<StoredNode>().node.state).toBe('isolated');
+      await nc.close();
+    });
+  },
+);
