@@ -7,17 +7,12 @@ import {
   type StateStore,
   stateFormatVersion,
 } from '../storage/index.js';
+import { KeptChanges, type StoredNode, sameness } from './kept-changes.js';
 import { isWrongRevision } from './leases.js';
 import { keys, shardOf } from './subjects.js';
+import { takeOver } from './takeover.js';
 
-/** A node as kept in KV: its durable record, its overrides, and who wrote it. */
-export interface StoredNode {
-  readonly node: DurableNode;
-  readonly protected: boolean;
-  readonly pinned: boolean;
-  /** The fencing token (lease revision) of the holder that wrote it. */
-  readonly fence: number;
-}
+export type { StoredNode } from './kept-changes.js';
 
 /** What a shard adds up to, for the fleet-wide safety limits of the other supervisors. */
 export interface ShardCounts {
@@ -28,16 +23,10 @@ export interface ShardCounts {
   readonly recentOffline: readonly number[];
 }
 
-const claimBatch = 64;
-
 interface Written {
   /** The record without its seq, for comparing. */
   readonly same: string;
   readonly revision: number;
-}
-
-function sameness(value: StoredNode): string {
-  return JSON.stringify({ ...value, node: { ...value.node, seq: 0 } });
 }
 
 interface HeldShard {
@@ -53,16 +42,6 @@ interface HeldShard {
 interface Pending {
   readonly shard: number;
   readonly json: string | null;
-}
-
-/** A node's change not yet written when its shard was let go. */
-interface Unsaved {
-  /** The newest record, or null to delete it. */
-  readonly json: string | null;
-  /** The fencing token KV's copy still carries if nobody has taken the shard since. */
-  readonly fence: number;
-  /** Whether KV had the node, as far as this store knew. */
-  readonly stored: boolean;
 }
 
 export interface KvStateStoreOptions {
@@ -92,7 +71,7 @@ export class KvStateStore implements StateStore {
   private readonly held = new Map<number, HeldShard>();
   private pending = new Map<string, Pending>();
   private counts = new Map<number, string>();
-  private readonly unsaved = new Map<number, Map<string, Unsaved>>();
+  private readonly kept: KeptChanges;
   private queue: Promise<unknown> = Promise.resolve();
   private queued: Promise<void> | undefined;
 
@@ -100,7 +79,9 @@ export class KvStateStore implements StateStore {
     private readonly kv: KV,
     private readonly boots: number,
     private readonly options: KvStateStoreOptions,
-  ) {}
+  ) {
+    this.kept = new KeptChanges(options.shards, options.log);
+  }
 
   /** No nodes: a distributed supervisor starts empty and adopts shards as it acquires them. */
   load(): DurableState {
@@ -123,7 +104,9 @@ export class KvStateStore implements StateStore {
 
   /**
    * Takes a shard over: reads every node stored for it and rewrites each with `fence`, so the
-   * former holder's next write there is refused. Returns the nodes and their overrides.
+   * former holder's next write there is refused, writing what this store kept of the shard
+   * when it let it go if nobody took it since (see KeptChanges). Returns the nodes and their
+   * overrides.
    */
   claim(
     shard: number,
@@ -131,26 +114,13 @@ export class KvStateStore implements StateStore {
   ): Promise<{ nodes: DurableNode[]; overrides: DurableState['overrides'] }> {
     return this.serially(async () => {
       // Left in place until the takeover is done: one that fails keeps what it did not write.
-      const unsaved = this.unsaved.get(shard) ?? new Map<string, Unsaved>();
       const dropped: string[] = [];
+      const stamped = await takeOver(this.kv, shard, fence, this.kept.of(shard), dropped);
+      this.kept.taken(shard, dropped.length);
       const written = new Map<string, Written>();
       const nodes: DurableNode[] = [];
       const overrides = { protected: [] as string[], pinned: [] as string[] };
-      const names: string[] = [];
-      for await (const key of await this.kv.keys(keys.shardNodes(shard))) names.push(key);
-      // Stamped a batch at a time: one round trip each, but not one after another.
-      const stamped = [];
-      for (let i = 0; i < names.length; i += claimBatch) {
-        const batch = names
-          .slice(i, i + claimBatch)
-          .map((key) => this.stamp(key, fence, unsaved, dropped));
-        stamped.push(...(await Promise.all(batch)));
-      }
-      stamped.push(...(await this.createUnsaved(shard, fence, unsaved, dropped)));
-      this.unsaved.delete(shard);
-      this.dropped(shard, dropped.length);
       for (const stored of stamped) {
-        if (stored === undefined) continue;
         const { node } = stored.value;
         nodes.push(node);
         if (stored.value.protected) overrides.protected.push(node.id);
@@ -164,21 +134,12 @@ export class KvStateStore implements StateStore {
 
   /** The shards let go with changes that KV lacks, waiting to be taken back. */
   waiting(): number[] {
-    return [...this.unsaved.keys()];
+    return this.kept.waiting();
   }
 
   /** Another supervisor holds the shard: the changes kept for it will never be written here. */
   abandon(shard: number): void {
-    this.dropped(shard, this.unsaved.get(shard)?.size ?? 0);
-    this.unsaved.delete(shard);
-  }
-
-  private dropped(shard: number, nodes: number): void {
-    if (nodes === 0) return;
-    this.options.log.warn(
-      { shard, nodes },
-      'changes not written before the lease ran out are dropped: another supervisor holds the shard',
-    );
+    this.kept.abandon(shard);
   }
 
   /** A shard is being handed over: keep writing its nodes' changes, delete none. */
@@ -198,38 +159,14 @@ export class KvStateStore implements StateStore {
     const held = this.held.get(shard);
     this.held.delete(shard);
     this.counts.delete(shard);
-    const unsaved = new Map<string, Unsaved>();
-    const keep = (id: string, json: string | null) => {
-      if (held === undefined) return;
-      const before = held.nodes.get(id);
-      const same =
-        json === null ? before === undefined : before?.same === sameness(JSON.parse(json));
-      if (same) unsaved.delete(id);
-      else unsaved.set(id, { json, fence: held.fence, stored: before !== undefined });
-    };
+    const pending: Array<[string, string | null]> = [];
     for (const [id, write] of this.pending) {
       if (write.shard !== shard) continue;
       this.pending.delete(id);
-      keep(id, write.json);
-    }
-    if (records !== undefined && held !== undefined) {
-      const protectedIds = new Set(records.overrides.protected);
-      const pinnedIds = new Set(records.overrides.pinned);
-      for (const node of records.nodes) {
-        if (shardOf(node.id, this.options.shards) !== shard) continue;
-        const value: StoredNode = {
-          node,
-          protected: protectedIds.has(node.id),
-          pinned: pinnedIds.has(node.id),
-          fence: held.fence,
-        };
-        keep(node.id, JSON.stringify(value));
-      }
+      pending.push([id, write.json]);
     }
     // Released twice (fenced, then let go): the first kept what there was.
-    if (held === undefined) return;
-    if (unsaved.size > 0) this.unsaved.set(shard, unsaved);
-    else this.unsaved.delete(shard);
+    if (held !== undefined) this.kept.keep(shard, held, pending, records);
   }
 
   save(state: DurableState): Promise<void> {
@@ -342,7 +279,7 @@ export class KvStateStore implements StateStore {
     if (failures.length > 0) throw failures[0];
     // Kept changes of a shard let go are not durable until it is taken back: saying otherwise
     // would acknowledge a decision that a crash now loses.
-    const [waiting] = this.unsaved.keys();
+    const [waiting] = this.kept.waiting();
     if (waiting !== undefined) {
       throw new LeaseLostError(waiting, 'changes of its nodes wait to be written until it is back');
     }
@@ -372,76 +309,6 @@ export class KvStateStore implements StateStore {
     } catch (error) {
       throw this.refusal(shard, key, error);
     }
-  }
-
-  /**
-   * Reads one node key and rewrites it with `fence`; a node a concurrent write changed is read
-   * again. A change of ours that KV lacks replaces KV's copy if that still carries the token
-   * we held (nobody took the shard since); otherwise it is dropped, in `dropped`.
-   */
-  private async stamp(
-    key: string,
-    fence: number,
-    unsaved: Map<string, Unsaved>,
-    dropped: string[],
-  ) {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = await this.kv.get(key);
-      if (entry === null || entry.operation !== 'PUT') return undefined;
-      const stored = entry.json() as StoredNode;
-      const id = stored.node.id;
-      const change = unsaved.get(id);
-      const ours = change !== undefined && stored.fence === change.fence;
-      try {
-        if (ours && change.json === null) {
-          await this.kv.purge(key, { previousSeq: entry.revision });
-          unsaved.delete(id);
-          return undefined;
-        }
-        const value: StoredNode = {
-          ...(ours ? (JSON.parse(change.json as string) as StoredNode) : stored),
-          fence,
-        };
-        const json = JSON.stringify(value);
-        const revision = await this.kv.update(key, json, entry.revision);
-        if (change !== undefined && !ours) dropped.push(id);
-        unsaved.delete(id);
-        return { value, json, revision };
-      } catch (error) {
-        // The former holder wrote it between our read and our stamp: its write stands (it
-        // came before the fence), so read it again.
-        if (!isWrongRevision(error)) throw error;
-      }
-    }
-    throw new StorageError(key, `Cannot take ${key} over: it keeps changing under another writer`);
-  }
-
-  /** Creates the nodes of ours that KV never had, unless someone else did meanwhile. */
-  private async createUnsaved(
-    shard: number,
-    fence: number,
-    unsaved: Map<string, Unsaved>,
-    dropped: string[],
-  ) {
-    const created = [];
-    for (const [id, change] of unsaved) {
-      if (change.json === null) continue;
-      if (change.stored) {
-        // Deleted in KV since this store knew it: by whoever held the shard meanwhile.
-        dropped.push(id);
-        continue;
-      }
-      const value: StoredNode = { ...(JSON.parse(change.json) as StoredNode), fence };
-      const json = JSON.stringify(value);
-      try {
-        const revision = await this.kv.create(keys.node(shard, id), json);
-        created.push({ value, json, revision });
-      } catch (error) {
-        if (!isWrongRevision(error)) throw error;
-        dropped.push(id);
-      }
-    }
-    return created;
   }
 
   private refusal(shard: number, key: string, error: unknown): Error {
