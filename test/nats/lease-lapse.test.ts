@@ -14,6 +14,7 @@ import {
   connectNats,
   KvStateStore,
   keys,
+  ShardLeases,
   type StoredNode,
   shardOf,
 } from '../../src/nats/index.js';
@@ -209,6 +210,34 @@ describe.skipIf(natsServerPath === undefined)('nats: kept changes of a shard ano
     expect(first.waiting()).toEqual([]);
     await first.save(fleet([]));
     expect((await kv.get(keys.node(0, 'a')))?.json<StoredNode>().node.state).toBe('online');
+  });
+
+  it('are looked for after each lease scan, which names who holds a shard', async () => {
+    const leaseKv = await new Kvm(nc).create(`${buckets.leases}-lapse`, { history: 1, ttl: 5000 });
+    const scans: string[][] = [];
+    const handlers = (owner: string) => ({
+      acquired: async () => {},
+      releasing: async () => {},
+      lost: () => {},
+      scanned: async () => {
+        scans.push([owner, String(await leases[owner]?.holder(0))]);
+      },
+    });
+    const leases: Record<string, ShardLeases> = {};
+    for (const owner of ['x', 'y']) {
+      leases[owner] = new ShardLeases(
+        leaseKv,
+        { owner, shards: 1, ttlMs: 5000, scanMs: 60_000, log },
+        handlers(owner),
+      );
+    }
+    await leases.x?.scanNow();
+    await leases.y?.scanNow();
+    expect(scans).toEqual([
+      ['x', 'x'],
+      ['y', 'x'],
+    ]);
+    expect(await leases.y?.holder(1)).toBeUndefined();
   });
 });
 
