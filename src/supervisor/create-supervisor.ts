@@ -294,6 +294,7 @@ export function createShardHost(
         journal.changed();
         journal.commit(capture);
       },
+      capture,
     }),
 
     register(node) {

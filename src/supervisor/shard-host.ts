@@ -51,6 +51,11 @@ export interface ShardHost extends Supervisor {
    * committed first, so what was decided for them is written before anyone else takes them.
    */
   release(nodeIds: readonly string[]): void;
+  /**
+   * The durable records of these nodes as they are now, saved or not: what a shard whose
+   * lease ran out keeps of the decisions not yet written, for when it comes back.
+   */
+  records(nodeIds: readonly string[]): Pick<DurableState, 'nodes' | 'overrides'>;
 }
 
 interface HostParts {
@@ -68,10 +73,14 @@ interface HostParts {
   readonly boots: number;
   /** Saves the durable state now (starting the write; `durable()` says when it landed). */
   readonly commit: () => void;
+  /** The durable state now, as a commit would save it. */
+  readonly capture: () => DurableState;
 }
 
 /** The adopt and release operations of a supervisor, over its parts. */
-export function shardOperations(parts: HostParts): Pick<ShardHost, 'adopt' | 'release'> {
+export function shardOperations(
+  parts: HostParts,
+): Pick<ShardHost, 'adopt' | 'release' | 'records'> {
   const { store, safety, governance, streaks, flaps, journal, send, log } = parts;
   return {
     adopt(nodes, overrides) {
@@ -108,6 +117,17 @@ export function shardOperations(parts: HostParts): Pick<ShardHost, 'adopt' | 're
       }
       send({ type: 'NODES.DEREGISTER', nodeIds: present });
       journal.record('registration', undefined, { released: present.length });
+    },
+    records(nodeIds) {
+      const ids = new Set(nodeIds);
+      const { nodes, overrides } = parts.capture();
+      return {
+        nodes: nodes.filter((node) => ids.has(node.id)),
+        overrides: {
+          protected: overrides.protected.filter((id) => ids.has(id)),
+          pinned: overrides.pinned.filter((id) => ids.has(id)),
+        },
+      };
     },
   };
 }
