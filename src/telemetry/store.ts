@@ -69,6 +69,7 @@ export class TelemetryStore<A = unknown> {
       detector: this.detector.createState(watchedFrom),
       attached: undefined,
       tickView: undefined,
+      mirrored: undefined,
       trust: undefined,
     };
     this.records.set(record.id, record);
