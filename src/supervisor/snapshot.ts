@@ -21,7 +21,7 @@ export function nodeSnapshot(
   actor: NodeActorRef,
   reader: SuspicionReader,
 ): NodeSnapshot {
-  const copy = refresh({} as Mutable<NodeSnapshot>, record, actor, reader) as Mutable<NodeSnapshot>;
+  const copy = newView(record, actor, reader);
   // The record's metrics are not frozen (that is on the heartbeat path): a view a caller
   // keeps gets its own copy, so writing to it cannot reach the supervisor's state.
   copy.metrics = { ...record.metrics };
@@ -64,7 +64,7 @@ export function nodeSnapshots(
     let view = record.tickView;
     const lifecycle = actor.getSnapshot();
     if (view === undefined) {
-      view = refresh({} as Mutable<NodeSnapshot>, record, actor, reader) as Mutable<NodeSnapshot>;
+      view = newView(record, actor, reader);
       record.tickView = view;
     } else {
       if (record.mirrored !== lifecycle) mirrorLifecycle(view, lifecycle);
@@ -97,20 +97,36 @@ export function nodeViews(
   return nodes;
 }
 
-function refresh(
-  view: Mutable<NodeSnapshot>,
+/**
+ * A node's view, every field written at once in the order a NodeSnapshot has always had them:
+ * one literal, so V8 keeps all the fields in the object itself rather than in a separate
+ * array, as for a view grown field by field from `{}` (about 30 B a node less).
+ */
+function newView(
   record: NodeRecord<NodeActorRef>,
   actor: NodeActorRef,
   reader: SuspicionReader,
-): NodeSnapshot {
-  // Every field, in the order a NodeSnapshot has always had them (so every view has one shape).
-  view.id = record.id;
-  mirrorLifecycle(view, actor.getSnapshot());
-  view.labels = record.labels;
-  view.version = record.version;
-  view.registeredAt = record.registeredAt;
-  refreshTelemetry(view, record, reader);
-  return view;
+): Mutable<NodeSnapshot> {
+  const { value, context } = actor.getSnapshot();
+  return {
+    id: record.id,
+    state: value,
+    since: context.since,
+    reason: context.reason,
+    isolations: context.isolations,
+    reinstateAt: context.reinstateAt ?? undefined,
+    probationUntil: context.probationUntil ?? undefined,
+    escalation: context.escalation,
+    labels: record.labels,
+    version: record.version,
+    registeredAt: record.registeredAt,
+    load: record.load,
+    metrics: record.metrics,
+    seq: record.seq < 0 ? undefined : record.seq,
+    lastHeartbeatAt: record.lastHeartbeatAt < 0 ? undefined : record.lastHeartbeatAt,
+    trust: trustOf(record, reader),
+    suspicion: suspicionOf(record, reader),
+  };
 }
 
 function mirrorLifecycle(
@@ -131,17 +147,22 @@ function refreshTelemetry(
   record: NodeRecord<NodeActorRef>,
   reader: SuspicionReader,
 ): void {
-  const { detector, at, watchedSince } = reader;
-  const last = record.detector.last;
   view.load = record.load;
   view.metrics = record.metrics;
   view.seq = record.seq < 0 ? undefined : record.seq;
   view.lastHeartbeatAt = record.lastHeartbeatAt < 0 ? undefined : record.lastHeartbeatAt;
-  view.trust = record.trust === undefined ? 1 : trustAt(record.trust, at, reader.trust);
-  view.suspicion = detector.suspicion(
-    record.detector,
-    last < watchedSince ? last + (at - watchedSince) : at,
-  );
+  view.trust = trustOf(record, reader);
+  view.suspicion = suspicionOf(record, reader);
+}
+
+function trustOf(record: NodeRecord<NodeActorRef>, reader: SuspicionReader): number {
+  return record.trust === undefined ? 1 : trustAt(record.trust, reader.at, reader.trust);
+}
+
+function suspicionOf(record: NodeRecord<NodeActorRef>, reader: SuspicionReader): number {
+  const { detector, at, watchedSince } = reader;
+  const last = record.detector.last;
+  return detector.suspicion(record.detector, last < watchedSince ? last + (at - watchedSince) : at);
 }
 
 /** How many nodes are in each state. */
