@@ -46,8 +46,11 @@ const censuses = new WeakMap<readonly NodeSnapshot[], Census>();
  * (telemetry, trust, suspicion) is rewritten every tick; the lifecycle fields only when the
  * node's actor has moved to a new snapshot since the view last mirrored it, and the fields
  * fixed at registration never: with 1 % of a fleet changing state a tick, reading every actor's
- * context and writing its seven fields was most of the cost. A snapshot is valid during the
- * tick that passes it; `sup.nodes()` and `sup.node()` return copies.
+ * context and writing its seven fields was most of the cost. (So a rule that writes to a view,
+ * which the type forbids, leaves a lifecycle field wrong until the node's next transition, and
+ * a field fixed at registration wrong for good: before, every field was rewritten per tick.)
+ * A snapshot is valid during the tick that passes it; `sup.nodes()` and `sup.node()` return
+ * copies.
  */
 export function nodeSnapshots(
   store: TelemetryStore<NodeActorRef>,
