@@ -23,6 +23,19 @@ export interface NodeInput {
   readonly registeredAt: number;
 }
 
+/** A new node's context: online since its registration. */
+export function initialNodeContext(input: NodeInput): NodeContext {
+  return {
+    nodeId: input.nodeId,
+    since: input.registeredAt,
+    reason: 'registered',
+    isolations: 0,
+    reinstateAt: null,
+    probationUntil: null,
+    escalation: 0,
+  };
+}
+
 /**
  * One node's lifecycle. It holds lifecycle facts only; telemetry stays outside the actor, and
  * time enters through the `at` of each event, so there is no `after` and no `invoke` here.
@@ -53,15 +66,7 @@ export const nodeMachine = setup({
   },
 }).createMachine({
   id: 'node',
-  context: ({ input }) => ({
-    nodeId: input.nodeId,
-    since: input.registeredAt,
-    reason: 'registered',
-    isolations: 0,
-    reinstateAt: null,
-    probationUntil: null,
-    escalation: 0,
-  }),
+  context: ({ input }) => initialNodeContext(input),
   initial: 'online',
   states: {
     online: {

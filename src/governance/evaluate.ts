@@ -1,7 +1,7 @@
 import type { FleetSnapshot, NodeSnapshot } from '../types.js';
 import type { CompiledPolicy, CompiledRule } from './compile.js';
 import { exemptionFor } from './exemptions.js';
-import { judge } from './judge.js';
+import { type Judgement, judge, judgeVerdict, threw } from './judge.js';
 import type { Exemption, RuleContext, RuleResult, RuleSummary } from './types.js';
 
 /**
@@ -66,24 +66,45 @@ export function evaluatePolicy(
       const count = counts[r] as (typeof counts)[number];
       const exempted = ruleExemptions[r] as Exemption[];
       const startedAt = measure();
+      // The common case, a rule that applies to every node and nothing exempted: a pass (most
+      // results) costs the call and two counts, and anything else is judged as `judge` does.
+      const plain = rule.applies === undefined && exempted.length === 0;
+      const definition = rule.rule;
       for (let i = from; i < to; i++) {
         const node = nodes[i] as NodeSnapshot;
-        const exemption = exempted.length === 0 ? undefined : exemptionFor(exempted, node);
-        if (exemption !== undefined) {
-          count.skip++;
-          findings.results.push({
-            ruleId: rule.id,
-            nodeId: node.id,
-            outcome: 'skip',
-            severity: rule.severity,
-            message: `exempted: ${exemption.reason}`,
-            exemption: { id: exemption.id, reason: exemption.reason, until: exemption.until },
-          });
-          findings.rules.push(rule);
-          findings.nodes.push(node);
-          continue;
+        let judgement: Judgement;
+        if (plain) {
+          let verdict: unknown;
+          let thrown: RuleResult | undefined;
+          try {
+            verdict = definition.evaluate(node, ctx);
+          } catch (err) {
+            thrown = threw(rule, node, err);
+          }
+          if (thrown === undefined && verdict === true) {
+            count.pass++;
+            applicable[i] = (applicable[i] as number) + 1;
+            continue;
+          }
+          judgement = thrown ?? judgeVerdict(rule, node, verdict);
+        } else {
+          const exemption = exempted.length === 0 ? undefined : exemptionFor(exempted, node);
+          if (exemption !== undefined) {
+            count.skip++;
+            findings.results.push({
+              ruleId: rule.id,
+              nodeId: node.id,
+              outcome: 'skip',
+              severity: rule.severity,
+              message: `exempted: ${exemption.reason}`,
+              exemption: { id: exemption.id, reason: exemption.reason, until: exemption.until },
+            });
+            findings.rules.push(rule);
+            findings.nodes.push(node);
+            continue;
+          }
+          judgement = judge(rule, node, ctx);
         }
-        const judgement = judge(rule, node, ctx);
         switch (judgement.outcome) {
           case 'pass':
             count.pass++;

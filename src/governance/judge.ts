@@ -28,8 +28,18 @@ export function judge(rule: CompiledRule, node: NodeSnapshot, ctx: RuleContext):
   try {
     verdict = rule.rule.evaluate(node, ctx);
   } catch (err) {
-    return result(rule, node, 'error', `rule threw: ${thrownMessage(err)}`);
+    return threw(rule, node, err);
   }
+  return judgeVerdict(rule, node, verdict);
+}
+
+/** @internal The judgement of a rule that threw `err` on `node`. */
+export function threw(rule: CompiledRule, node: NodeSnapshot, err: unknown): RuleResult {
+  return result(rule, node, 'error', `rule threw: ${thrownMessage(err)}`);
+}
+
+/** @internal The judgement of what a rule's `evaluate` returned for `node`. */
+export function judgeVerdict(rule: CompiledRule, node: NodeSnapshot, verdict: unknown): Judgement {
   if (verdict === true) return passed;
   if (verdict === false) return result(rule, node, 'fail', rule.rule.description);
   if (

@@ -72,11 +72,15 @@ export class FlapCounter {
   /** Nodes with more than `maxTransitions` transitions in the window ending at `at`. */
   flapping(at: number): Map<string, number> {
     const flapping = new Map<string, number>();
+    const from = at - this.options.windowMs;
     for (const [nodeId, list] of this.times) {
-      const recent = list.filter((t) => t > at - this.options.windowMs);
-      if (recent.length === 0) this.times.delete(nodeId);
-      else this.times.set(nodeId, recent);
-      if (recent.length > this.options.maxTransitions) flapping.set(nodeId, recent.length);
+      // Counted first: a list with nothing expired (most of them, every tick) is kept as it is
+      // rather than copied.
+      let count = 0;
+      for (const t of list) if (t > from) count++;
+      if (count === 0) this.times.delete(nodeId);
+      else if (count < list.length) this.times.set(nodeId, recentOf(list, from));
+      if (count > this.options.maxTransitions) flapping.set(nodeId, count);
     }
     return flapping;
   }
@@ -92,4 +96,8 @@ export class FlapCounter {
   get size(): number {
     return this.times.size;
   }
+}
+
+function recentOf(times: readonly number[], from: number): number[] {
+  return times.filter((t) => t > from);
 }

@@ -1,8 +1,7 @@
 /**
  * Consecutive ticks each node has spent past the mark that matters for it: at or over the
  * high-water mark while online, at or under the low-water mark while overloaded. Only nodes in
- * the middle of a streak have an entry, so a quiet fleet keeps this map empty and a tick costs
- * one size check per node. It is the healing actor's memory from one tick to the next.
+ * the middle of a streak have an entry, and a node below its mark costs nothing. It is the healing actor's memory from one tick to the next.
  */
 export class OverloadStreaks {
   private readonly streaks = new Map<
@@ -16,10 +15,10 @@ export class OverloadStreaks {
    * two ticks must not carry its recovery count into a new overload (found by the model test).
    */
   count(nodeId: string, tick: number, mark: 'high' | 'low', pastMark: boolean): number {
-    if (!pastMark) {
-      if (this.streaks.size > 0) this.streaks.delete(nodeId);
-      return 0;
-    }
+    // A broken streak is not deleted here: it keeps the stamp of an earlier tick, so
+    // `forgetAllBut(tick)`, which ends every tick's plan, drops it. Deleting it here cost a map
+    // operation for every node below its mark, every tick: most of the fleet.
+    if (!pastMark) return 0;
     const streak = this.streaks.get(nodeId);
     if (streak === undefined || streak.mark !== mark) {
       this.streaks.set(nodeId, { ticks: 1, tick, mark });
@@ -46,7 +45,10 @@ export class OverloadStreaks {
     this.reset(nodeId);
   }
 
-  /** Drops streaks of nodes not seen on `tick` (deregistered, or no longer counting). */
+  /**
+   * Drops streaks not counted past their mark on `tick` (broken, deregistered, or no longer
+   * counting). Called once at the end of every tick's plan, after every `count` of the tick.
+   */
   forgetAllBut(tick: number): void {
     for (const [nodeId, streak] of this.streaks) {
       if (streak.tick !== tick) this.streaks.delete(nodeId);

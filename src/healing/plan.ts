@@ -28,6 +28,11 @@ export function planHealing(
     });
   };
 
+  // Usually empty: then no node costs a lookup.
+  const flapping =
+    options.flappingNodes === undefined || options.flappingNodes.size === 0
+      ? undefined
+      : options.flappingNodes;
   for (const node of snapshot.nodes) {
     const live = node.suspicion < detector.failedAt;
     if (node.state === 'isolated') {
@@ -48,7 +53,7 @@ export function planHealing(
       continue;
     }
     const onProbation = node.probationUntil !== undefined && at < node.probationUntil;
-    const flaps = options.flappingNodes?.get(node.id);
+    const flaps = flapping?.get(node.id);
     if (flaps !== undefined) {
       const window = options.flapping.windowMs;
       isolate(node, `flapping: ${flaps} transitions in ${window} ms`, options.flapping.holdMs);

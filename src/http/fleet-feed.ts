@@ -115,6 +115,14 @@ export class FleetFeed {
     this.transitions.delete(nodeId);
   }
 
+  has(nodeId: string): boolean {
+    return this.pending.has(nodeId) || this.transitions.has(nodeId);
+  }
+
+  get size(): number {
+    return new Set([...this.pending.keys(), ...this.transitions.keys()]).size;
+  }
+
   close(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
   }

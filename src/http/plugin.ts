@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { InvalidArgumentError, NoRouteError } from '../errors.js';
 import { show } from '../show.js';
 import type { HeartbeatRate, Supervisor } from '../supervisor/index.js';
+import { type NodeBook, nodeBookKey } from '../supervisor/node-book.js';
 import { Authenticator, parseSecret } from './auth.js';
 import { authenticate, type RouteContext, routeConfig } from './context.js';
 import { sendError, toWyneosError } from './error-reply.js';
@@ -16,6 +17,9 @@ import { nodeRoutes } from './routes/nodes.js';
 import { operatorRoutes } from './routes/operator.js';
 import { eventRoutes } from './sse.js';
 import { validatorCompiler } from './validation.js';
+
+// Names each plugin's feed in the node book (one supervisor may serve several plugins).
+let feeds = 0;
 
 /** The options of {@link wyneosPlugin} (fastify's own `prefix` goes beside them). */
 export interface WyneosPluginOptions {
@@ -108,6 +112,11 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
   }
 
   const feed = new FleetFeed(supervisor);
+  // The feed keeps per-node lists: the supervisor's node book forgets a node in them too,
+  // however the node leaves (a DELETE, a deregistration in code, a NATS shard handed over).
+  const book = (supervisor as { [nodeBookKey]?: NodeBook })[nodeBookKey];
+  const feedPart = `http-feed-${++feeds}`;
+  book?.add(feedPart, feed);
   const metrics = new HttpMetrics(supervisor, feed);
   const ctx: RouteContext = {
     supervisor,
@@ -146,6 +155,7 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
   });
   app.addHook('onClose', async () => {
     ctx.events.close();
+    book?.remove(feedPart);
     feed.close();
     ctx.metrics.close();
   });

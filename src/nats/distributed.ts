@@ -149,8 +149,13 @@ export async function startDistributedSupervisor(
   function letGo(shard: number): void {
     if (stopping !== undefined) return;
     subscriber.drop(shard);
-    stateStore.release(shard);
-    supervisor.release(nodesOf(shard));
+    const nodeIds = nodesOf(shard);
+    // What was decided for them and not yet written (a save that failed, or never started
+    // because its flush failed) stays with the store, which writes it if this supervisor
+    // takes the shard back before anyone else has: the retry would otherwise have no node to
+    // save, and an answer that the change is saved once storage recovers would be a lie.
+    stateStore.release(shard, supervisor.records(nodeIds));
+    supervisor.release(nodeIds);
   }
 
   leases = new ShardLeases(
@@ -168,12 +173,24 @@ export async function startDistributedSupervisor(
         // What was decided for the shard's nodes is written before anyone else may take it:
         // their last state is committed as they leave, and none of them is deleted in KV.
         stateStore.drain(shard);
-        supervisor.release(nodesOf(shard));
+        const nodeIds = nodesOf(shard);
+        const records = supervisor.records(nodeIds);
+        supervisor.release(nodeIds);
         await supervisor.durable().catch(() => {});
         await enforcement.settled();
-        stateStore.release(shard);
+        // If that write failed, the store keeps what KV lacks, as when a lease runs out.
+        stateStore.release(shard, records);
       },
       lost: letGo,
+      async scanned() {
+        // Changes kept for a shard that another supervisor holds now will never be written
+        // here (its view stands); until then they make durable() wait.
+        for (const shard of stateStore.waiting()) {
+          if (leases?.fence(shard) !== undefined) continue;
+          const holder = await leases?.holder(shard);
+          if (holder !== undefined && holder !== id) stateStore.abandon(shard);
+        }
+      },
     },
   );
   await counts.refresh();

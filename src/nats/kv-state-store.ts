@@ -7,17 +7,12 @@ import {
   type StateStore,
   stateFormatVersion,
 } from '../storage/index.js';
+import { KeptChanges, type StoredNode, sameness } from './kept-changes.js';
 import { isWrongRevision } from './leases.js';
 import { keys, shardOf } from './subjects.js';
+import { takeOver } from './takeover.js';
 
-/** A node as kept in KV: its durable record, its overrides, and who wrote it. */
-export interface StoredNode {
-  readonly node: DurableNode;
-  readonly protected: boolean;
-  readonly pinned: boolean;
-  /** The fencing token (lease revision) of the holder that wrote it. */
-  readonly fence: number;
-}
+export type { StoredNode } from './kept-changes.js';
 
 /** What a shard adds up to, for the fleet-wide safety limits of the other supervisors. */
 export interface ShardCounts {
@@ -28,16 +23,10 @@ export interface ShardCounts {
   readonly recentOffline: readonly number[];
 }
 
-const claimBatch = 64;
-
 interface Written {
   /** The record without its seq, for comparing. */
   readonly same: string;
   readonly revision: number;
-}
-
-function sameness(value: StoredNode): string {
-  return JSON.stringify({ ...value, node: { ...value.node, seq: 0 } });
 }
 
 interface HeldShard {
@@ -82,6 +71,7 @@ export class KvStateStore implements StateStore {
   private readonly held = new Map<number, HeldShard>();
   private pending = new Map<string, Pending>();
   private counts = new Map<number, string>();
+  private readonly kept: KeptChanges;
   private queue: Promise<unknown> = Promise.resolve();
   private queued: Promise<void> | undefined;
 
@@ -89,7 +79,9 @@ export class KvStateStore implements StateStore {
     private readonly kv: KV,
     private readonly boots: number,
     private readonly options: KvStateStoreOptions,
-  ) {}
+  ) {
+    this.kept = new KeptChanges(options.shards, options.log);
+  }
 
   /** No nodes: a distributed supervisor starts empty and adopts shards as it acquires them. */
   load(): DurableState {
@@ -112,26 +104,23 @@ export class KvStateStore implements StateStore {
 
   /**
    * Takes a shard over: reads every node stored for it and rewrites each with `fence`, so the
-   * former holder's next write there is refused. Returns the nodes and their overrides.
+   * former holder's next write there is refused, writing what this store kept of the shard
+   * when it let it go if nobody took it since (see KeptChanges). Returns the nodes and their
+   * overrides.
    */
   claim(
     shard: number,
     fence: number,
   ): Promise<{ nodes: DurableNode[]; overrides: DurableState['overrides'] }> {
     return this.serially(async () => {
+      // Left in place until the takeover is done: one that fails keeps what it did not write.
+      const dropped: string[] = [];
+      const stamped = await takeOver(this.kv, shard, fence, this.kept.of(shard), dropped);
+      this.kept.taken(shard, dropped.length);
       const written = new Map<string, Written>();
       const nodes: DurableNode[] = [];
       const overrides = { protected: [] as string[], pinned: [] as string[] };
-      const names: string[] = [];
-      for await (const key of await this.kv.keys(keys.shardNodes(shard))) names.push(key);
-      // Stamped a batch at a time: one round trip each, but not one after another.
-      const stamped = [];
-      for (let i = 0; i < names.length; i += claimBatch) {
-        const batch = names.slice(i, i + claimBatch).map((key) => this.stamp(key, fence));
-        stamped.push(...(await Promise.all(batch)));
-      }
       for (const stored of stamped) {
-        if (stored === undefined) continue;
         const { node } = stored.value;
         nodes.push(node);
         if (stored.value.protected) overrides.protected.push(node.id);
@@ -143,17 +132,41 @@ export class KvStateStore implements StateStore {
     });
   }
 
+  /** The shards let go with changes that KV lacks, waiting to be taken back. */
+  waiting(): number[] {
+    return this.kept.waiting();
+  }
+
+  /** Another supervisor holds the shard: the changes kept for it will never be written here. */
+  abandon(shard: number): void {
+    this.kept.abandon(shard);
+  }
+
   /** A shard is being handed over: keep writing its nodes' changes, delete none. */
   drain(shard: number): void {
     const held = this.held.get(shard);
     if (held !== undefined) held.draining = true;
   }
 
-  /** Stops writing a shard (after its nodes were saved, or its lease was lost). */
-  release(shard: number): void {
+  /**
+   * Stops writing a shard (after its nodes were saved, or its lease was lost). What KV lacks of
+   * its nodes, the writes still pending and `records` (their state as the supervisor lets them
+   * go), is kept: a save that failed or never started (its flush failed) must not lose a
+   * decision that the retry would have written. If this store takes the shard back before
+   * anyone else has, `claim` writes it.
+   */
+  release(shard: number, records?: Pick<DurableState, 'nodes' | 'overrides'>): void {
+    const held = this.held.get(shard);
     this.held.delete(shard);
     this.counts.delete(shard);
-    for (const [id, write] of this.pending) if (write.shard === shard) this.pending.delete(id);
+    const pending: Array<[string, string | null]> = [];
+    for (const [id, write] of this.pending) {
+      if (write.shard !== shard) continue;
+      this.pending.delete(id);
+      pending.push([id, write.json]);
+    }
+    // Released twice (fenced, then let go): the first kept what there was.
+    if (held !== undefined) this.kept.keep(shard, held, pending, records);
   }
 
   save(state: DurableState): Promise<void> {
@@ -248,21 +261,28 @@ export class KvStateStore implements StateStore {
         }
       } catch (error) {
         failures.push(error);
-        if (error instanceof LeaseLostError) {
-          this.release(shard);
-          log.warn({ shard, error: error.message }, 'shard fenced off: its writes stopped');
-          this.options.fenced(shard);
-          continue;
-        }
         // Kept for the next save, unless a newer change of the same node is waiting already.
         for (const [id, json] of writes) {
           if (!this.pending.has(id)) {
             this.pending.set(id, { shard, json });
           }
         }
+        if (error instanceof LeaseLostError) {
+          log.warn({ shard, error: error.message }, 'shard fenced off: its writes stopped');
+          // The owner lets the shard go (releasing it here, with its nodes' records); released
+          // here too in case it does not.
+          this.options.fenced(shard);
+          this.release(shard);
+        }
       }
     }
     if (failures.length > 0) throw failures[0];
+    // Kept changes of a shard let go are not durable until it is taken back: saying otherwise
+    // would acknowledge a decision that a crash now loses.
+    const [waiting] = this.kept.waiting();
+    if (waiting !== undefined) {
+      throw new LeaseLostError(waiting, 'changes of its nodes wait to be written until it is back');
+    }
   }
 
   private async put(shard: number, held: HeldShard, id: string, json: string) {
@@ -289,25 +309,6 @@ export class KvStateStore implements StateStore {
     } catch (error) {
       throw this.refusal(shard, key, error);
     }
-  }
-
-  /** Reads one node key and rewrites it with `fence`; a node a concurrent write changed is read again. */
-  private async stamp(key: string, fence: number) {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = await this.kv.get(key);
-      if (entry === null || entry.operation !== 'PUT') return undefined;
-      const value = { ...(entry.json() as StoredNode), fence };
-      const json = JSON.stringify(value);
-      try {
-        const revision = await this.kv.update(key, json, entry.revision);
-        return { value, json, revision };
-      } catch (error) {
-        // The former holder wrote it between our read and our stamp: its write stands (it
-        // came before the fence), so read it again.
-        if (!isWrongRevision(error)) throw error;
-      }
-    }
-    throw new StorageError(key, `Cannot take ${key} over: it keeps changing under another writer`);
   }
 
   private refusal(shard: number, key: string, error: unknown): Error {

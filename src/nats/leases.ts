@@ -11,6 +11,8 @@ export interface LeaseHandlers {
   releasing(shard: number): Promise<void>;
   /** The lease is gone (expired, or another holder has it): stop acting for the shard now. */
   lost(shard: number): void;
+  /** A scan is done (shards taken and given back). */
+  scanned?(): Promise<void>;
 }
 
 export interface LeaseOptions {
@@ -81,6 +83,12 @@ export class ShardLeases {
   /** Forgets a shard whose writes were fenced off: someone else holds it now. */
   forget(shard: number): void {
     this.held.delete(shard);
+  }
+
+  /** Who holds a shard's lease, as KV says now (undefined: nobody). */
+  async holder(shard: number): Promise<string | undefined> {
+    const entry = await this.kv.get(keys.lease(shard));
+    return entry?.operation === 'PUT' ? entry.string() : undefined;
   }
 
   /** One scan now (tests, and start): announce, give back extras, take free shards. */
@@ -180,6 +188,7 @@ export class ShardLeases {
         await this.release(shard);
       }
     }
+    await this.handlers.scanned?.();
   }
 
   private async members(): Promise<Set<string>> {

@@ -59,6 +59,22 @@ export class ActionLedger {
     this.apply(proposal, undefined);
   }
 
+  /** Whether an action for `nodeId` is held back now. */
+  has(nodeId: string): boolean {
+    for (const record of this.held.values()) if (record.nodeId === nodeId) return true;
+    return false;
+  }
+
+  /** How many nodes have an action held back. */
+  get size(): number {
+    return new Set([...this.held.values()].map((record) => record.nodeId)).size;
+  }
+
+  /** A node gone: its held actions will never be applied, nor continue under their ids. */
+  forget(nodeId: string): void {
+    for (const [key, record] of this.held) if (record.nodeId === nodeId) this.held.delete(key);
+  }
+
   /** Whether a hook carries out actions of this type. */
   hasHook(type: RemediationActionType): boolean {
     return this.hooks[type] !== undefined;

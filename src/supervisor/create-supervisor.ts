@@ -19,6 +19,7 @@ import { heartbeatPath } from './heartbeat-path.js';
 import { Journal } from './journal.js';
 import { licenceAndTrustOperations, trustNotes } from './licence-trust-api.js';
 import { SupervisorLicensing } from './licensing.js';
+import { NodeBook, nodeBookKey } from './node-book.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
@@ -164,6 +165,41 @@ export function createShardHost(
   internals.expose?.(machine, actor);
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
+  const nodes = nodeBook();
+
+  // Every component that keeps something per node, so that a node leaves through one forget.
+  function nodeBook(): NodeBook {
+    const parts = new NodeBook();
+    parts.add('telemetry', {
+      has: (id) => store.get(id) !== undefined,
+      get size() {
+        return store.size;
+      },
+      forget: (id) => store.delete(id),
+    });
+    parts.add('node-actors', {
+      has: (id) => nodeActors.has(id),
+      get size() {
+        return nodeActors.size;
+      },
+      forget: (id) => actor.send({ type: 'NODES.DEREGISTER', nodeIds: [id] }),
+      // XState drains stops through a queue quadratic in its length: batches of 1,000.
+      forgetMany(ids) {
+        for (let i = 0; i < ids.length; i += stopBatchSize) {
+          actor.send({ type: 'NODES.DEREGISTER', nodeIds: ids.slice(i, i + stopBatchSize) });
+        }
+      },
+    });
+    parts.add('overload-streaks', streaks);
+    parts.add('flaps', flaps);
+    parts.add('safety-overrides', safety);
+    parts.add('rule-streaks', governance);
+    parts.add('trust', trust);
+    parts.add('held-actions', ledger);
+    if (trends !== undefined) parts.add('load-trends', trends);
+    if (licensing.book !== undefined) parts.add('licences', licensing.book);
+    return parts;
+  }
   journalOutputs(outputs, journal);
   if (journal.enabled) {
     licensing.events.subscribe(({ nodeId, ...event }) => journal.record('licence', nodeId, event));
@@ -288,12 +324,14 @@ export function createShardHost(
       journal,
       send: (event) => actor.send(event),
       nodeActors,
+      book: nodes,
       log: storageLog,
       boots,
       commit: () => {
         journal.changed();
         journal.commit(capture);
       },
+      capture,
     }),
 
     register(node) {
@@ -311,17 +349,9 @@ export function createShardHost(
     deregister(nodeId) {
       const node = existing(nodeId, 'deregister a node');
       durably('deregister a node', () => {
-        store.delete(node.id);
-        // Everything kept per node goes too: a node registered again under this id starts
-        // afresh (found by the model test: it inherited rule and overload streaks).
-        safety.forget(node.id);
-        governance.forget(node.id);
-        streaks.reset(node.id);
-        flaps.forget(node.id);
-        licensing.book?.forget(node.id);
-        trust.forget(node.id);
-        trends?.forget(node.id);
-        actor.send({ type: 'NODES.DEREGISTER', nodeIds: [node.id] });
+        // Everything kept per node goes: a node registered again under this id starts afresh
+        // (found by the model test: it inherited rule and overload streaks).
+        nodes.forget([node.id]);
         outputs.deregistered(node.id);
         journal.record('registration', node.id, { deregistered: true });
       });
@@ -427,6 +457,7 @@ export function createShardHost(
       return { protected: safety.protectedIds(), pinned: safety.pinnedIds() };
     },
 
+    [nodeBookKey]: nodes,
     ticks$: outputs.ticks.asObservable(),
     transitions$: outputs.transitions.asObservable(),
     reports$: outputs.reports.asObservable(),

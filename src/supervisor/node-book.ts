@@ -1,3 +1,9 @@
+/**
+ * @internal Where a supervisor object carries its node book, for the parts of wyneos outside
+ * the supervisor that keep per-node state (the HTTP plugin's feed). Not part of the public API.
+ */
+export const nodeBookKey: unique symbol = Symbol('wyneos.nodeBook');
+
 /** Per-node state a component keeps; the node book forgets a node in every one at once. */
 export interface PerNodeState {
   has(nodeId: string): boolean;
@@ -21,6 +27,11 @@ export class NodeBook {
   add(name: string, part: PerNodeState): void {
     if (this.#parts.has(name)) throw new Error(`node book: ${name} is registered already`);
     this.#parts.set(name, part);
+  }
+
+  /** Unregisters a component (an HTTP plugin closing). */
+  remove(name: string): void {
+    this.#parts.delete(name);
   }
 
   forget(nodeIds: readonly string[]): void {

@@ -14,6 +14,7 @@ import type { TelemetryStore } from '../telemetry/index.js';
 import { restoreState } from './durability.js';
 import type { Journal } from './journal.js';
 import type { SupervisorLicensing } from './licensing.js';
+import type { NodeBook, nodeBookKey } from './node-book.js';
 import type { Supervisor } from './types.js';
 
 /**
@@ -40,6 +41,8 @@ export interface SupervisorInternals {
  * them back, without registering or deregistering them: they stay registered in the fleet.
  */
 export interface ShardHost extends Supervisor {
+  /** Everything kept per node, for the parts outside the supervisor to join (the HTTP feed). */
+  readonly [nodeBookKey]: NodeBook;
   /**
    * Takes these nodes over in the state they were saved in, with one heartbeat timeout of
    * grace (they are watched from now). Nodes it already has are skipped. Returns how many it
@@ -51,6 +54,11 @@ export interface ShardHost extends Supervisor {
    * committed first, so what was decided for them is written before anyone else takes them.
    */
   release(nodeIds: readonly string[]): void;
+  /**
+   * The durable records of these nodes as they are now, saved or not: what a shard whose
+   * lease ran out keeps of the decisions not yet written, for when it comes back.
+   */
+  records(nodeIds: readonly string[]): Pick<DurableState, 'nodes' | 'overrides'>;
 }
 
 interface HostParts {
@@ -63,15 +71,20 @@ interface HostParts {
   readonly journal: Journal;
   readonly send: (event: SupervisorEvent) => void;
   readonly nodeActors: ReadonlyMap<string, NodeActorRef>;
+  readonly book: NodeBook;
   readonly licensing: SupervisorLicensing;
   readonly log: Logger;
   readonly boots: number;
   /** Saves the durable state now (starting the write; `durable()` says when it landed). */
   readonly commit: () => void;
+  /** The durable state now, as a commit would save it. */
+  readonly capture: () => DurableState;
 }
 
 /** The adopt and release operations of a supervisor, over its parts. */
-export function shardOperations(parts: HostParts): Pick<ShardHost, 'adopt' | 'release'> {
+export function shardOperations(
+  parts: HostParts,
+): Pick<ShardHost, 'adopt' | 'release' | 'records'> {
   const { store, safety, governance, streaks, flaps, journal, send, log } = parts;
   return {
     adopt(nodes, overrides) {
@@ -99,15 +112,21 @@ export function shardOperations(parts: HostParts): Pick<ShardHost, 'adopt' | 're
       const present = nodeIds.filter((id) => store.get(id) !== undefined);
       if (present.length === 0) return;
       parts.commit();
-      for (const id of present) {
-        store.delete(id);
-        safety.forget(id);
-        governance.forget(id);
-        streaks.reset(id);
-        flaps.forget(id);
-      }
-      send({ type: 'NODES.DEREGISTER', nodeIds: present });
+      // As a deregistration does: everything kept per node goes (it had not: trust, trends,
+      // licences and held actions outlived a release).
+      parts.book.forget(present);
       journal.record('registration', undefined, { released: present.length });
+    },
+    records(nodeIds) {
+      const ids = new Set(nodeIds);
+      const { nodes, overrides } = parts.capture();
+      return {
+        nodes: nodes.filter((node) => ids.has(node.id)),
+        overrides: {
+          protected: overrides.protected.filter((id) => ids.has(id)),
+          pinned: overrides.pinned.filter((id) => ids.has(id)),
+        },
+      };
     },
   };
 }

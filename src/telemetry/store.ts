@@ -70,6 +70,7 @@ export class TelemetryStore<A = unknown> {
       detector: this.detector.createState(watchedFrom),
       attached: undefined,
       tickView: undefined,
+      mirrored: undefined,
       trust: undefined,
       tokens: -1,
       tokensAt: 0,

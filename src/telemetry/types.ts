@@ -83,6 +83,8 @@ export interface NodeRecord<A = unknown> {
   attached: A | undefined;
   /** The node as ticks see it, refreshed in place each tick (see supervisor/snapshot.ts). */
   tickView: Mutable<NodeSnapshot> | undefined;
+  /** The lifecycle snapshot (of the attached actor) the tick view last mirrored. */
+  mirrored: unknown;
   /** The node's trust after its last incident; undefined while it never had one (trust 1). */
   trust: TrustState | undefined;
   /** Its heartbeat rate bucket (see supervisor/heartbeat-rate.ts): -1 until first limited. */

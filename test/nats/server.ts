@@ -31,8 +31,11 @@ if (natsServerPath === undefined) {
 
 export interface NatsServer {
   readonly url: string;
-  /** Stops the server (SIGTERM: JetStream syncs what it acknowledged) and starts it again. */
-  restart(): Promise<void>;
+  /**
+   * Stops the server (SIGTERM: JetStream syncs what it acknowledged) and starts it again, once
+   * `whileDown` (if given) has settled.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,9 +85,13 @@ export async function startNatsServer(): Promise<NatsServer> {
   await launch();
   return {
     url: `nats://127.0.0.1:${port}`,
-    async restart() {
+    async restart(whileDown) {
       await halt();
-      await launch();
+      try {
+        await whileDown?.();
+      } finally {
+        await launch();
+      }
     },
     async stop() {
       await halt();

@@ -32,9 +32,9 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (request, reply) => {
       const { id } = request.params;
       assertActsFor(principalOf(request), id);
+      // The supervisor's node book forgets the node everywhere, this plugin's feed included.
       supervisor.deregister(id);
       await supervisor.durable();
-      feed.forget(id);
       return reply.code(204).send();
     },
   );

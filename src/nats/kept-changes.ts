@@ -1,0 +1,110 @@
+import type { Logger } from '../logger.js';
+import type { DurableNode, DurableState } from '../storage/index.js';
+import { shardOf } from './subjects.js';
+
+/** A node as kept in KV: its durable record, its overrides, and who wrote it. */
+export interface StoredNode {
+  readonly node: DurableNode;
+  readonly protected: boolean;
+  readonly pinned: boolean;
+  /** The fencing token (lease revision) of the holder that wrote it. */
+  readonly fence: number;
+}
+
+/** A record without its heartbeat seq, for comparing: a node is not rewritten per beat. */
+export function sameness(value: StoredNode): string {
+  return JSON.stringify({ ...value, node: { ...value.node, seq: 0 } });
+}
+
+/** A node's change not yet written when its shard was let go. */
+export interface Kept {
+  /** The newest record, or null to delete it. */
+  readonly json: string | null;
+  /** The fencing token KV's copy still carries if nobody has taken the shard since. */
+  readonly fence: number;
+  /** Whether KV had the node, as far as the store knew. */
+  readonly stored: boolean;
+}
+
+/** What a store knew of a shard it lets go: its token, and what KV holds of each node. */
+export interface Known {
+  readonly fence: number;
+  readonly nodes: ReadonlyMap<string, { readonly same: string }>;
+}
+
+/**
+ * The changes a state store had not written when it let a shard go (its lease ran out, or a
+ * handover's last write failed): pending writes, and the nodes' records as the supervisor let
+ * them go. Kept until the store takes the shard back, when each is written if KV's copy still
+ * carries the token the store held (nobody took the shard since), or until another supervisor
+ * is seen holding it; either way what another holder wrote stands.
+ */
+export class KeptChanges {
+  private readonly kept = new Map<number, Map<string, Kept>>();
+
+  constructor(
+    private readonly shards: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Keeps what KV lacks of a shard let go: its pending writes, then its nodes' records. */
+  keep(
+    shard: number,
+    known: Known,
+    pending: Iterable<readonly [string, string | null]>,
+    records: Pick<DurableState, 'nodes' | 'overrides'> | undefined,
+  ): void {
+    const kept = new Map<string, Kept>();
+    const keep = (id: string, json: string | null) => {
+      const before = known.nodes.get(id);
+      const same =
+        json === null ? before === undefined : before?.same === sameness(JSON.parse(json));
+      if (same) kept.delete(id);
+      else kept.set(id, { json, fence: known.fence, stored: before !== undefined });
+    };
+    for (const [id, json] of pending) keep(id, json);
+    const protectedIds = new Set(records?.overrides.protected);
+    const pinnedIds = new Set(records?.overrides.pinned);
+    for (const node of records?.nodes ?? []) {
+      if (shardOf(node.id, this.shards) !== shard) continue;
+      const value: StoredNode = {
+        node,
+        protected: protectedIds.has(node.id),
+        pinned: pinnedIds.has(node.id),
+        fence: known.fence,
+      };
+      keep(node.id, JSON.stringify(value));
+    }
+    if (kept.size > 0) this.kept.set(shard, kept);
+    else this.kept.delete(shard);
+  }
+
+  /** The changes kept for a shard being taken back; the takeover deletes those it settles. */
+  of(shard: number): Map<string, Kept> {
+    return this.kept.get(shard) ?? new Map();
+  }
+
+  /** The takeover of a shard is done; `dropped` of its changes met another holder's writes. */
+  taken(shard: number, dropped: number): void {
+    this.kept.delete(shard);
+    this.dropped(shard, dropped);
+  }
+
+  /** The shards let go with changes that KV lacks, waiting to be taken back. */
+  waiting(): number[] {
+    return [...this.kept.keys()];
+  }
+
+  /** Another supervisor holds the shard: its kept changes will never be written here. */
+  abandon(shard: number): void {
+    this.taken(shard, this.kept.get(shard)?.size ?? 0);
+  }
+
+  private dropped(shard: number, nodes: number): void {
+    if (nodes === 0) return;
+    this.log.warn(
+      { shard, nodes },
+      'changes not written before the lease ran out are dropped: another supervisor holds the shard',
+    );
+  }
+}
