@@ -10,7 +10,7 @@ import {
 import { GovernanceEngine } from '../governance/index.js';
 import { FlapCounter, LoadTrends, OverloadStreaks, SafetyGuard } from '../healing/index.js';
 import type { StateStore } from '../storage/index.js';
-import { parseHeartbeat, TelemetryStore } from '../telemetry/index.js';
+import { TelemetryStore } from '../telemetry/index.js';
 import { TrustBook } from '../trust/index.js';
 import type { NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
@@ -359,11 +359,6 @@ export function createShardHost(
 
     heartbeat,
     heartbeats,
-
-    checkHeartbeat(heartbeat) {
-      if (stopped) throw new SupervisorStoppedError('accept a heartbeat');
-      store.check(parseHeartbeat(heartbeat));
-    },
 
     tick() {
       assertRunning('tick');

@@ -261,8 +261,6 @@ export interface Supervisor {
    * ```
    */
   heartbeats(batch: readonly unknown[], options?: HeartbeatBatchOptions): HeartbeatResult[];
-  /** Checks a heartbeat as `heartbeat` would, throwing the same errors, without recording it. */
-  checkHeartbeat(heartbeat: Heartbeat): void;
   /** Runs one tick now and returns its summary; the clock also drives ticks every `tickMs`. */
   tick(): TickSummary;
   /** Read-only views of every node, in registration order. */
