@@ -17,19 +17,20 @@ import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
 import { heartbeatPath } from './heartbeat-path.js';
 import { Journal } from './journal.js';
-import { licenceAndTrustOperations, trustNotes } from './licence-trust-api.js';
+import { journalOutputs } from './journal-outputs.js';
+import { licenceAndTrustOperations } from './licence-trust-api.js';
 import { SupervisorLicensing } from './licensing.js';
-import { NodeBook, nodeBookKey } from './node-book.js';
+import { nodeBookKey } from './node-book.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
+import { policyOperations } from './policy-operations.js';
 import { type ShardHost, type SupervisorInternals, shardOperations } from './shard-host.js';
 import { nodeViews } from './snapshot.js';
+import { stopBatchSize, supervisorNodeBook } from './supervisor-node-book.js';
 import { TickBook } from './tick-book.js';
-import { tickSteps } from './tick-steps.js';
+import { tickEmits, tickSteps } from './tick-steps.js';
 import type { Supervisor, SupervisorOptions, TickSummary } from './types.js';
-
-const stopBatchSize = 1000;
 
 /**
  * Creates a supervisor: the actors, the telemetry store, the streams and the logger, wired.
@@ -104,54 +105,27 @@ export function createShardHost(
       : new LoadTrends(config.predictive, config.tickMs, config.overload.high);
   const book = new TickBook(config, outputs, clock);
 
+  const tickParts = {
+    config,
+    clock,
+    store,
+    book,
+    streaks,
+    flaps,
+    trends,
+    governance,
+    licensing,
+    safety,
+    ledger,
+    trust,
+    outputs,
+    journal,
+    capture,
+    peers: internals.peers,
+  };
   const machine = supervisorMachine.provide({
-    actors: tickSteps({
-      config,
-      clock,
-      store,
-      book,
-      streaks,
-      flaps,
-      trends,
-      governance,
-      licensing,
-      safety,
-      ledger,
-      peers: internals.peers,
-    }),
-    actions: {
-      emitTransition: ({ context, event }) => {
-        if (event.type !== 'NODE.TRANSITIONED') return;
-        const { nodeId, from, to, reason, at } = event;
-        // Isolation and reinstatement are decisions, not flaps; a node isolated starts afresh.
-        if (to === 'isolated') flaps.forget(nodeId);
-        else if (from !== 'isolated') flaps.record(nodeId, at);
-        // A state entered here is on this process's clock: times compare again.
-        const record = store.get(nodeId);
-        if (record !== undefined) record.inherited = false;
-        book.transition(from, to);
-        if (to === 'offline') trust.note(nodeId, 'offline', reason);
-        outputs.transition({ nodeId, from, to, reason, at, tick: context.tick });
-      },
-      emitOperatorAction: ({ event }) => {
-        if (event.type === 'OPERATOR.COMMAND') {
-          ledger.recordOperator({ origin: 'operator', action: event.action });
-        }
-      },
-      emitTickResults: ({ context }) => {
-        const { snapshot, decision, review } = context;
-        if (snapshot === null || decision === null || review === null) return;
-        ledger.recordTick(review);
-        for (const event of review.licence?.events ?? []) licensing.emit(event);
-        noteTrust(snapshot.tick, snapshot.at, decision.report, review);
-        outputs.report(decision.report);
-        // Committed before the summary, so that the summary says whether this tick's writes failed.
-        journal.commit(capture);
-        journal.saveMarks(store);
-        const storage = journal.health.degraded ? ['storage'] : [];
-        outputs.tick(book.finish(snapshot, review, decision.report, storage));
-      },
-    },
+    actors: tickSteps(tickParts),
+    actions: tickEmits(tickParts),
   });
 
   const actor = createActor(machine, {
@@ -165,45 +139,20 @@ export function createShardHost(
   internals.expose?.(machine, actor);
   const nodeActors = actor.getSnapshot().context.nodes;
   let stopped = false;
-  const nodes = nodeBook();
-
-  // Every component that keeps something per node, so that a node leaves through one forget.
-  function nodeBook(): NodeBook {
-    const parts = new NodeBook();
-    parts.add('telemetry', {
-      has: (id) => store.get(id) !== undefined,
-      get size() {
-        return store.size;
-      },
-      forget: (id) => store.delete(id),
-    });
-    parts.add('node-actors', {
-      has: (id) => nodeActors.has(id),
-      get size() {
-        return nodeActors.size;
-      },
-      forget: (id) => actor.send({ type: 'NODES.DEREGISTER', nodeIds: [id] }),
-      // XState drains stops through a queue quadratic in its length: batches of 1,000.
-      forgetMany(ids) {
-        for (let i = 0; i < ids.length; i += stopBatchSize) {
-          actor.send({ type: 'NODES.DEREGISTER', nodeIds: ids.slice(i, i + stopBatchSize) });
-        }
-      },
-    });
-    parts.add('overload-streaks', streaks);
-    parts.add('flaps', flaps);
-    parts.add('safety-overrides', safety);
-    parts.add('rule-streaks', governance);
-    parts.add('trust', trust);
-    parts.add('held-actions', ledger);
-    if (trends !== undefined) parts.add('load-trends', trends);
-    if (licensing.book !== undefined) parts.add('licences', licensing.book);
-    return parts;
-  }
-  journalOutputs(outputs, journal);
-  if (journal.enabled) {
-    licensing.events.subscribe(({ nodeId, ...event }) => journal.record('licence', nodeId, event));
-  }
+  const nodes = supervisorNodeBook({
+    store,
+    nodeActors,
+    send: (event) => actor.send(event),
+    streaks,
+    flaps,
+    safety,
+    governance,
+    trust,
+    ledger,
+    trends,
+    licences: licensing.book,
+  });
+  journalOutputs(outputs, journal, licensing);
   if (journal.enabled) {
     const restored =
       saved === undefined
@@ -264,7 +213,6 @@ export function createShardHost(
     assertRunning,
     durably,
   });
-  const { noteTrust } = trustNotes(trust);
   const { heartbeats, heartbeat } = heartbeatPath({
     store,
     trust,
@@ -391,37 +339,6 @@ export function createShardHost(
       return governance.explain(node, ctx);
     },
 
-    policy() {
-      return governance.policy;
-    },
-
-    setPolicy(policy) {
-      assertRunning('set a policy');
-      durably('set a policy', () => {
-        const from = governance.policy.version;
-        governance.setPolicy(policy);
-        outputs.policyChanged(from, policy.version, policy.rules.length);
-        journal.record('policy', undefined, {
-          from,
-          to: policy.version,
-          rules: policy.rules.length,
-        });
-      });
-    },
-
-    exempt(request) {
-      assertRunning('add an exemption');
-      return durably('add an exemption', () => {
-        const exemption = governance.exempt(request, clock.now());
-        journal.record('operator', exemption.nodeId, { command: 'exempt', ...exemption });
-        return exemption;
-      });
-    },
-
-    exemptions() {
-      return governance.exemptions(clock.now());
-    },
-
     isolate(nodeId, reason = 'isolated by operator') {
       return durably('isolate a node', () => operatorCommand(nodeId, 'ISOLATE', reason));
     },
@@ -430,27 +347,18 @@ export function createShardHost(
       return durably('reinstate a node', () => operatorCommand(nodeId, 'REINSTATE', reason));
     },
 
-    protect(nodeId, on = true) {
-      const id = existing(nodeId, 'protect a node').id;
-      durably('protect a node', () => {
-        safety.protect(id, on);
-        journal.record('operator', id, { command: 'protect', on });
-      });
-    },
-
-    pin(nodeId, on = true) {
-      const id = existing(nodeId, 'pin a node').id;
-      durably('pin a node', () => {
-        safety.pin(id, on);
-        journal.record('operator', id, { command: 'pin', on });
-      });
-    },
-
     ...licenceAndTrust,
 
-    overrides() {
-      return { protected: safety.protectedIds(), pinned: safety.pinnedIds() };
-    },
+    ...policyOperations({
+      governance,
+      safety,
+      outputs,
+      journal,
+      clock,
+      existing,
+      assertRunning,
+      durably,
+    }),
 
     [nodeBookKey]: nodes,
     ticks$: outputs.ticks.asObservable(),
@@ -461,23 +369,4 @@ export function createShardHost(
     fleet$: outputs.fleet.asObservable(),
     licences$: licensing.events.asObservable(),
   };
-}
-
-// Every decision that leaves through the outputs goes into the audit log too; transitions and
-// registrations change the durable state.
-function journalOutputs(outputs: SupervisorOutputs, journal: Journal): void {
-  if (!journal.enabled) return;
-  outputs.transitions.subscribe(({ nodeId, ...transition }) => {
-    journal.record('transition', nodeId, transition);
-    journal.changed();
-  });
-  outputs.actions.subscribe(({ nodeId, ...action }) => journal.record('action', nodeId, action));
-  outputs.admissions.subscribe(({ nodeId, ...decision }) => {
-    journal.record('admission', nodeId, decision);
-    if (decision.admitted) journal.changed();
-  });
-  outputs.reports.subscribe(({ tick, policyVersion, fleetCompliance, changes }) => {
-    if (changes.newlyFailing.length === 0 && changes.resolved.length === 0) return;
-    journal.record('governance', undefined, { tick, policyVersion, fleetCompliance, ...changes });
-  });
 }

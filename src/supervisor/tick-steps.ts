@@ -5,7 +5,11 @@ import { healingMachine } from '../../machines/healing.machine.js';
 import type { ReviewEvent } from '../../machines/review.machine.js';
 import { reviewMachine } from '../../machines/review.machine.js';
 import { snapshotMachine } from '../../machines/snapshot.machine.js';
-import type { NodeActorRef } from '../../machines/supervisor.machine.js';
+import type {
+  NodeActorRef,
+  SupervisorContext,
+  SupervisorEvent,
+} from '../../machines/supervisor.machine.js';
 import type { Clock } from '../clock.js';
 import type { GovernanceEngine } from '../governance/index.js';
 import {
@@ -17,11 +21,16 @@ import {
   planHealing,
   type SafetyGuard,
 } from '../healing/index.js';
+import type { DurableState } from '../storage/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
+import type { TrustBook } from '../trust/index.js';
 import type { ActionProposal } from '../types.js';
 import type { ActionLedger } from './action-ledger.js';
+import type { Journal } from './journal.js';
+import { trustNotes } from './licence-trust-api.js';
 import type { SupervisorLicensing } from './licensing.js';
 import type { ResolvedOptions } from './options.js';
+import type { SupervisorOutputs } from './outputs.js';
 import { type PeerCounts, withPeers } from './shard-host.js';
 import { fleetCondition, nodeSnapshots } from './snapshot.js';
 import type { TickBook } from './tick-book.js';
@@ -39,6 +48,11 @@ export interface TickParts {
   readonly licensing: SupervisorLicensing;
   readonly safety: SafetyGuard;
   readonly ledger: ActionLedger;
+  readonly trust: TrustBook;
+  readonly outputs: SupervisorOutputs;
+  readonly journal: Journal;
+  /** The durable state now, for the journal to save. */
+  readonly capture: () => DurableState;
   /** Other supervisors' counts, in a distributed deployment. */
   readonly peers: (() => PeerCounts | undefined) | undefined;
 }
@@ -94,6 +108,55 @@ export function tickSteps(parts: TickParts) {
         review: assign(({ event }) => ({ review: reviewTick(parts, event) })),
       },
     }),
+  };
+}
+
+/**
+ * What runs after the supervisor machine's transitions (never inside one, so a pure
+ * `transition()` repeats none of it): a node's transition and a tick's results go to the
+ * streams, the logs, the hooks, trust and the journal.
+ */
+export function tickEmits(parts: TickParts) {
+  const { store, book, flaps, ledger, licensing, trust, outputs, journal, capture } = parts;
+  const { noteTrust } = trustNotes(trust);
+  return {
+    emitTransition: ({
+      context,
+      event,
+    }: {
+      context: SupervisorContext;
+      event: SupervisorEvent;
+    }) => {
+      if (event.type !== 'NODE.TRANSITIONED') return;
+      const { nodeId, from, to, reason, at } = event;
+      // Isolation and reinstatement are decisions, not flaps; a node isolated starts afresh.
+      if (to === 'isolated') flaps.forget(nodeId);
+      else if (from !== 'isolated') flaps.record(nodeId, at);
+      // A state entered here is on this process's clock: times compare again.
+      const record = store.get(nodeId);
+      if (record !== undefined) record.inherited = false;
+      book.transition(from, to);
+      if (to === 'offline') trust.note(nodeId, 'offline', reason);
+      outputs.transition({ nodeId, from, to, reason, at, tick: context.tick });
+    },
+    emitOperatorAction: ({ event }: { event: SupervisorEvent }) => {
+      if (event.type === 'OPERATOR.COMMAND') {
+        ledger.recordOperator({ origin: 'operator', action: event.action });
+      }
+    },
+    emitTickResults: ({ context }: { context: SupervisorContext }) => {
+      const { snapshot, decision, review } = context;
+      if (snapshot === null || decision === null || review === null) return;
+      ledger.recordTick(review);
+      for (const event of review.licence?.events ?? []) licensing.emit(event);
+      noteTrust(snapshot.tick, snapshot.at, decision.report, review);
+      outputs.report(decision.report);
+      // Committed before the summary, so that the summary says whether this tick's writes failed.
+      journal.commit(capture);
+      journal.saveMarks(store);
+      const storage = journal.health.degraded ? ['storage'] : [];
+      outputs.tick(book.finish(snapshot, review, decision.report, storage));
+    },
   };
 }
 
