@@ -16,6 +16,7 @@ import {
   type InvariantMonitor,
 } from './invariants.js';
 import { SimulatedLicences } from './licences.js';
+import { observeRun } from './observe.js';
 import { SeededRandom } from './random.js';
 import { RunRecorder } from './recorder.js';
 import type { SimulationResult } from './result.js';
@@ -183,33 +184,7 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     .filter((c) => c.applicable)
     .map((c) => c.invariant.monitor(context, (v) => recorder.violated(c.invariant.name, v)));
 
-  supervisor.transitions$.subscribe((t) => {
-    const node = byId.get(t.nodeId);
-    if (node !== undefined) node.state = t.to;
-    recorder.transition(t);
-    truth.observe(t.nodeId, t.to, t.at, t.reason);
-    for (const m of monitors) m.transition?.(t);
-  });
-  supervisor.actions$.subscribe((record) => {
-    recorder.action(record);
-    if (record.type === 'reduce-load' && record.status === 'proposed') {
-      truth.observe(record.nodeId, 'reduce-load', record.at);
-    }
-    for (const m of monitors) m.action?.(record);
-  });
-  supervisor.reports$.subscribe((report) => {
-    for (const { nodeId } of report.changes.newlyFailing)
-      truth.observe(nodeId, 'non-compliant', report.at);
-    for (const m of monitors) m.report?.(report);
-  });
-  supervisor.admissions$.subscribe((decision) => {
-    recorder.admission(decision.admitted);
-    if (!decision.admitted) truth.observe(decision.nodeId, 'admission-refused', decision.at);
-  });
-  supervisor.ticks$.subscribe((summary) => {
-    recorder.tick(summary);
-    for (const m of monitors) m.tick?.(summary);
-  });
+  observeRun(supervisor, { byId, recorder, truth, monitors });
 
   // Simulated time moves in slots of `slotMs`; sends and deliveries wait in per-slot buckets.
   const sends = new Map<number, SimNode[]>();
