@@ -266,8 +266,6 @@ export function createShardHost(
       safety,
       governance,
       licensing,
-      streaks,
-      flaps,
       clock,
       journal,
       send: (event) => actor.send(event),

@@ -2,12 +2,7 @@ import type { AnyActorRef, AnyStateMachine } from 'xstate';
 import type { NodeActorRef, SupervisorEvent } from '../../machines/supervisor.machine.js';
 import type { Clock } from '../clock.js';
 import type { GovernanceEngine } from '../governance/index.js';
-import type {
-  FlapCounter,
-  FleetCondition,
-  OverloadStreaks,
-  SafetyGuard,
-} from '../healing/index.js';
+import type { FleetCondition, SafetyGuard } from '../healing/index.js';
 import type { Logger } from '../logger.js';
 import { type DurableNode, type DurableState, stateFormatVersion } from '../storage/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
@@ -65,8 +60,6 @@ interface HostParts {
   readonly store: TelemetryStore<NodeActorRef>;
   readonly safety: SafetyGuard;
   readonly governance: GovernanceEngine;
-  readonly streaks: OverloadStreaks;
-  readonly flaps: FlapCounter;
   readonly clock: Clock;
   readonly journal: Journal;
   readonly send: (event: SupervisorEvent) => void;
@@ -85,7 +78,7 @@ interface HostParts {
 export function shardOperations(
   parts: HostParts,
 ): Pick<ShardHost, 'adopt' | 'release' | 'records'> {
-  const { store, safety, governance, streaks, flaps, journal, send, log } = parts;
+  const { store, governance, journal, send, log } = parts;
   return {
     adopt(nodes, overrides) {
       const fresh = nodes.filter((node) => store.get(node.id) === undefined);
