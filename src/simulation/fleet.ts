@@ -16,6 +16,7 @@ import {
   type InvariantMonitor,
 } from './invariants.js';
 import { SimulatedLicences } from './licences.js';
+import { type Delivery, SimulatedNetwork } from './network.js';
 import { observeRun } from './observe.js';
 import { SeededRandom } from './random.js';
 import { RunRecorder } from './recorder.js';
@@ -76,13 +77,6 @@ export interface SimulatedFleet {
   stop(): Promise<void>;
 }
 
-interface Delivery {
-  readonly node: SimNode;
-  readonly seq: number;
-  readonly load: number;
-  readonly bad: boolean;
-}
-
 /**
  * Creates a fleet of simulated nodes beating into a real supervisor on a simulated clock, with
  * faults injected on schedule. Every random choice comes from `seed`.
@@ -129,7 +123,6 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
   };
   const graceMs = terms.heartbeatTimeoutMs + intervalMs + (terms.overload.ticks + 2) * tickMs;
   const truth = new GroundTruth(graceMs);
-  const slotMs = slotSize(tickMs);
   const baseDelayMs = Math.max(1, Math.min(50, Math.floor(intervalMs / 20)));
 
   const width = String(nodeCount).length;
@@ -155,11 +148,6 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const faults: Array<ResolvedFault & { targets: string[] }> = [];
 
-  // While the supervisor is paused its clock stands still (no tick can run) and what reaches
-  // it waits, to be read after the late tick that ends the pause.
-  let pausedUntil = Number.NEGATIVE_INFINITY;
-  // The fleet's own time, which goes on while the supervisor's clock stands still.
-  let fleetNow = 0;
   const context: InvariantContext = {
     tickMs,
     heartbeatTimeoutMs: terms.heartbeatTimeoutMs,
@@ -173,7 +161,7 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       const node = byId.get(id);
       return node?.registered === true ? node.lastAcceptedAt : undefined;
     },
-    pausedUntil: () => pausedUntil,
+    pausedUntil: () => network.pausedUntil,
   };
   const checked = (options.invariants ?? defaultInvariants).map((invariant) => ({
     invariant,
@@ -185,24 +173,6 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     .map((c) => c.invariant.monitor(context, (v) => recorder.violated(c.invariant.name, v)));
 
   observeRun(supervisor, { byId, recorder, truth, monitors });
-
-  // Simulated time moves in slots of `slotMs`; sends and deliveries wait in per-slot buckets.
-  const sends = new Map<number, SimNode[]>();
-  const deliveries = new Map<number, Delivery[]>();
-  const timeline: Array<{ at: number; order: number; run: (now: number) => void }> = [];
-  let order = 0;
-  const bucket = <T>(map: Map<number, T[]>, at: number, item: T) => {
-    const slot = Math.ceil(at / slotMs);
-    const list = map.get(slot);
-    if (list === undefined) map.set(slot, [item]);
-    else list.push(item);
-  };
-  const schedule = (at: number, run: (now: number) => void) => {
-    const entry = { at, order: order++, run };
-    let i = timeline.length;
-    while (i > 0 && (timeline[i - 1] as (typeof timeline)[number]).at > at) i--;
-    timeline.splice(i, 0, entry);
-  };
 
   const register = (node: SimNode) => {
     node.lastAcceptedAt = clock.now();
@@ -259,10 +229,10 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
           );
       }
     }
-    if (resolved.at < fleetNow) {
+    if (resolved.at < network.now) {
       throw new InvalidArgumentError(
         `faults[${index}].at`,
-        `${resolved.at} is in the past (now ${fleetNow})`,
+        `${resolved.at} is in the past (now ${network.now})`,
       );
     }
     if (resolved.kind.startsWith('licence-') && licences === undefined) {
@@ -273,25 +243,20 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     }
     const entry = { ...resolved, targets: [] as string[] };
     faults.push(entry);
-    schedule(resolved.at, (now) => {
+    network.schedule(resolved.at, (now) => {
       const injection = {
         now,
         random,
         nodes,
         byId,
         truth,
-        schedule,
+        schedule: (at: number, run: (now: number) => void) => network.schedule(at, run),
         redeploy,
-        pause,
+        pause: (until: number) => network.pause(until),
         ...licenceFaults,
       };
       entry.targets.push(...startFault(resolved, index, injection));
     });
-  };
-
-  const waiting: Delivery[] = [];
-  const pause = (until: number) => {
-    pausedUntil = Math.max(pausedUntil, until);
   };
 
   const deliver = (d: Delivery) => {
@@ -310,57 +275,23 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     }
   };
 
-  const step = (now: number) => {
-    fleetNow = now;
-    const paused = now < pausedUntil;
-    if (!paused) {
-      clock.set(now); // fires the supervisor's tick when one is due
-      for (const d of waiting.splice(0)) deliver(d);
-    }
-    while (timeline.length > 0 && (timeline[0] as (typeof timeline)[number]).at <= now) {
-      (timeline.shift() as (typeof timeline)[number]).run(now);
-    }
-    const slot = Math.round(now / slotMs);
-    for (const node of sends.get(slot) ?? []) {
-      const sentAt = node.nextSendAt;
-      node.nextSendAt = sentAt + node.intervalAt(sentAt);
-      bucket(sends, node.nextSendAt, node);
-      if (!node.beatsAt(sentAt)) continue;
-      node.seq++;
-      recorder.sent++;
-      const delay = node.delayAt(sentAt, baseDelayMs, random);
-      if (delay < 0) {
-        recorder.lost++;
-        continue;
-      }
-      const load = node.loadAt(sentAt, random);
-      bucket(deliveries, sentAt + delay, {
-        node,
-        seq: node.seq,
-        load,
-        bad: sentAt < node.badUntil,
-      });
-    }
-    sends.delete(slot);
-    for (const d of deliveries.get(slot) ?? []) {
-      if (now < pausedUntil) waiting.push(d);
-      else deliver(d);
-    }
-    deliveries.delete(slot);
-  };
-
+  const network = new SimulatedNetwork(
+    clock,
+    slotSize(tickMs),
+    baseDelayMs,
+    random,
+    recorder,
+    deliver,
+  );
   const advance = (ms: number) => {
     if (!(ms >= 0) || !Number.isFinite(ms))
       throw new InvalidArgumentError('ms', `must be a finite number >= 0 (got ${ms})`);
-    const target = fleetNow + ms;
-    for (let t = (Math.floor(fleetNow / slotMs) + 1) * slotMs; t <= target; t += slotMs) step(t);
-    fleetNow = target;
-    if (clock.now() < target && target >= pausedUntil) clock.set(target);
+    network.advance(ms);
   };
 
   for (const node of nodes) {
     register(node);
-    bucket(sends, node.nextSendAt, node);
+    network.startSending(node);
   }
   for (const fault of options.faults ?? []) addFault(fault);
   supervisor.start();
@@ -373,9 +304,9 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       heartbeatIntervalMs: intervalMs,
       heartbeatTimeoutMs: terms.heartbeatTimeoutMs,
       detector: terms.detector,
-      durationMs: fleetNow,
+      durationMs: network.now,
       faults,
-      incidents: truth.incidents(fleetNow),
+      incidents: truth.incidents(network.now),
       falsePositives: truth.falsePositiveList(),
     });
 
@@ -383,18 +314,18 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     supervisor,
     clock,
     nodeIds: nodes.map((n) => n.id),
-    now: () => fleetNow,
+    now: () => network.now,
     advance,
     inject: addFault,
     result,
     async run(durationMs, runOptions = {}) {
-      const end = fleetNow + wholeNumber(durationMs, 'durationMs', 0);
+      const end = network.now + wholeNumber(durationMs, 'durationMs', 0);
       // Slices of simulated time, with a yield between them so a progress display can draw.
       const sliceMs = Math.max(tickMs, Math.ceil(durationMs / 200 / tickMs) * tickMs);
-      while (fleetNow < end) {
-        advance(Math.min(sliceMs, end - fleetNow));
+      while (network.now < end) {
+        advance(Math.min(sliceMs, end - network.now));
         runOptions.onProgress?.({
-          at: fleetNow,
+          at: network.now,
           durationMs,
           ticks: recorder.ticks,
           states: recorder.states(),
@@ -403,11 +334,7 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
         await new Promise((resolve) => setImmediate(resolve));
       }
       // A pause still going ends with the run: its result is what the supervisor says once awake.
-      if (fleetNow < pausedUntil) {
-        pausedUntil = fleetNow;
-        clock.set(fleetNow);
-        for (const d of waiting.splice(0)) deliver(d);
-      }
+      network.endPause();
       return result();
     },
     stop: () => supervisor.stop(),
