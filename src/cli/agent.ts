@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { createAgent, fileLoad } from '../agent/index.js';
 import { InvalidArgumentError } from '../errors.js';
-import { collect, commandLine, duration, readFlagFile } from './parsers.js';
+import { collect, commandLine, durationOption, readFlagFile } from './parsers.js';
 
 interface AgentFlags {
   readonly server?: string;
@@ -32,9 +32,9 @@ export function agentCommand(): Command {
     .option('--licence-file <file>', "file holding this node's licence (wyneos licence issue)")
     .option('--label <key=value>', 'a label of this node (repeatable)', collect)
     .option('--node-version <semver>', "this node's version")
-    .option('--interval <duration>', 'time between heartbeats', duration, 1000)
-    .option('--timeout <duration>', 'time limit of one request', duration, 2000)
-    .option('--max-backoff <duration>', 'longest wait between retries', duration, 30_000)
+    .addOption(durationOption('--interval <duration>', 'time between heartbeats', 1000))
+    .addOption(durationOption('--timeout <duration>', 'time limit of one request', 2000))
+    .addOption(durationOption('--max-backoff <duration>', 'longest wait between retries', 30_000))
     .option('--load-file <file>', 'read the load from this file on each beat instead of the host')
     .option('--on-reduce-load <command>', 'command run on a reduce-load action (split at spaces)')
     .option('--on-isolate <command>', 'command run on an isolate action (split at spaces)')

@@ -16,9 +16,9 @@ const dayMs = 86_400_000;
 
 /** `wyneos licence keygen | issue | verify | revoke`. */
 export function licenceCommand(write: (line: string) => void): Command {
-  const licence = new Command('licence').description(
-    'Make signing keys, issue and check signed licences, revoke them on a server.',
-  );
+  const licence = new Command('licence')
+    .alias('license')
+    .description('Make signing keys, issue and check signed licences, revoke them on a server.');
 
   licence
     .command('keygen')

@@ -1,12 +1,21 @@
 #!/usr/bin/env node
-import { WyneosError } from '../errors.js';
 import { createProgram } from './program.js';
+import { exitCodeFor } from './usage.js';
 
-try {
-  await createProgram().parseAsync(process.argv);
-} catch (error) {
-  // A mistake in the flags, a file or the config: the message says what to fix, no stack.
-  if (!(error instanceof WyneosError)) throw error;
-  console.error(`wyneos: ${error.message}`);
-  process.exitCode = 2;
+// Output piped into `head` and the like: a closed pipe ends the command quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+const program = createProgram();
+if (process.argv.length <= 2) {
+  // A bare `wyneos` shows what it can do rather than starting anything.
+  program.outputHelp();
+} else {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error, (line) => console.error(line));
+  }
 }

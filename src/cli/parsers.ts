@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError as CommanderArgumentError } from 'commander';
-import { parseDuration } from '../duration.js';
+import { InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { formatDuration, parseDuration } from '../duration.js';
 import { InvalidArgumentError, WyneosError } from '../errors.js';
 import { type ActionHook, commandHook } from '../healing/index.js';
 
@@ -26,11 +26,31 @@ export function oneOf<T extends string>(values: readonly T[]) {
   };
 }
 
+export function durationAtLeast(minimumMs: number) {
+  return (value: string): number => {
+    const ms = duration(value);
+    if (ms < minimumMs) {
+      throw new CommanderArgumentError(
+        `expected a duration of at least ${formatDuration(minimumMs)}.`,
+      );
+    }
+    return ms;
+  };
+}
+
 /** A duration of at least 1 ms (a tick, a run length). */
-export function positiveDuration(value: string): number {
-  const ms = duration(value);
-  if (ms < 1) throw new CommanderArgumentError('expected a duration of at least 1ms.');
-  return ms;
+export const positiveDuration = durationAtLeast(1);
+
+/** A duration flag with a default, which its help shows as a duration too (`1h`, not `3600000`). */
+export function durationOption(
+  flags: string,
+  description: string,
+  defaultMs: number,
+  minimumMs = 1,
+): Option {
+  return new Option(flags, description)
+    .argParser(durationAtLeast(minimumMs))
+    .default(defaultMs, formatDuration(defaultMs));
 }
 
 export function integerAtLeast(minimum: number) {

@@ -7,10 +7,11 @@ import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
 import { diagramCommand } from './diagram.js';
 import { licenceCommand } from './licence.js';
-import { integerAtLeast, oneOf, positiveDuration } from './parsers.js';
+import { durationOption, integerAtLeast, oneOf } from './parsers.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
 import { tokenCommand } from './token.js';
+import { behaveAsCli } from './usage.js';
 
 /** The `wyneos` command. `write` receives every line the command prints. */
 export function createProgram(
@@ -22,23 +23,21 @@ export function createProgram(
     .version(packageVersion(), '-v, --version');
 
   program
-    .command('simulate', { isDefault: true })
+    .command('simulate')
     .description(
       'Simulate a fleet with injected faults under a real supervisor and report what it detected, missed and did.',
     )
     .option('--nodes <count>', 'nodes in the fleet', integerAtLeast(1), 1000)
-    .option(
-      '--duration <duration>',
-      'simulated time to run (500ms, 30s, 5m, 1h)',
-      positiveDuration,
-      3_600_000,
+    .addOption(
+      durationOption(
+        '--duration <duration>',
+        'simulated time to run (500ms, 30s, 5m, 1h)',
+        3_600_000,
+      ),
     )
-    .option('--tick <duration>', 'tick period', positiveDuration, 1000)
-    .option(
-      '--heartbeat-timeout <duration>',
-      'silence before a node is offline',
-      positiveDuration,
-      3000,
+    .addOption(durationOption('--tick <duration>', 'tick period', 1000))
+    .addOption(
+      durationOption('--heartbeat-timeout <duration>', 'silence before a node is offline', 3000),
     )
     .option(
       '--detector <kind>',
@@ -100,7 +99,7 @@ export function createProgram(
     .description('Run a small in-process fleet under simulated time and print what happens.')
     .option('--nodes <count>', 'nodes in the fleet (at least 18)', integerAtLeast(18), 20)
     .option('--seconds <count>', 'simulated seconds to run', integerAtLeast(1), 60)
-    .option('--tick <ms>', 'tick period in milliseconds', integerAtLeast(10), 1000)
+    .addOption(durationOption('--tick <duration>', 'tick period', 1000, 10))
     .action((flags: { nodes: number; seconds: number; tick: number }) => {
       runDemo({ nodes: flags.nodes, seconds: flags.seconds, tickMs: flags.tick, write });
     });
@@ -112,7 +111,7 @@ export function createProgram(
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));
 
-  return program;
+  return behaveAsCli(program);
 }
 
 // Read at run time from the package root, whether running from src/ or from dist/src/.

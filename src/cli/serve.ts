@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
+import { formatDuration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { loadPolicyFile } from '../governance/index.js';
 import { createInspectionLog } from '../inspection/index.js';
@@ -43,16 +44,20 @@ export function serveCommand(): Command {
       'heartbeats one node may send at once (default 20)',
       integerAtLeast(1),
     )
-    .option('--body-limit <bytes>', 'largest request body (default 1048576)', integerAtLeast(1))
+    .option(
+      '--body-limit <bytes>',
+      'largest request body in bytes (default 1048576, 1 MiB)',
+      integerAtLeast(1),
+    )
     .option(
       '--max-sse-clients <count>',
       'event streams open at once; more get 503 (default 256)',
       integerAtLeast(1),
     )
-    .option('--tick <duration>', `tick period (default ${d.tickMs}ms)`, duration)
+    .option('--tick <duration>', `tick period (default ${formatDuration(d.tickMs)})`, duration)
     .option(
       '--heartbeat-timeout <duration>',
-      `silence before offline (default ${d.heartbeatTimeoutMs}ms)`,
+      `silence before offline (default ${formatDuration(d.heartbeatTimeoutMs)})`,
       duration,
     )
     .addOption(
@@ -79,7 +84,7 @@ export function serveCommand(): Command {
     )
     .option(
       '--rule-budget <duration>',
-      `time budget of one rule per tick (default ${d.ruleBudgetMs}ms)`,
+      `time budget of one rule per tick (default ${formatDuration(d.ruleBudgetMs)})`,
       duration,
     )
     .addOption(
@@ -90,18 +95,22 @@ export function serveCommand(): Command {
     )
     .option(
       '--max-isolated-fraction <fraction>',
-      `(default ${d.safety.maxIsolatedFraction})`,
+      `largest share of the fleet isolated at once; beyond it isolations are held (default ${d.safety.maxIsolatedFraction})`,
       decimal,
     )
-    .option('--partition-fraction <fraction>', `(default ${d.safety.partitionFraction})`, decimal)
+    .option(
+      '--partition-fraction <fraction>',
+      `share of the fleet gone offline within a heartbeat timeout read as this supervisor cut off: automatic isolation stops (default ${d.safety.partitionFraction})`,
+      decimal,
+    )
     .option(
       '--max-actions-per-tick <count>',
-      `(default ${d.safety.maxActionsPerTick})`,
+      `most automatic actions applied in one tick; the rest are held (default ${d.safety.maxActionsPerTick})`,
       integerAtLeast(1),
     )
     .option(
       '--max-isolations-per-minute <count>',
-      `(default ${d.safety.maxIsolationsPerMinute})`,
+      `most automatic isolations a minute (default ${d.safety.maxIsolationsPerMinute})`,
       integerAtLeast(1),
     )
     .option(
@@ -221,7 +230,16 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
     );
   }
   if (distributed === undefined) supervisor.start();
-  const url = await app.listen({ host: config.host, port: config.port });
+  let url: string;
+  try {
+    url = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // Nothing may outlive a failed start: the tick loop, the state lock, NATS shard leases.
+    await app.close();
+    await (distributed?.stop() ?? supervisor.stop());
+    await inspectionLog?.close();
+    throw error;
+  }
   log.info({ url, policyVersion: supervisor.policy().version }, 'wyneos serve listening');
 
   let stopping: Promise<void> | undefined;
