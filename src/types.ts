@@ -101,13 +101,17 @@ export interface NodeTransition {
   readonly tick: number;
 }
 
-export type RemediationActionType =
-  | 'isolate'
-  | 'reduce-load'
-  | 'reinstate'
-  | 'warn'
-  | 'recover'
-  | 'propagate';
+/** Every action type, in one place: the type below and the metrics' labels derive from it. */
+export const remediationActionTypes = [
+  'isolate',
+  'reduce-load',
+  'reinstate',
+  'warn',
+  'recover',
+  'propagate',
+] as const;
+
+export type RemediationActionType = (typeof remediationActionTypes)[number];
 
 /**
  * Something the fleet should do about a node, for the embedding service to carry out
@@ -157,7 +161,10 @@ export interface ActionProposal {
  * `proposed` when decided; then `applied`, `held` (by the safety limit named in `heldBy`) or
  * `failed` (a hook threw or timed out).
  */
-export type ActionStatus = 'proposed' | 'applied' | 'held' | 'failed';
+export type ActionStatus = (typeof actionStatuses)[number];
+
+/** Every action status, in one place. */
+export const actionStatuses = ['proposed', 'applied', 'held', 'failed'] as const;
 
 /** One step of an action's lifecycle, as `actions$` emits it. */
 export interface ActionRecord extends RemediationAction {

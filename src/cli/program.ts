@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { packageVersion } from '../version.js';
 import { agentCommand } from './agent.js';
 import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
@@ -112,21 +110,4 @@ export function createProgram(
   program.addCommand(diagramCommand(write));
 
   return behaveAsCli(program);
-}
-
-// Read at run time from the package root, whether running from src/ or from dist/src/.
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'wyneos' && pkg.version !== undefined) return pkg.version;
-    } catch {
-      // No package.json at this level: keep walking up.
-    }
-  }
-  return 'unknown';
 }

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { commandHook } from '../healing/index.js';
+import { parseMetricsToken } from '../http/routes/metrics.js';
 import type { SupervisorOptions } from '../supervisor/index.js';
 import type { RemediationActionType } from '../types.js';
 import { commandLine, readFlagFile } from './parsers.js';
@@ -13,6 +14,7 @@ export interface ServeFlags {
   readonly host?: string;
   readonly port?: number;
   readonly secretFile?: string;
+  readonly metricsToken?: string;
   readonly policy?: string;
   readonly logLevel?: string;
   readonly heartbeatRate?: number;
@@ -61,6 +63,8 @@ export interface ServeConfig {
   readonly host: string;
   readonly port: number;
   readonly secretFile: string | undefined;
+  /** The bearer token `GET /metrics` asks for; undefined: it is open. */
+  readonly metricsToken: string | undefined;
   readonly policyFile: string | undefined;
   readonly logLevel: string;
   readonly heartbeatRate: { readonly perSecond?: number; readonly burst?: number };
@@ -86,6 +90,7 @@ const serverKeys = [
   'host',
   'port',
   'secretFile',
+  'metricsToken',
   'policy',
   'logLevel',
   'heartbeatRate',
@@ -168,6 +173,12 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
     host: flags.host ?? (server.host as string | undefined) ?? serveDefaults.host,
     port: flags.port ?? (server.port as number | undefined) ?? serveDefaults.port,
     secretFile: flags.secretFile ?? pathIn(server.secretFile, 'secretFile'),
+    metricsToken:
+      flags.metricsToken !== undefined
+        ? parseMetricsToken(flags.metricsToken, '--metrics-token')
+        : server.metricsToken !== undefined
+          ? parseMetricsToken(server.metricsToken, 'config server.metricsToken')
+          : undefined,
     policyFile: flags.policy ?? pathIn(server.policy, 'policy'),
     logLevel: flags.logLevel ?? (server.logLevel as string | undefined) ?? serveDefaults.logLevel,
     heartbeatRate: {

@@ -32,6 +32,10 @@ export function serveCommand(): Command {
       '--secret-file <file>',
       'server secret the tokens derive from (default: none, loopback only)',
     )
+    .option(
+      '--metrics-token <token>',
+      'GET /metrics asks for Authorization: Bearer <token> (default: none, open)',
+    )
     .option('--policy <file>', 'policy file (.yaml, .yml, .json, .js, .mjs)')
     .option('--log-level <level>', `pino level (default ${serveDefaults.logLevel})`)
     .option(
@@ -222,6 +226,7 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
     ...(secret === undefined ? {} : { secret: parseSecret(secret, '--secret-file') }),
     ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
     ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
+    ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
   });
   if (secret === undefined) {
     log.warn(

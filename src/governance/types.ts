@@ -63,7 +63,10 @@ export interface Policy {
   readonly rules: readonly Rule[];
 }
 
-export type RuleOutcome = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
+export type RuleOutcome = (typeof ruleOutcomes)[number];
+
+/** Every outcome of a rule on a node, in one place (a rule's summary counts each). */
+export const ruleOutcomes = ['pass', 'fail', 'warn', 'error', 'skip'] as const;
 
 /** An exception: results of `ruleId` on matching nodes become `skip` until `until`. */
 export interface Exemption {

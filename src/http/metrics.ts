@@ -1,22 +1,38 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
+import { nodeMachine } from '../../machines/node.machine.js';
+import type { ErrorCode } from '../errors.js';
+import { type RuleOutcome, ruleOutcomes } from '../governance/types.js';
 import type { Supervisor } from '../supervisor/index.js';
-import type { NodeState } from '../types.js';
+import { actionStatuses, type NodeState, remediationActionTypes } from '../types.js';
 import type { FleetFeed } from './fleet-feed.js';
+import { processMetrics } from './process-metrics.js';
+
+// The `reason` label of each error a heartbeat is turned away with; any other is `invalid`.
+const reasonByCode = {
+  WYNEOS_ERR_UNKNOWN_NODE: 'unknown-node',
+  WYNEOS_ERR_STALE_HEARTBEAT: 'stale',
+  WYNEOS_ERR_RATE_LIMITED: 'rate-limited',
+  WYNEOS_ERR_UNAUTHENTICATED: 'unauthenticated',
+  WYNEOS_ERR_FORBIDDEN: 'forbidden',
+  WYNEOS_ERR_BODY_TOO_LARGE: 'too-large',
+  WYNEOS_ERR_STOPPED: 'stopped',
+} as const satisfies Partial<Record<ErrorCode, string>>;
 
 /** Why a heartbeat was turned away, as the `reason` label of the rejected counter. */
-export type RejectReason =
-  | 'invalid'
-  | 'unknown-node'
-  | 'stale'
-  | 'rate-limited'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'too-large'
-  | 'stopped';
+export type RejectReason = 'invalid' | (typeof reasonByCode)[keyof typeof reasonByCode];
 
-const states: readonly NodeState[] = ['online', 'overloaded', 'isolated', 'offline'];
-const outcomes = ['pass', 'fail', 'warn', 'error', 'skip'] as const;
+/** The `reason` label of a heartbeat refused with error `code`. */
+export function rejectReason(code: ErrorCode): RejectReason {
+  return Object.hasOwn(reasonByCode, code)
+    ? reasonByCode[code as keyof typeof reasonByCode]
+    : 'invalid';
+}
+
+// Every label value known ahead is exported at 0 from the start, so that `rate()` and absence
+// alerts work before the first event. Each list comes from where it is defined.
+const rejectReasons: readonly RejectReason[] = ['invalid', ...Object.values(reasonByCode)];
+const states = Object.keys(nodeMachine.config.states ?? {}) as NodeState[];
 
 /**
  * The Prometheus metrics of one plugin instance, in a registry of its own (so two supervisors
@@ -34,6 +50,7 @@ export class HttpMetrics {
 
   constructor(supervisor: Supervisor, feed: FleetFeed) {
     const registers = [this.registry];
+    for (const metric of processMetrics()) this.registry.registerMetric(metric);
     this.accepted = new Counter({
       name: 'wyneos_heartbeats_accepted_total',
       help: 'Heartbeats accepted over HTTP.',
@@ -45,6 +62,7 @@ export class HttpMetrics {
       labelNames: ['reason'],
       registers,
     });
+    for (const reason of rejectReasons) this.rejected.inc({ reason }, 0);
     this.streams = new Gauge({
       name: 'wyneos_sse_clients',
       help: 'Event streams (GET /v1/events) open now.',
@@ -76,12 +94,20 @@ export class HttpMetrics {
       labelNames: ['rule', 'outcome'],
       registers,
     });
+    const ruleResults = (ruleId: string, count: (outcome: RuleOutcome) => number) => {
+      for (const outcome of ruleOutcomes) rules.set({ rule: ruleId, outcome }, count(outcome));
+    };
+    // Until the first report, the policy's rules at 0.
+    for (const rule of supervisor.policy().rules) ruleResults(rule.id, () => 0);
     const actions = new Counter({
       name: 'wyneos_actions_total',
       help: 'Remediation action steps, by action type and status.',
       labelNames: ['type', 'status'],
       registers,
     });
+    for (const type of remediationActionTypes) {
+      for (const status of actionStatuses) actions.inc({ type, status }, 0);
+    }
     const tickDuration = new Histogram({
       name: 'wyneos_tick_duration_seconds',
       help: 'How long each tick took to compute.',
@@ -123,9 +149,7 @@ export class HttpMetrics {
       supervisor.reports$.subscribe((report) => {
         // A rule removed by a new policy must not linger with its last counts.
         rules.reset();
-        for (const rule of report.rules) {
-          for (const outcome of outcomes) rules.set({ rule: rule.ruleId, outcome }, rule[outcome]);
-        }
+        for (const rule of report.rules) ruleResults(rule.ruleId, (outcome) => rule[outcome]);
       }),
     ];
   }
@@ -156,7 +180,7 @@ export class HttpMetrics {
 }
 
 function countStates(supervisor: Supervisor): Record<NodeState, number> {
-  const counts = { online: 0, overloaded: 0, isolated: 0, offline: 0 };
+  const counts = Object.fromEntries(states.map((state) => [state, 0])) as Record<NodeState, number>;
   for (const node of supervisor.nodes()) counts[node.state]++;
   return counts;
 }

@@ -9,10 +9,11 @@ import { authenticate, type RouteContext, routeConfig } from './context.js';
 import { sendError, toWyneosError } from './error-reply.js';
 import { EventBroadcast, type StreamLimits } from './event-broadcast.js';
 import { FleetFeed } from './fleet-feed.js';
-import { HttpMetrics, type RejectReason } from './metrics.js';
+import { HttpMetrics, rejectReason } from './metrics.js';
 import { dashboardRoutes, loadDashboardAssets } from './routes/dashboard.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { heartbeatRoutes } from './routes/heartbeats.js';
+import { metricsRoutes, parseMetricsToken } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { operatorRoutes } from './routes/operator.js';
 import { eventRoutes } from './sse.js';
@@ -48,6 +49,13 @@ export interface WyneosPluginOptions {
    * @defaultValue true
    */
   readonly metrics?: boolean;
+  /**
+   * When set, `GET /metrics` answers only requests with `Authorization: Bearer <metricsToken>`
+   * (Prometheus: `authorization: { credentials_file: ... }`); others get 401
+   * `WYNEOS_ERR_UNAUTHENTICATED`. At least 16 visible ASCII characters.
+   * @defaultValue none: `/metrics` is open
+   */
+  readonly metricsToken?: string;
   /**
    * Unused: the heartbeat rate limit runs on the supervisor's clock. Kept so that existing
    * callers still type-check.
@@ -167,31 +175,11 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
   nodeRoutes(app, ctx);
   heartbeatRoutes(app, ctx);
   operatorRoutes(app, ctx);
-  fleetRoutes(app, ctx, resolved.metrics);
+  fleetRoutes(app, ctx);
+  if (resolved.metrics) metricsRoutes(app, metrics, resolved.metricsToken);
   eventRoutes(app, ctx);
   if (resolved.dashboard) dashboardRoutes(app, await loadDashboardAssets());
 };
-
-function rejectReason(code: string): RejectReason {
-  switch (code) {
-    case 'WYNEOS_ERR_UNKNOWN_NODE':
-      return 'unknown-node';
-    case 'WYNEOS_ERR_STALE_HEARTBEAT':
-      return 'stale';
-    case 'WYNEOS_ERR_RATE_LIMITED':
-      return 'rate-limited';
-    case 'WYNEOS_ERR_UNAUTHENTICATED':
-      return 'unauthenticated';
-    case 'WYNEOS_ERR_FORBIDDEN':
-      return 'forbidden';
-    case 'WYNEOS_ERR_BODY_TOO_LARGE':
-      return 'too-large';
-    case 'WYNEOS_ERR_STOPPED':
-      return 'stopped';
-    default:
-      return 'invalid';
-  }
-}
 
 interface ResolvedPluginOptions {
   readonly supervisor: Supervisor;
@@ -199,6 +187,7 @@ interface ResolvedPluginOptions {
   readonly heartbeatRate: HeartbeatRate;
   readonly bodyLimit: number;
   readonly metrics: boolean;
+  readonly metricsToken: string | undefined;
   readonly dashboard: boolean;
   readonly streamLimits: StreamLimits;
 }
@@ -216,6 +205,7 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
     perSecond: atLeast(heartbeatRate.perSecond ?? defaults.perSecond, 'heartbeatRate.perSecond', 0),
     burst: atLeast(heartbeatRate.burst ?? defaults.burst, 'heartbeatRate.burst', 1),
   };
+  const metrics = options.metrics ?? defaultPluginOptions.metrics;
   return {
     supervisor,
     auth:
@@ -226,7 +216,8 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
     bodyLimit: Math.floor(
       atLeast(options.bodyLimit ?? defaultPluginOptions.bodyLimit, 'bodyLimit', 1),
     ),
-    metrics: options.metrics ?? defaultPluginOptions.metrics,
+    metrics,
+    metricsToken: metricsToken(options.metricsToken, metrics),
     dashboard: options.dashboard ?? defaultPluginOptions.dashboard,
     streamLimits: {
       maxClients: Math.floor(
@@ -237,6 +228,15 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
       ),
     },
   };
+}
+
+function metricsToken(token: unknown, mounted: boolean): string | undefined {
+  if (token === undefined) return undefined;
+  const checked = parseMetricsToken(token, 'wyneosPlugin metricsToken');
+  if (!mounted) {
+    throw new InvalidArgumentError('wyneosPlugin metricsToken', 'needs metrics: true');
+  }
+  return checked;
 }
 
 /** A finite number above `minimum` (or equal to it when it is 1). */

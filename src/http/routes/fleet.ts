@@ -4,9 +4,9 @@ import { actionsQuery } from '../validation.js';
 
 const defaultActionPage = 1000;
 
-/** The fleet as a whole: the report, the action log, health, readiness and metrics. */
-export function fleetRoutes(app: FastifyInstance, ctx: RouteContext, withMetrics: boolean): void {
-  const { supervisor, feed, metrics } = ctx;
+/** The fleet as a whole: the report, the action log, health and readiness. */
+export function fleetRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { supervisor, feed } = ctx;
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -48,11 +48,4 @@ export function fleetRoutes(app: FastifyInstance, ctx: RouteContext, withMetrics
     }
     return { status: 'ready', tick: feed.lastTick?.tick };
   });
-
-  if (withMetrics) {
-    app.get('/metrics', { config: { access: 'open' } }, async (_request, reply) => {
-      reply.type(metrics.registry.contentType);
-      return metrics.registry.metrics();
-    });
-  }
 }
