@@ -14,7 +14,7 @@ async function run(...args: string[]): Promise<string[]> {
   return lines;
 }
 
-// The README's walkthrough, step by step: keygen, issue, verify, serve with the public key, an
+// The walkthrough in docs/licences-and-trust.md, step by step: keygen, issue, verify, serve with the public key, an
 // agent presenting its licence, revoke, and the node gated and told so.
 describe('licence-cli', () => {
   it('issues, verifies, serves, admits, revokes and gates with the command line alone', async () => {
