@@ -62,7 +62,7 @@ describe('diagram', () => {
   });
 
   it('keeps docs/machines.md and the README picture in step with the code', () => {
-    // Out of date? Run `npm run docs:machines` and copy the node diagram into the README.
+    // Out of date? Run `npm run docs` and copy the node diagram into the README.
     expect(read('docs/machines.md')).toBe(machinesDocument());
     const readme = read('README.md');
     const node = diagram(machines.node, 'mermaid');

@@ -47,5 +47,5 @@ export function machinesDocument(): string {
     ([name, machine]) =>
       `## ${name}\n\n[\`machines/${name}.machine.ts\`](../machines/${name}.machine.ts)\n\n\`\`\`mermaid\n${diagram(machine, 'mermaid')}\`\`\`\n`,
   );
-  return `# The machines\n\nGenerated from the machine definitions by \`npm run docs:machines\` (\`wyneos diagram\`); a test fails when this file is out of date.\n\n${sections.join('\n')}`;
+  return `# The machines\n\nGenerated from the machine definitions by \`npm run docs\` (\`wyneos diagram\`); a test fails when this file is out of date.\n\n${sections.join('\n')}`;
 }

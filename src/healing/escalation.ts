@@ -1,26 +1,53 @@
 import type { NodeSnapshot } from '../types.js';
 
 export interface EscalationOptions {
-  /** Backoff of a first automatic isolation. Default: 30 s (Envoy's base ejection time). */
+  /**
+   * Backoff of a first automatic isolation (30 s, Envoy's base ejection time).
+   * @defaultValue 30_000
+   */
   readonly baseMs: number;
-  /** Each isolation in a row multiplies the backoff by this. Default: 2. */
+  /**
+   * Each isolation in a row multiplies the backoff by this.
+   * @defaultValue 2
+   */
   readonly multiplier: number;
-  /** The backoff never exceeds this. Default: 300 s (Envoy's max ejection time). */
+  /**
+   * The backoff never exceeds this (300 s, Envoy's max ejection time).
+   * @defaultValue 300_000
+   */
   readonly maxMs: number;
-  /** Spread of the backoff, as a fraction either way, so reinstatements do not align. Default: 0.1. */
+  /**
+   * Spread of the backoff, as a fraction either way, so reinstatements do not align.
+   * @defaultValue 0.1
+   */
   readonly jitter: number;
-  /** How long a reinstated node is on probation. Default: 60 s. */
+  /**
+   * How long a reinstated node is on probation.
+   * @defaultValue 60_000
+   */
   readonly probationMs: number;
-  /** A node this long past its probation starts again at the base backoff. Default: 1 h. */
+  /**
+   * A node this long past its probation starts again at the base backoff (1 h).
+   * @defaultValue 3_600_000
+   */
   readonly resetAfterMs: number;
 }
 
 export interface FlappingOptions {
-  /** More transitions than this within `windowMs` is flapping. Default: 6. */
+  /**
+   * More transitions than this within `windowMs` is flapping.
+   * @defaultValue 6
+   */
   readonly maxTransitions: number;
-  /** Default: 60 s. */
+  /**
+   * The window transitions are counted in.
+   * @defaultValue 60_000
+   */
   readonly windowMs: number;
-  /** A flapping node stays isolated at least this long, and until it beats again. Default: 120 s. */
+  /**
+   * A flapping node stays isolated at least this long, and until it beats again.
+   * @defaultValue 120_000
+   */
   readonly holdMs: number;
 }
 

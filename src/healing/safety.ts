@@ -1,15 +1,25 @@
 import type { ActionProposal } from '../types.js';
 
 export interface SafetyOptions {
-  /** Never more of the fleet isolated than this; beyond it isolations are held. Default: 0.3. */
+  /**
+   * Never more of the fleet isolated than this; beyond it isolations are held.
+   * @defaultValue 0.3
+   */
   readonly maxIsolatedFraction: number;
-  /** Automatic actions applied per tick at most; the rest are held. Default: 1000. */
+  /**
+   * Automatic actions applied per tick at most; the rest are held.
+   * @defaultValue 1000
+   */
   readonly maxActionsPerTick: number;
-  /** Automatic isolations per minute at most (a restart-intensity limit). Default: 100. */
+  /**
+   * Automatic isolations per minute at most (a restart-intensity limit).
+   * @defaultValue 100
+   */
   readonly maxIsolationsPerMinute: number;
   /**
    * When more than this fraction of the fleet went offline within one heartbeat timeout, the
-   * supervisor assumes it is the one cut off: automatic isolation stops. Default: 0.5.
+   * supervisor assumes it is the one cut off: automatic isolation stops.
+   * @defaultValue 0.5
    */
   readonly partitionFraction: number;
 }

@@ -2,9 +2,15 @@ import type { ActionProposal, FleetSnapshot } from '../types.js';
 
 /** The `predictive` option: act on a load trend before it crosses the overload mark. */
 export interface PredictiveOptions {
-  /** How many ticks of load the trend is fitted over (least squares). */
+  /**
+   * How many ticks of load the trend is fitted over (least squares).
+   * @defaultValue 10
+   */
   readonly windowTicks: number;
-  /** Act when the trend crosses `overload.high` within this long. */
+  /**
+   * Act when the trend crosses `overload.high` within this long.
+   * @defaultValue 10 × `tickMs`
+   */
   readonly horizonMs: number;
 }
 

@@ -3,11 +3,20 @@ import type { EscalationOptions, FlappingOptions } from './escalation.js';
 
 /** Load thresholds with hysteresis: in at `high` for `ticks` ticks, out at `low` for `ticks` ticks. */
 export interface OverloadOptions {
-  /** A node at or over this load for `ticks` consecutive ticks is overloaded. Default: 0.9. */
+  /**
+   * A node at or over this load for `ticks` consecutive ticks is overloaded.
+   * @defaultValue 0.9
+   */
   readonly high: number;
-  /** An overloaded node at or under this load for `ticks` consecutive ticks recovers. Default: 0.7. */
+  /**
+   * An overloaded node at or under this load for `ticks` consecutive ticks recovers.
+   * @defaultValue 0.7
+   */
   readonly low: number;
-  /** Consecutive ticks needed either way. Default: 3. */
+  /**
+   * Consecutive ticks needed either way.
+   * @defaultValue 3
+   */
   readonly ticks: number;
 }
 

@@ -77,13 +77,25 @@ export interface LicensingOptions {
    * new one, then drop the old one: licences signed by either work throughout.
    */
   readonly keys: ReadonlyArray<TrustedKey | JWK>;
-  /** Refuse nodes that present no licence. Default: `true`. */
+  /**
+   * Refuse nodes that present no licence.
+   * @defaultValue true
+   */
   readonly required?: boolean;
-  /** Accept only licences from this issuer (`iss`). Default: any issuer. */
+  /**
+   * Accept only licences from this issuer (`iss`).
+   * @defaultValue undefined (any issuer)
+   */
   readonly issuer?: string;
-  /** A licence this close to its expiry gives a `warn` action and an `expiring` event. Default: 7 days. */
+  /**
+   * A licence this close to its expiry gives a `warn` action and an `expiring` event (7 days).
+   * @defaultValue 604_800_000
+   */
   readonly warnBeforeMs?: number;
-  /** How long an expired or revoked licence is tolerated before the node is gated. Default: 0. */
+  /**
+   * How long an expired or revoked licence is tolerated before the node is gated.
+   * @defaultValue 0
+   */
   readonly graceMs?: number;
 }
 

@@ -1,8 +1,14 @@
 /** How fast one node may send heartbeats: a token bucket per node. */
 export interface HeartbeatRate {
-  /** Heartbeats a second a node may keep up. */
+  /**
+   * Heartbeats a second a node may keep up.
+   * @defaultValue 10
+   */
   readonly perSecond: number;
-  /** How many it may send at once after a quiet spell. */
+  /**
+   * How many it may send at once after a quiet spell.
+   * @defaultValue 20
+   */
   readonly burst: number;
 }
 

@@ -37,24 +37,35 @@ export type { HeartbeatBatchOptions, HeartbeatResult } from './heartbeat-types.j
 import type { DetectorOption } from './options.js';
 
 export interface SupervisorOptions {
-  /** How often the supervisor ticks, in ms. Default: 1000. */
+  /**
+   * How often the supervisor ticks, in ms.
+   * @defaultValue 1000
+   */
   readonly tickMs?: number;
-  /** A node silent this long (supervisor clock) goes offline; must exceed `tickMs`. Default: 3000. */
+  /**
+   * A node silent this long (supervisor clock) goes offline; must exceed `tickMs`.
+   * @defaultValue 3000
+   */
   readonly heartbeatTimeoutMs?: number;
   /**
    * How nodes are judged failed: `'timeout'` (silent for `heartbeatTimeoutMs`) or `'phi'`, the
    * phi accrual detector, optionally as `{ kind: 'phi', threshold, minStdDevMs,
-   * acceptablePauseMs, windowSize, firstHeartbeatEstimateMs }`. Default: `'timeout'`.
+   * acceptablePauseMs, windowSize, firstHeartbeatEstimateMs }`.
+   * @defaultValue 'timeout'
    */
   readonly detector?: DetectorOption;
   /**
    * A clock-driven tick later than this means the supervisor itself was not watching (a long
-   * GC pause, a blocked event loop): silence from before it does not count. Default: `tickMs`.
+   * GC pause, a blocked event loop): silence from before it does not count.
+   * @defaultValue `tickMs`
    */
   readonly lateToleranceMs?: number;
-  /** Overload thresholds with hysteresis. Default: `{ high: 0.9, low: 0.7, ticks: 3 }`. */
+  /** Overload thresholds with hysteresis; each field's default is in `OverloadOptions`. */
   readonly overload?: Partial<OverloadOptions>;
-  /** Governance rules evaluated on every tick (an unversioned policy). Default: none. */
+  /**
+   * Governance rules evaluated on every tick (an unversioned policy).
+   * @defaultValue []
+   */
   readonly rules?: readonly Rule[];
   /**
    * The most nodes registered at once. A registration past it is refused with
@@ -76,23 +87,28 @@ export interface SupervisorOptions {
   readonly heartbeatRate?: Partial<HeartbeatRate>;
   /** A versioned policy instead of `rules`; `setPolicy` replaces it live. */
   readonly policy?: Policy;
-  /** A rule slower than this over the whole fleet in one tick is flagged. Default: 25. */
+  /**
+   * A rule slower than this over the whole fleet in one tick is flagged.
+   * @defaultValue 25
+   */
   readonly ruleBudgetMs?: number;
-  /** What happens to a node that fails an admission rule: `refuse` it or `isolate` it. Default: `refuse`. */
+  /**
+   * What happens to a node that fails an admission rule: `refuse` it or `isolate` it.
+   * @defaultValue 'refuse'
+   */
   readonly admission?: 'refuse' | 'isolate';
   /**
    * Escalating isolation: an automatically isolated node comes back on probation after
    * `baseMs × multiplier^(n-1)` (capped at `maxMs`, with jitter); failing on probation sends it
-   * straight back. Default: `{ baseMs: 30000, multiplier: 2, maxMs: 300000, jitter: 0.1,
-   * probationMs: 60000, resetAfterMs: 3600000 }`.
+   * straight back. Each field's default is in `EscalationOptions`.
    */
   readonly escalation?: Partial<EscalationOptions>;
   /**
    * A node with more than `maxTransitions` transitions in `windowMs` is isolated as flapping
-   * for at least `holdMs`. Default: `{ maxTransitions: 6, windowMs: 60000, holdMs: 120000 }`.
+   * for at least `holdMs`. Each field's default is in `FlappingOptions`.
    */
   readonly flapping?: Partial<FlappingOptions>;
-  /** Safety limits on what healing and governance may do; see the README's healing section. */
+  /** Safety limits on what healing and governance may do; each field's default is in `SafetyOptions`. */
   readonly safety?: Partial<SafetyOptions>;
   /**
    * Hooks that carry out actions, by action type (recovery scripts on `recover`, mesh updates
@@ -100,11 +116,17 @@ export interface SupervisorOptions {
    * it throws or times out. `recover` actions are proposed only when a hook handles them.
    */
   readonly onAction?: ActionHooks;
-  /** Timeout and retries of every hook. Default: `{ timeoutMs: 10000, retries: 2, backoffMs: 500 }`. */
+  /** Timeout and retries of every hook; each field's default is in `HookPolicy`. */
   readonly hooks?: Partial<HookPolicy>;
-  /** A pino logger; each part logs through a child. Default: pino at `info` to stdout. */
+  /**
+   * A pino logger; each part logs through a child.
+   * @defaultValue pino at `info` to stdout
+   */
   readonly logger?: Logger;
-  /** The time source; pass XState's `SimulatedClock` in tests. Default: the system clock. */
+  /**
+   * The time source; pass XState's `SimulatedClock` in tests.
+   * @defaultValue `systemClock`
+   */
   readonly clock?: Clock;
   /** Receives XState inspection events of every actor (for example Stately's inspector). */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -112,34 +134,38 @@ export interface SupervisorOptions {
    * Keep the durable state (`state.json`) and the audit log (`audit.jsonl`) in this directory,
    * and restore from it on start: isolated nodes stay isolated, backoff, probation, overrides
    * and exemptions hold. One supervisor at a time: it holds `wyneos.lock` there until `stop()`,
-   * and another is refused with StateLockedError. Default: nothing is kept.
+   * and another is refused with StateLockedError.
+   * @defaultValue undefined (nothing is kept)
    */
   readonly stateDir?: string;
   /** A state store of your own instead of `stateDir` (`MemoryStateStore` in tests). */
   readonly stateStore?: StateStore;
   /** An audit log of your own instead of `stateDir` (`MemoryAuditLog` in tests). */
   readonly auditLog?: AuditLog;
-  /** Start from the last good copy when the state file is corrupt. Default: false (refuse to start). */
+  /**
+   * Start from the last good copy when the state file is corrupt.
+   * @defaultValue not set: a corrupt state file stops the start
+   */
   readonly recover?: boolean;
   /**
    * Signed licences: nodes present one when they register (`register({ id, licence })`), it is
    * checked against these public keys, and every tick gates nodes whose licence expired or was
-   * revoked. Default: none (no licence is asked for). See the README's "Licences and trust".
+   * revoked. See docs/licences-and-trust.md.
+   * @defaultValue undefined (no licence is asked for)
    */
   readonly licensing?: LicensingOptions;
   /**
    * Predictive overload: a node whose load trend, fitted by least squares over the last
    * `windowTicks` ticks, reaches `overload.high` within `horizonMs` gets a `reduce-load` action
-   * marked `predictive: true` before it crosses. Default: off; `{}` means
-   * `{ windowTicks: 10, horizonMs: 10 × tickMs }`.
+   * marked `predictive: true` before it crosses; `{}` takes each field's default
+   * (`PredictiveOptions`).
+   * @defaultValue false
    */
   readonly predictive?: Partial<PredictiveOptions> | false;
   /**
    * How trust scores move: `weights` (what one incident costs), `recoveryPerMinute` and
-   * `goodStandingMs` (how long without an incident before it recovers). Default: weights
-   * critical 0.3, high 0.15, medium 0.05, low 0.02, info 0, offline 0.1, flapping 0.2,
-   * rejectedHeartbeat 0.02, impersonation 0.3, licence 0.4; recovery 0.01 a minute after 5
-   * minutes in good standing.
+   * `goodStandingMs` (how long without an incident before it recovers); each field's default is
+   * in `TrustOptions` and `TrustWeights`.
    */
   readonly trust?: {
     readonly weights?: Partial<TrustWeights>;

@@ -1,29 +1,69 @@
 /** What moves a node's trust down, each with its weight (how much one occurrence costs). */
 export interface TrustWeights {
-  /** One failing tick of a rule of this severity. */
+  /**
+   * One failing tick of a rule of this severity.
+   * @defaultValue 0.3
+   */
   readonly critical: number;
+  /**
+   * One failing tick of a rule of this severity.
+   * @defaultValue 0.15
+   */
   readonly high: number;
+  /**
+   * One failing tick of a rule of this severity.
+   * @defaultValue 0.05
+   */
   readonly medium: number;
+  /**
+   * One failing tick of a rule of this severity.
+   * @defaultValue 0.02
+   */
   readonly low: number;
+  /**
+   * One failing tick of a rule of this severity.
+   * @defaultValue 0
+   */
   readonly info: number;
-  /** The node went offline. */
+  /**
+   * The node went offline.
+   * @defaultValue 0.1
+   */
   readonly offline: number;
-  /** The node was isolated as flapping. */
+  /**
+   * The node was isolated as flapping.
+   * @defaultValue 0.2
+   */
   readonly flapping: number;
-  /** A heartbeat refused as malformed or stale (a seq regression). */
+  /**
+   * A heartbeat refused as malformed or stale (a seq regression).
+   * @defaultValue 0.02
+   */
   readonly rejectedHeartbeat: number;
-  /** The node's credentials were used to act as another node. */
+  /**
+   * The node's credentials were used to act as another node.
+   * @defaultValue 0.3
+   */
   readonly impersonation: number;
-  /** Its licence expired, was revoked or no longer checks. */
+  /**
+   * Its licence expired, was revoked or no longer checks.
+   * @defaultValue 0.4
+   */
   readonly licence: number;
 }
 
 /** The `trust` option of `createSupervisor`. */
 export interface TrustOptions {
   readonly weights: TrustWeights;
-  /** How fast trust comes back once the node is in good standing, per minute. */
+  /**
+   * How fast trust comes back once the node is in good standing, per minute.
+   * @defaultValue 0.01
+   */
   readonly recoveryPerMinute: number;
-  /** How long without any incident before trust starts coming back, in ms. */
+  /**
+   * How long without any incident before trust starts coming back, in ms.
+   * @defaultValue 300_000
+   */
   readonly goodStandingMs: number;
 }
 
