@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { loadPolicyFile } from '../governance/index.js';
 import { createInspectionLog } from '../inspection/index.js';
 import type { Logger } from '../logger.js';
+import { thrownMessage } from '../show.js';
 import { createSupervisor, defaultOptions, type Supervisor } from '../supervisor/index.js';
 import { licensingFromFlags } from './licence.js';
 import { collect, decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
@@ -206,22 +207,36 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
           ...defined(config.nats),
         });
   const supervisor = distributed?.supervisor ?? createSupervisor(options);
-  const app = await createServer({
-    supervisor,
-    logger: log,
-    heartbeatRate: config.heartbeatRate,
-    ...(secret === undefined ? {} : { secret: parseSecret(secret, '--secret-file') }),
-    ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
-    ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
-  });
-  if (secret === undefined) {
-    log.warn(
-      { host: config.host },
-      'no --secret-file: listening on loopback only, every request allowed',
-    );
+  let app: Awaited<ReturnType<typeof createServer>>;
+  let url: string;
+  try {
+    app = await createServer({
+      supervisor,
+      logger: log,
+      heartbeatRate: config.heartbeatRate,
+      ...(secret === undefined ? {} : { secret: parseSecret(secret, '--secret-file') }),
+      ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
+      ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
+    });
+    if (secret === undefined) {
+      log.warn(
+        { host: config.host },
+        'no --secret-file: listening on loopback only, every request allowed',
+      );
+    }
+    if (distributed === undefined) supervisor.start();
+    url = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // The port taken, say: the shards leased on NATS are handed back at once, not left
+    // unheld until their leases run out.
+    if (distributed !== undefined) {
+      log.error({ error: thrownMessage(error) }, 'serve did not start: handing its shards back');
+      await distributed.stop().catch((stopError: unknown) => {
+        log.warn({ error: thrownMessage(stopError) }, 'shards not all handed back');
+      });
+    }
+    throw error;
   }
-  if (distributed === undefined) supervisor.start();
-  const url = await app.listen({ host: config.host, port: config.port });
   log.info({ url, policyVersion: supervisor.policy().version }, 'wyneos serve listening');
 
   let stopping: Promise<void> | undefined;
