@@ -1,13 +1,14 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSupervisor, type DurableState, type StateStore } from 'wyneos';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createSupervisor } from 'wyneos';
 import { SimulatedClock } from 'wyneos/testing';
 import {
   buckets,
   connectNats,
   type EnforcementMessage,
   EnforcementPublisher,
+  KvStateStore,
   keys,
   subjects,
 } from '../../src/nats/index.js';
@@ -19,17 +20,18 @@ import { eventually, type NatsServer, natsServerPath, startNatsServer } from './
 // saved by the next commit, but the node was never told (no outbox key, no request). Each
 // action is now kept until its node has been told, and told once.
 
-/** A state store (asynchronous, as NATS KV is) whose next save can be made to fail. */
-class FlakyStore implements StateStore {
-  failNext = false;
-  load(): undefined {
-    return undefined;
-  }
-  save(_state: DurableState): Promise<void> {
-    if (!this.failNext) return Promise.resolve();
-    this.failNext = false;
-    return Promise.reject(new Error('TimeoutError: timeout'));
-  }
+/** The bucket, but each KV method named in `failing` fails once (as a timed-out write does). */
+function flaky(kv: KV, failing: Set<string>): KV {
+  return new Proxy(kv, {
+    get(target, name, receiver) {
+      const method = Reflect.get(target, name, receiver);
+      if (typeof name !== 'string' || typeof method !== 'function') return method;
+      return (...args: unknown[]) => {
+        if (!failing.delete(name)) return method.apply(target, args);
+        return Promise.reject(new Error('TimeoutError: timeout'));
+      };
+    },
+  });
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: an action whose write failed', () => {
@@ -46,13 +48,23 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
   });
 
   /** A supervisor with node n-1 and its publisher, and a node that acts as the agent does. */
-  async function setup(wrap: (kv: KV) => KV = (kv) => kv, requestTimeoutMs = 2000) {
+  async function setup(requestTimeoutMs = 2000) {
     const kv = await new Kvm(nc).create(`${buckets.state}-retry-${bucket++}`, { history: 1 });
-    const store = new FlakyStore();
-    const clock = new SimulatedClock();
+    // KV methods to fail once: the state store's writes, the publisher's (the outbox).
+    const failing = { state: new Set<string>(), outbox: new Set<string>() };
     const { logger, lines } = captureLogger('warn');
+    // The distributed supervisor's store, holding the one shard.
+    const store = new KvStateStore(flaky(kv, failing.state), 1, {
+      shards: 1,
+      windowMs: 3000,
+      log: logger,
+      fenceOf: () => 1,
+      fenced: () => {},
+    });
+    await store.claim(0, 1);
+    const clock = new SimulatedClock();
     const sup = createSupervisor({ stateStore: store, clock, logger });
-    const publisher = new EnforcementPublisher(nc, wrap(kv), sup, {
+    const publisher = new EnforcementPublisher(nc, flaky(kv, failing.outbox), sup, {
       shards: 1,
       holds: () => true,
       requestTimeoutMs,
@@ -76,17 +88,19 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
     sup.register({ id: 'n-1' });
     await sup.durable();
     sup.start();
-    const stop = async () => {
+    // Stopped however the test ends: a node left answering would answer the next test.
+    onTestFinished(async () => {
       node.subscription.unsubscribe();
       publisher.close();
-      await sup.stop();
-    };
-    return { kv, store, clock, sup, publisher, node, told, acted, lines, stop };
+      await sup.stop().catch(() => {});
+    });
+    return { kv, failing, clock, sup, publisher, node, told, acted, lines };
   }
 
   it('is sent once the next commit has saved it, to a node told exactly once', async () => {
-    const { store, clock, sup, publisher, told, lines, stop } = await setup();
-    store.failNext = true;
+    const { failing, clock, sup, publisher, told, lines } = await setup();
+    // The isolation's write to the node's key times out.
+    failing.state.add('update');
     sup.isolate('n-1', 'retry test');
     await expect(sup.durable()).rejects.toThrow(/timeout/);
     await publisher.settled();
@@ -107,32 +121,18 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
     expect(told).toEqual(['isolate']);
     expect(publisher.counts).toMatchObject({ delivered: 1, failed: 0 });
     expect(lines.some((l) => String(l.msg).startsWith('actions not sent yet'))).toBe(true);
-    await stop();
   });
 
   it('writes the outbox again when that write failed, and tells the node once', async () => {
-    let failPut = true;
-    const { kv, clock, sup, publisher, told, stop } = await setup(
-      (kv) =>
-        new Proxy(kv, {
-          get(target, name, receiver) {
-            if (name !== 'put') return Reflect.get(target, name, receiver);
-            return (key: string, value: string) => {
-              if (!failPut) return target.put(key, value);
-              failPut = false;
-              return Promise.reject(new Error('TimeoutError: timeout'));
-            };
-          },
-        }),
-    );
+    const { kv, failing, clock, sup, publisher, told } = await setup();
+    failing.outbox.add('put');
     sup.isolate('n-1', 'retry test');
     await sup.durable();
     await publisher.settled();
     expect(told).toEqual([]);
     expect(publisher.counts.failed).toBe(1);
 
-    clock.increment(1000);
-    await publisher.settled();
+    // Tried again after the next tick; the ticks after it tell the node nothing more.
     for (let i = 0; i < 3; i++) {
       clock.increment(1000);
       await publisher.settled();
@@ -148,11 +148,10 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
       },
       (names) => names.length === 0,
     );
-    await stop();
   });
 
   it('asks a node whose answer was lost again only if it has not acted on the action', async () => {
-    const { clock, sup, publisher, node, told, acted, stop } = await setup(undefined, 200);
+    const { clock, sup, publisher, node, told, acted } = await setup(200);
     node.answers = false;
     sup.isolate('n-1', 'retry test');
     await sup.durable();
@@ -167,6 +166,5 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
     }
     expect(told).toEqual(['isolate']);
     expect(publisher.counts.delivered).toBe(1);
-    await stop();
   });
 });
