@@ -1,8 +1,8 @@
 import type { KV } from '@nats-io/kv';
-import type { QueuedIterator } from '@nats-io/nats-core';
 import { type Clock, systemClock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { thrownMessage } from '../show.js';
+import { listKeys } from './list-keys.js';
 import { decodeId, keys } from './subjects.js';
 
 /** What the lease manager tells its owner; each call is awaited before the next. */
@@ -202,41 +202,21 @@ export class ShardLeases {
   }
 
   /**
-   * The supervisors announced in the bucket. The listing has a deadline: it has been seen
-   * running for minutes under load, and the scans queue behind it, so a supervisor stuck there
-   * would take no shard again. Past the deadline the members listed so far count (fewer
-   * members, a larger share: free shards are taken rather than left unheld).
+   * The supervisors announced in the bucket. Past the listing's deadline the members listed so
+   * far count (fewer members, a larger share: free shards are taken rather than left unheld).
    */
   private async members(): Promise<Set<string>> {
     const { owner, ttlMs, listMs = Math.floor(ttlMs / 3), log } = this.options;
+    const listed = await listKeys(this.kv, keys.members, listMs, this.clock);
     const names = new Set<string>([owner]);
-    let iterator: QueuedIterator<string> | undefined;
-    let late = false;
-    const listing = (async () => {
-      const listed = await this.kv.keys(keys.members);
-      iterator = listed;
-      if (late) listed.stop();
-      for await (const key of listed) names.add(decodeId(key.slice('member.'.length)));
-    })();
-    let timer: unknown;
-    const deadline = new Promise<'late'>((resolve) => {
-      timer = this.clock.setTimeout(() => resolve('late'), listMs);
-    });
-    try {
-      if ((await Promise.race([listing, deadline])) !== 'late') return names;
-    } finally {
-      this.clock.clearTimeout(timer);
+    for (const key of listed.keys) names.add(decodeId(key.slice('member.'.length)));
+    if (!listed.complete) {
+      log.warn(
+        { listMs, members: names.size },
+        'member listing timed out; scanning with the members listed so far',
+      );
     }
-    late = true;
-    iterator?.stop();
-    listing.catch(() => {
-      // Given up on: its end no longer matters.
-    });
-    log.warn(
-      { listMs, members: names.size },
-      'member listing timed out; scanning with the members listed so far',
-    );
-    return new Set(names);
+    return names;
   }
 
   private async release(shard: number): Promise<void> {
