@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { loadPolicyFile } from '../governance/index.js';
 import { createInspectionLog } from '../inspection/index.js';
 import type { Logger } from '../logger.js';
+import { thrownMessage } from '../show.js';
 import { createSupervisor, defaultOptions, type Supervisor } from '../supervisor/index.js';
 import { licensingFromFlags } from './licence.js';
 import { collect, decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
@@ -219,29 +220,39 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
           ...defined(config.nats),
         });
   const supervisor = distributed?.supervisor ?? createSupervisor(options);
-  const app = await createServer({
-    supervisor,
-    logger: log,
-    heartbeatRate: config.heartbeatRate,
-    ...(secret === undefined ? {} : { secret: parseSecret(secret, '--secret-file') }),
-    ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
-    ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
-    ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
-  });
-  if (secret === undefined) {
-    log.warn(
-      { host: config.host },
-      'no --secret-file: listening on loopback only, every request allowed',
-    );
-  }
-  if (distributed === undefined) supervisor.start();
+  let app: Awaited<ReturnType<typeof createServer>> | undefined;
   let url: string;
   try {
+    app = await createServer({
+      supervisor,
+      logger: log,
+      heartbeatRate: config.heartbeatRate,
+      ...(secret === undefined ? {} : { secret: parseSecret(secret, '--secret-file') }),
+      ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
+      ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
+      ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
+    });
+    if (secret === undefined) {
+      log.warn(
+        { host: config.host },
+        'no --secret-file: listening on loopback only, every request allowed',
+      );
+    }
+    if (distributed === undefined) supervisor.start();
     url = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    // Nothing may outlive a failed start: the tick loop, the state lock, NATS shard leases.
-    await app.close();
-    await (distributed?.stop() ?? supervisor.stop());
+    // The port taken, say: nothing may outlive a failed start (the tick loop, the state lock),
+    // and the shards leased on NATS are handed back at once, not left unheld until their
+    // leases run out.
+    await app?.close();
+    if (distributed !== undefined) {
+      log.error({ error: thrownMessage(error) }, 'serve did not start: handing its shards back');
+      await distributed.stop().catch((stopError: unknown) => {
+        log.warn({ error: thrownMessage(stopError) }, 'shards not all handed back');
+      });
+    } else {
+      await supervisor.stop();
+    }
     await inspectionLog?.close();
     throw error;
   }

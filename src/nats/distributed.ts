@@ -115,6 +115,8 @@ export async function startDistributedSupervisor(
       letGo(shard);
     },
     windowMs,
+    // A takeover waits for its shard's key listing at most a lease, then is tried again.
+    listMs: leaseMs,
     log: logger,
   });
   const counts = new FleetCounts(state, shards, () => stateStore.shards(), windowMs);

@@ -1,4 +1,5 @@
 import type { KV } from '@nats-io/kv';
+import { type Clock, systemClock } from '../clock.js';
 import { LeaseLostError, StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
@@ -9,6 +10,7 @@ import {
 } from '../storage/index.js';
 import { KeptChanges, type StoredNode, sameness } from './kept-changes.js';
 import { isWrongRevision } from './leases.js';
+import { listKeys } from './list-keys.js';
 import { keys, shardOf } from './subjects.js';
 import { takeOver } from './takeover.js';
 
@@ -52,6 +54,13 @@ export interface KvStateStoreOptions {
   readonly fenced: (shard: number) => void;
   /** The detection window, for the recent-offline counts. */
   readonly windowMs: number;
+  /**
+   * How long a takeover waits for the list of a shard's keys before it gives up (to be tried
+   * again at the next lease scan). @defaultValue 10000 (the default lease)
+   */
+  readonly listMs?: number;
+  /** The listing's deadline is measured on it. @defaultValue systemClock */
+  readonly clock?: Clock;
   readonly log: Logger;
 }
 
@@ -115,7 +124,9 @@ export class KvStateStore implements StateStore {
     return this.serially(async () => {
       // Left in place until the takeover is done: one that fails keeps what it did not write.
       const dropped: string[] = [];
-      const stamped = await takeOver(this.kv, shard, fence, this.kept.of(shard), dropped);
+      const { listMs = 10_000, clock = systemClock } = this.options;
+      const list = (filter: string) => listKeys(this.kv, filter, listMs, clock);
+      const stamped = await takeOver(this.kv, list, shard, fence, this.kept.of(shard), dropped);
       this.kept.taken(shard, dropped.length);
       const written = new Map<string, Written>();
       const nodes: DurableNode[] = [];

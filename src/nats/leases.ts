@@ -1,6 +1,8 @@
 import type { KV } from '@nats-io/kv';
+import { type Clock, systemClock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { thrownMessage } from '../show.js';
+import { listKeys } from './list-keys.js';
 import { decodeId, keys } from './subjects.js';
 
 /** What the lease manager tells its owner; each call is awaited before the next. */
@@ -22,8 +24,14 @@ export interface LeaseOptions {
   readonly ttlMs: number;
   /** How often free shards are looked for; the handover bound is ttlMs + scanMs. */
   readonly scanMs: number;
+  /**
+   * How long a scan waits for the member listing; past it the scan goes on with the members
+   * listed so far. @defaultValue a third of ttlMs
+   */
+  readonly listMs?: number;
   readonly log: Logger;
-  readonly now?: () => number;
+  /** Lease ages and the listing's deadline are measured on it. @defaultValue systemClock */
+  readonly clock?: Clock;
 }
 
 interface Held {
@@ -43,6 +51,7 @@ interface Held {
  */
 export class ShardLeases {
   private readonly held = new Map<number, Held>();
+  private readonly clock: Clock;
   private readonly now: () => number;
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<void> = Promise.resolve();
@@ -53,7 +62,8 @@ export class ShardLeases {
     private readonly options: LeaseOptions,
     private readonly handlers: LeaseHandlers,
   ) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
+    this.now = () => this.clock.now();
   }
 
   /** The shards held now, ascending. */
@@ -191,10 +201,21 @@ export class ShardLeases {
     await this.handlers.scanned?.();
   }
 
+  /**
+   * The supervisors announced in the bucket. Past the listing's deadline the members listed so
+   * far count (fewer members, a larger share: free shards are taken rather than left unheld).
+   */
   private async members(): Promise<Set<string>> {
-    const names = new Set<string>([this.options.owner]);
-    const iterator = await this.kv.keys(keys.members);
-    for await (const key of iterator) names.add(decodeId(key.slice('member.'.length)));
+    const { owner, ttlMs, listMs = Math.floor(ttlMs / 3), log } = this.options;
+    const listed = await listKeys(this.kv, keys.members, listMs, this.clock);
+    const names = new Set<string>([owner]);
+    for (const key of listed.keys) names.add(decodeId(key.slice('member.'.length)));
+    if (!listed.complete) {
+      log.warn(
+        { listMs, members: names.size },
+        'member listing timed out; scanning with the members listed so far',
+      );
+    }
     return names;
   }
 

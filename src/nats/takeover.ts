@@ -2,6 +2,7 @@ import type { KV } from '@nats-io/kv';
 import { StorageError } from '../errors.js';
 import type { Kept, StoredNode } from './kept-changes.js';
 import { isWrongRevision } from './leases.js';
+import type { Listed } from './list-keys.js';
 import { keys } from './subjects.js';
 
 const claimBatch = 64;
@@ -14,21 +15,29 @@ export interface Stamped {
 }
 
 /**
- * Rewrites every node key of a shard with `fence`, so a former holder's next write there is
- * refused. A change in `kept` (this store's, not written when it let the shard go) is written
+ * Rewrites every node key of a shard (as `list` lists them) with `fence`, so a former holder's
+ * next write there is refused. A change in `kept` (this store's, not written when it let the shard go) is written
  * instead of KV's copy where that still carries the token the store held; the others are
  * dropped (their ids pushed to `dropped`), as another holder's writes stand. Each settled
  * change is deleted from `kept`, so a takeover that fails part way keeps the rest.
  */
 export async function takeOver(
   kv: KV,
+  list: (filter: string) => Promise<Listed>,
   shard: number,
   fence: number,
   kept: Map<string, Kept>,
   dropped: string[],
 ): Promise<Stamped[]> {
-  const names: string[] = [];
-  for await (const key of await kv.keys(keys.shardNodes(shard))) names.push(key);
+  const filter = keys.shardNodes(shard);
+  const { keys: names, complete } = await list(filter);
+  // A node not listed would not be stamped, nor adopted: nothing is taken over from a part.
+  if (!complete) {
+    throw new StorageError(
+      filter,
+      `Listing the nodes of shard ${shard} timed out: its takeover is tried again at the next scan`,
+    );
+  }
   // Stamped a batch at a time: one round trip each, but not one after another.
   const stamped: Stamped[] = [];
   for (let i = 0; i < names.length; i += claimBatch) {
