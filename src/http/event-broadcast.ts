@@ -184,7 +184,9 @@ export class EventBroadcast {
 
   private broadcast(bytes: Buffer): void {
     for (const raw of this.clients) {
-      if (raw.writableLength > this.limits.maxBufferedBytes) this.drop(raw);
+      // Gone, its close not yet seen: the event is in the replay buffer for its return.
+      if (raw.destroyed) this.remove(raw);
+      else if (raw.writableLength > this.limits.maxBufferedBytes) this.drop(raw);
       else raw.write(bytes);
     }
   }
