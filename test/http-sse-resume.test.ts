@@ -1,9 +1,12 @@
+import type { ServerResponse } from 'node:http';
 import { EventSource } from 'eventsource';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runServe } from '../src/cli/serve.js';
+import { EventBroadcast } from '../src/http/event-broadcast.js';
+import type { HttpMetrics } from '../src/http/metrics.js';
 import { ReplayBuffer } from '../src/http/replay-buffer.js';
-import { httpFleet, silentLogger } from './helpers.js';
+import { httpFleet, silentLogger, simulatedSupervisor } from './helpers.js';
 import { until } from './processes.js';
 
 type Fleet = Awaited<ReturnType<typeof httpFleet>>;
@@ -321,6 +324,46 @@ describe('http event stream (resuming)', () => {
 });
 
 describe('replay buffer', () => {
+  it('keeps the broadcast to sseReplay events, however many go by', async () => {
+    const { sup, clock } = simulatedSupervisor();
+    cleanups.push(() => sup.stop());
+    sup.register({ id: 'n1' });
+    const limits = {
+      maxClients: 1,
+      maxBufferedBytes: 1 << 20,
+      replayEvents: 50,
+      retryMs: 1000,
+      heartbeatMs: 15_000,
+    };
+    const quiet = { sseClients: () => {}, sseDropped: () => {} } as unknown as HttpMetrics;
+    const broadcast = new EventBroadcast(sup, limits, quiet, silentLogger, clock);
+    cleanups.push(() => broadcast.close());
+    let written = 0;
+    const client = {
+      write: (bytes: Buffer) => {
+        written += bytes.byteLength;
+        return true;
+      },
+      on: () => {},
+      end: () => {},
+      destroyed: false,
+      writableLength: 0,
+    } as unknown as ServerResponse;
+    broadcast.add(client, undefined, () => Buffer.from('event: history\ndata: []\n\n'));
+    let largest = 0;
+    for (let round = 0; round < 200; round++) {
+      sup.isolate('n1', `round ${round}`);
+      sup.reinstate('n1', `round ${round}`);
+      expect(broadcast.replayed.events).toBeLessThanOrEqual(50);
+      largest = Math.max(largest, broadcast.replayed.bytes);
+    }
+    // Hundreds of events went by; the buffer holds 50 of them, their bytes alone.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written).toBeGreaterThan(8 * largest);
+    expect(broadcast.replayed.events).toBe(50);
+    expect(largest).toBeLessThan(50 * 1024);
+  });
+
   it('holds at most its capacity, counts their bytes, and gives exactly the events after any id it still holds', () => {
     fc.assert(
       fc.property(
