@@ -274,6 +274,15 @@ describe('http event stream (resuming)', () => {
     );
   });
 
+  it('refuses a replay buffer, retry or heartbeat below 1 with a coded error', async () => {
+    for (const option of ['sseReplay', 'sseRetryMs', 'sseHeartbeatMs']) {
+      await expect(httpFleet({}, { [option]: 0 })).rejects.toMatchObject({
+        code: 'WYNEOS_ERR_INVALID_ARGUMENT',
+        message: expect.stringContaining(option),
+      });
+    }
+  });
+
   it('keeps --sse-replay events for wyneos serve', async () => {
     const server = await runServe(
       { port: 0, sseReplay: 1, tick: 600_000, heartbeatTimeout: 1_200_000 },
