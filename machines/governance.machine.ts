@@ -1,4 +1,4 @@
-import { assign, sendParent, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import type { GovernanceDecision } from '../src/governance/types.js';
 import type { FleetSnapshot } from '../src/types.js';
 import { type GovernanceReportedEvent, governanceReported } from './events.js';
@@ -38,9 +38,13 @@ export const governanceMachine = setup({
         proposals: [],
       },
     })),
-    sendDecision: sendParent(({ context }): GovernanceReportedEvent => {
+    // Without a parent (this machine run alone, as graph tools do) there is nobody to answer:
+    // sendParent would throw (statelyai/xstate#5120).
+    sendDecision: enqueueActions(({ context, enqueue, self }) => {
+      if (self._parent === undefined) return;
       if (context.decision === null) throw new Error('governance: no decision to send');
-      return governanceReported(context.decision);
+      const answer: GovernanceReportedEvent = governanceReported(context.decision);
+      enqueue.sendParent(answer);
     }),
   },
 }).createMachine({

@@ -1,4 +1,4 @@
-import { assign, sendParent, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import type { HealingPlan } from '../src/healing/types.js';
 import type { FleetSnapshot } from '../src/types.js';
 import { type HealingPlannedEvent, healingPlanned } from './events.js';
@@ -24,9 +24,13 @@ export const healingMachine = setup({
     planSnapshot: assign(({ event }) => ({
       plan: { tick: event.snapshot.tick, commands: [], proposals: [] },
     })),
-    sendPlan: sendParent(({ context }): HealingPlannedEvent => {
+    // Without a parent (this machine run alone, as graph tools do) there is nobody to answer:
+    // sendParent would throw (statelyai/xstate#5120).
+    sendPlan: enqueueActions(({ context, enqueue, self }) => {
+      if (self._parent === undefined) return;
       if (context.plan === null) throw new Error('healing: no plan to send');
-      return healingPlanned(context.plan);
+      const answer: HealingPlannedEvent = healingPlanned(context.plan);
+      enqueue.sendParent(answer);
     }),
   },
 }).createMachine({

@@ -1,4 +1,4 @@
-import { assign, sendParent, setup } from 'xstate';
+import { assign, enqueueActions, type SnapshotFrom, setup } from 'xstate';
 import type { NodeLifecycleEvent, NodeState } from '../src/types.js';
 import { type NodeTransitionedEvent, nodeTransitioned } from './events.js';
 
@@ -59,9 +59,21 @@ export const nodeMachine = setup({
       reinstateAt: null,
       probationUntil: event.type === 'REINSTATE' ? (event.probationUntil ?? null) : null,
     })),
-    notifySupervisor: sendParent(
-      ({ context }, params: { from: NodeState; to: NodeState }): NodeTransitionedEvent =>
-        nodeTransitioned(context.nodeId, params.from, params.to, context.reason, context.since),
+    // XState's sendParent throws without a parent (statelyai/xstate#5120), and a node machine
+    // run alone has none: graph tools (`getShortestPaths`, `createTestModel`), a test, a user's
+    // own actor. There is nobody to tell then.
+    notifySupervisor: enqueueActions(
+      ({ context, enqueue, self }, params: { from: NodeState; to: NodeState }) => {
+        if (self._parent === undefined) return;
+        const event: NodeTransitionedEvent = nodeTransitioned(
+          context.nodeId,
+          params.from,
+          params.to,
+          context.reason,
+          context.since,
+        );
+        enqueue.sendParent(event);
+      },
     ),
   },
 }).createMachine({
@@ -154,3 +166,17 @@ export const nodeMachine = setup({
     },
   },
 });
+
+/**
+ * Names a node machine's snapshot by its state alone, for XState's graph tools
+ * (`getShortestPaths`, `getSimplePaths`, `createTestModel`) as `serializeState`. Their default
+ * names it by its context too, and the isolation count (and every event's time) makes that
+ * context new on each isolation, so a traversal never ends. No transition of the machine
+ * depends on its context: the state alone is what the graph has.
+ *
+ * @example
+ * const model = createTestModel(nodeMachine, { serializeState: serializeNodeState, events });
+ */
+export function serializeNodeState(snapshot: SnapshotFrom<typeof nodeMachine>): string {
+  return JSON.stringify(snapshot.value);
+}

@@ -5,7 +5,7 @@
 
 export { governanceMachine } from '../machines/governance.machine.js';
 export { healingMachine } from '../machines/healing.machine.js';
-export { nodeMachine } from '../machines/node.machine.js';
+export { nodeMachine, serializeNodeState } from '../machines/node.machine.js';
 export { supervisorMachine } from '../machines/supervisor.machine.js';
 export { type Clock, systemClock } from './clock.js';
 export {

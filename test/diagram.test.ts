@@ -32,7 +32,40 @@ describe('diagram', () => {
     expect(text).toContain('    running_reviewing --> running_applying: REVIEW.DONE');
     expect(text).toContain('  stopped --> [*]');
     expect(text).toMatch(
-      /note right of idle\n {4}in every state: NODES.REGISTER, .*NODE.TRANSITIONED\n {2}end note/,
+      /note right of idle\n {4}invokes: snapshot, healing, governance, review\n {4}in every state:\n {6}NODES.REGISTER \/ spawnNodes\n(.*\n)* {6}NODE.TRANSITIONED \/ emitTransition\n {2}end note/,
+    );
+  });
+
+  it('draws a transition with no target as a self-loop with its actions, and what states invoke', () => {
+    expect(diagram(machines.healing, 'mermaid')).toContain(
+      '  ready --> ready: EVALUATE / planSnapshot, sendPlan',
+    );
+    expect(diagram(machines.governance, 'dot')).toContain(
+      '"ready" -> "ready" [label="EVALUATE / evaluateSnapshot, sendDecision"];',
+    );
+    const machine = setup({
+      actors: { child: setup({}).createMachine({}) },
+      actions: { note: () => {} },
+    }).createMachine({
+      id: 'sample',
+      initial: 'a',
+      states: {
+        a: {
+          initial: 'x',
+          invoke: { src: 'child' },
+          states: { x: { on: { PING: { actions: 'note' } } } },
+        },
+      },
+    });
+    const text = diagram(machine, 'mermaid');
+    expect(text).toContain('  a: invokes child\n');
+    expect(text).toContain('    a_x --> a_x: PING / note\n');
+    expect(diagram(machine, 'dot')).toContain('"a#invoke" [shape=note, label="invokes: child"];');
+    expect(diagram(machines.supervisor, 'dot')).toContain(
+      '"#root" [shape=note, label="invokes: snapshot, healing, governance, review\\n',
+    );
+    expect(machinesDocument()).toContain(
+      '; invokes [snapshot](#snapshot), [healing](#healing), [governance](#governance), [review](#review)',
     );
   });
 

@@ -21,6 +21,7 @@ export interface ServeFlags {
   readonly heartbeatBurst?: number;
   readonly bodyLimit?: number;
   readonly maxSseClients?: number;
+  readonly sseReplay?: number;
   readonly tick?: number;
   readonly heartbeatTimeout?: number;
   readonly detector?: string;
@@ -70,6 +71,7 @@ export interface ServeConfig {
   readonly heartbeatRate: { readonly perSecond?: number; readonly burst?: number };
   readonly bodyLimit: number | undefined;
   readonly maxSseClients: number | undefined;
+  readonly sseReplay: number | undefined;
   /** Share the fleet with other supervisors through this NATS server; undefined: alone. */
   readonly nats:
     | {
@@ -187,6 +189,7 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
     },
     bodyLimit: flags.bodyLimit ?? (server.bodyLimit as number | undefined),
     maxSseClients: flags.maxSseClients,
+    sseReplay: flags.sseReplay,
     supervisor: {
       ...supervisor,
       ...defined({

@@ -59,6 +59,11 @@ export function serveCommand(): Command {
       'event streams open at once; more get 503 (default 256)',
       integerAtLeast(1),
     )
+    .option(
+      '--sse-replay <events>',
+      'events kept for event streams that reconnect with Last-Event-ID (default 10000)',
+      integerAtLeast(1),
+    )
     .option('--tick <duration>', `tick period (default ${formatDuration(d.tickMs)})`, duration)
     .option(
       '--heartbeat-timeout <duration>',
@@ -231,6 +236,7 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
       ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
       ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
+      ...(config.sseReplay === undefined ? {} : { sseReplay: config.sseReplay }),
     });
     if (secret === undefined) {
       log.warn(

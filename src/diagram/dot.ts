@@ -1,6 +1,9 @@
-import type { DiagramState, MachineGraph } from './graph.js';
+import type { DiagramState, DiagramTransition, MachineGraph } from './graph.js';
 
-/** A Graphviz digraph of a machine: compound states as clusters, labelled edges. */
+/**
+ * A Graphviz digraph of a machine: compound states as clusters, labelled edges (a transition
+ * with no target as a self-loop with its actions), and what each state invokes as a note.
+ */
 export function toDot(graph: MachineGraph): string {
   const lines = [
     `digraph ${quote(graph.id)} {`,
@@ -24,14 +27,46 @@ export function toDot(graph: MachineGraph): string {
   };
   writeState(graph.root, '  ');
   const leaf = (path: string) => firstLeaf(graph.root, path);
+  // The root is no node: its invocations and its transitions (handled in every state) are
+  // one note.
+  const rootNote = [
+    ...(graph.root.invoke.length > 0 ? [`invokes: ${graph.root.invoke.join(', ')}`] : []),
+    ...graph.transitions.filter((t) => t.source === '').map((t) => `any state: ${label(t)}`),
+  ];
+  if (rootNote.length > 0) {
+    lines.push(`  "#root" [shape=note, label=${quote(rootNote.join('\n'))}];`);
+  }
+  for (const state of allStates(graph.root)) {
+    if (state.path === '' || state.invoke.length === 0) continue;
+    const note = `${state.path}#invoke`;
+    lines.push(
+      `  ${quote(note)} [shape=note, label=${quote(`invokes: ${state.invoke.join(', ')}`)}];`,
+    );
+    lines.push(`  ${quote(leaf(state.path))} -> ${quote(note)} [style=dashed, arrowhead=none];`);
+  }
   for (const t of graph.transitions) {
-    for (const target of t.targets) {
-      const label = `${t.event}${t.guard === undefined ? '' : ` [${t.guard}]`}`;
-      lines.push(`  ${quote(leaf(t.source))} -> ${quote(leaf(target))} [label=${quote(label)}];`);
+    if (t.source === '') continue;
+    const targets = t.targets.length > 0 ? t.targets : [t.source];
+    for (const target of targets) {
+      lines.push(
+        `  ${quote(leaf(t.source))} -> ${quote(leaf(target))} [label=${quote(label(t))}];`,
+      );
     }
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
+}
+
+/** `EVENT [guard]`, and `/ actions` for a transition with no target. */
+function label(t: DiagramTransition): string {
+  const guard = t.guard === undefined ? '' : ` [${t.guard}]`;
+  const actions =
+    t.targets.length === 0 && t.actions.length > 0 ? ` / ${t.actions.join(', ')}` : '';
+  return `${t.event}${guard}${actions}`;
+}
+
+function allStates(state: DiagramState): DiagramState[] {
+  return [state, ...state.states.flatMap(allStates)];
 }
 
 // Graphviz edges join nodes, not clusters: an edge from or to a compound state is drawn from

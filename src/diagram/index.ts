@@ -6,7 +6,7 @@ import { reviewMachine } from '../../machines/review.machine.js';
 import { snapshotMachine } from '../../machines/snapshot.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { toDot } from './dot.js';
-import { machineGraph } from './graph.js';
+import { type DiagramState, machineGraph } from './graph.js';
 import { toMermaid } from './mermaid.js';
 
 export { toDot } from './dot.js';
@@ -43,9 +43,21 @@ export function diagram(machine: AnyStateMachine, format: DiagramFormat): string
 
 /** The text of `docs/machines.md`: every machine as a Mermaid diagram, generated from the code. */
 export function machinesDocument(): string {
-  const sections = Object.entries(machines).map(
-    ([name, machine]) =>
-      `## ${name}\n\n[\`machines/${name}.machine.ts\`](../machines/${name}.machine.ts)\n\n\`\`\`mermaid\n${diagram(machine, 'mermaid')}\`\`\`\n`,
-  );
+  const sections = Object.entries(machines).map(([name, machine]) => {
+    const source = `[\`machines/${name}.machine.ts\`](../machines/${name}.machine.ts)`;
+    return `## ${name}\n\n${source}${invokes(machine)}\n\n\`\`\`mermaid\n${diagram(machine, 'mermaid')}\`\`\`\n`;
+  });
   return `# The machines\n\nGenerated from the machine definitions by \`npm run docs\` (\`wyneos diagram\`); a test fails when this file is out of date.\n\n${sections.join('\n')}`;
+}
+
+/** `; invokes [snapshot](#snapshot), ...`: links to the diagrams of the machines it invokes. */
+function invokes(machine: AnyStateMachine): string {
+  const names: string[] = [];
+  const visit = (state: DiagramState) => {
+    names.push(...state.invoke);
+    for (const child of state.states) visit(child);
+  };
+  visit(machineGraph(machine).root);
+  if (names.length === 0) return '';
+  return `; invokes ${[...new Set(names)].map((n) => (n in machines ? `[${n}](#${n})` : n)).join(', ')}`;
 }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Clock } from '../clock.js';
+import { type Clock, systemClock } from '../clock.js';
 import { InvalidArgumentError, NoRouteError } from '../errors.js';
 import { show } from '../show.js';
 import type { HeartbeatRate, Supervisor } from '../supervisor/index.js';
@@ -57,9 +57,8 @@ export interface WyneosPluginOptions {
    */
   readonly metricsToken?: string;
   /**
-   * Unused: the heartbeat rate limit runs on the supervisor's clock. Kept so that existing
-   * callers still type-check.
-   * @deprecated
+   * The clock of the event stream's heartbeat comments; pass the supervisor's. (The heartbeat
+   * rate limit runs on the supervisor's own clock.)
    * @defaultValue the system clock
    */
   readonly clock?: Clock;
@@ -81,6 +80,23 @@ export interface WyneosPluginOptions {
    * @defaultValue 1048576 (1 MiB)
    */
   readonly sseBufferLimit?: number;
+  /**
+   * Events kept for event streams that reconnect with `Last-Event-ID`: such a client gets
+   * every event it missed, or `event: reset` when they are no longer all kept.
+   * @defaultValue 10000
+   */
+  readonly sseReplay?: number;
+  /**
+   * The `retry:` sent on every event stream: how long a client waits before it reconnects.
+   * @defaultValue 3000 (ms)
+   */
+  readonly sseRetryMs?: number;
+  /**
+   * How often (on `clock`) every event stream gets a comment, so that proxies keep idle
+   * streams open.
+   * @defaultValue 15000 (ms)
+   */
+  readonly sseHeartbeatMs?: number;
 }
 
 const defaultPluginOptions = {
@@ -90,6 +106,9 @@ const defaultPluginOptions = {
   dashboard: true,
   maxSseClients: 256,
   sseBufferLimit: 1024 * 1024,
+  sseReplay: 10_000,
+  sseRetryMs: 3000,
+  sseHeartbeatMs: 15_000,
 } as const;
 
 /** The longest node id must fit in a path parameter. */
@@ -132,7 +151,7 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
     metrics,
     heartbeatRate: resolved.heartbeatRate,
     auth: resolved.auth,
-    events: new EventBroadcast(supervisor, resolved.streamLimits, metrics, log),
+    events: new EventBroadcast(supervisor, resolved.streamLimits, metrics, log, resolved.clock),
     streamLimits: resolved.streamLimits,
   };
 
@@ -190,6 +209,7 @@ interface ResolvedPluginOptions {
   readonly metricsToken: string | undefined;
   readonly dashboard: boolean;
   readonly streamLimits: StreamLimits;
+  readonly clock: Clock;
 }
 
 function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptions {
@@ -226,7 +246,19 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
       maxBufferedBytes: Math.floor(
         atLeast(options.sseBufferLimit ?? defaultPluginOptions.sseBufferLimit, 'sseBufferLimit', 1),
       ),
+      replayEvents: Math.floor(
+        atLeast(options.sseReplay ?? defaultPluginOptions.sseReplay, 'sseReplay', 1),
+      ),
+      retryMs: Math.floor(
+        atLeast(options.sseRetryMs ?? defaultPluginOptions.sseRetryMs, 'sseRetryMs', 1),
+      ),
+      heartbeatMs: atLeast(
+        options.sseHeartbeatMs ?? defaultPluginOptions.sseHeartbeatMs,
+        'sseHeartbeatMs',
+        1,
+      ),
     },
+    clock: options.clock ?? systemClock,
   };
 }
 

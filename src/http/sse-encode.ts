@@ -6,7 +6,7 @@ import type { TickSummary } from '../supervisor/index.js';
  * number of clients: 2,000 clients serialising each event again cost seconds of heartbeat
  * latency and a gigabyte of memory. Its own module so that tests can count the calls.
  */
-export function encodeEvent(event: string, data: unknown, id?: number): Buffer {
+export function encodeEvent(event: string, data: unknown, id?: string): Buffer {
   const head = id === undefined ? '' : `id: ${id}\n`;
   return Buffer.from(`${head}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }

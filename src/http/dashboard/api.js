@@ -83,13 +83,22 @@ export async function getAllNodes(token, signal) {
 /**
  * Opens `GET /v1/events` and calls `onEvent(name, data)` for every event until the stream
  * ends (resolves) or fails (rejects). Resolves `opened` once the server has accepted it.
+ * `cursor.lastEventId` is the id of the last event read, kept up to date here; when it is set
+ * the stream resumes after it (`Last-Event-ID`), so a reconnection misses nothing, or the
+ * server says `reset` when it cannot resume.
  * @param {string} token
  * @param {AbortSignal} signal
  * @param {(name: string, data: unknown) => void} onEvent
  * @param {() => void} onOpen
+ * @param {{ lastEventId: string }} cursor
  */
-export async function readEvents(token, signal, onEvent, onOpen) {
-  const response = await fetch('v1/events', { headers: headers(token), signal, cache: 'no-store' });
+export async function readEvents(token, signal, onEvent, onOpen, cursor) {
+  const resume = cursor.lastEventId === '' ? {} : { 'last-event-id': cursor.lastEventId };
+  const response = await fetch('v1/events', {
+    headers: { ...headers(token), ...resume },
+    signal,
+    cache: 'no-store',
+  });
   if (response.status === 401 || response.status === 403)
     throw new NeedsTokenError(response.status);
   if (!response.ok || response.body === null) {
@@ -105,7 +114,7 @@ export async function readEvents(token, signal, onEvent, onOpen) {
     // An event ends at a blank line; what follows the last one is kept for the next chunk.
     let end = buffer.indexOf('\n\n');
     while (end !== -1) {
-      dispatch(buffer.slice(0, end), onEvent);
+      dispatch(buffer.slice(0, end), onEvent, cursor);
       buffer = buffer.slice(end + 2);
       end = buffer.indexOf('\n\n');
     }
@@ -113,11 +122,13 @@ export async function readEvents(token, signal, onEvent, onOpen) {
 }
 
 /**
- * One block of the text/event-stream format: `event:` and `data:` lines; `:` starts a comment.
+ * One block of the text/event-stream format: `event:`, `id:` and `data:` lines; `:` starts a
+ * comment.
  * @param {string} block
  * @param {(name: string, data: unknown) => void} onEvent
+ * @param {{ lastEventId: string }} cursor
  */
-function dispatch(block, onEvent) {
+function dispatch(block, onEvent, cursor) {
   let name = 'message';
   const data = [];
   for (const line of block.split('\n')) {
@@ -127,6 +138,7 @@ function dispatch(block, onEvent) {
     const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
     if (field === 'event') name = value;
     else if (field === 'data') data.push(value);
+    else if (field === 'id') cursor.lastEventId = value;
   }
   if (data.length > 0) onEvent(name, JSON.parse(data.join('\n')));
 }

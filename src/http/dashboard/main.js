@@ -1,6 +1,7 @@
 // The dashboard's entry: asks for the operator's token when the server wants one, reads a
-// snapshot of the fleet, then follows `/v1/events`. Events are queued as they come and
-// applied once per animation frame, so the page keeps up with bursts from large fleets.
+// snapshot of the fleet, then follows `/v1/events`, resuming it after a disconnection. Events
+// are queued as they come and applied once per animation frame, so the page keeps up with
+// bursts from large fleets.
 
 import {
   getAllNodes,
@@ -90,26 +91,38 @@ async function resync() {
   }
 }
 
-/** Follows the event stream for good: after a failure it waits, reads afresh and goes on. */
+/**
+ * Follows the event stream for good: after a failure it waits and resumes from the last event
+ * read, so nothing is read again; when the server cannot resume (`reset`, after a restart or a
+ * long absence) it reads the whole fleet afresh.
+ */
 async function follow() {
   let wait = 500;
+  const cursor = { lastEventId: '' };
   for (;;) {
     const controller = new AbortController();
     try {
-      // The stream opens first and queues what happens while the snapshot is read: the
+      // A fresh stream opens first and queues what happens while the snapshot is read: the
       // snapshot then never misses an event, and `Fleet.transition` skips what it holds.
       await readEvents(
         token,
         controller.signal,
         (name, data) => {
+          if (name === 'reset') {
+            // What is queued is older than the snapshot about to be read.
+            queue = [];
+            void resync().catch(failed);
+            return;
+          }
           queue.push([name, data]);
           scheduleFrame();
         },
         () => {
           showStatus('live', 'live');
           wait = 500;
-          void resync().catch(failed);
+          if (cursor.lastEventId === '') void resync().catch(failed);
         },
+        cursor,
       );
       showStatus('reconnecting', 'the event stream ended; reconnecting');
     } catch (error) {
@@ -123,8 +136,11 @@ async function follow() {
         `disconnected (${/** @type {Error} */ (error).message}); retrying`,
       );
     }
-    ready = false;
-    queue = [];
+    // Resuming keeps the fleet and the queue: the server sends what happened meanwhile.
+    if (cursor.lastEventId === '') {
+      ready = false;
+      queue = [];
+    }
     await new Promise((resolve) => setTimeout(resolve, wait));
     wait = Math.min(wait * 2, 10_000);
   }
