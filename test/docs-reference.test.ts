@@ -86,7 +86,7 @@ describe('each @defaultValue is what the code applies', () => {
   };
 
   /** A default written as a literal (`1000`, `30_000`, `'refuse'`, `true`, `[]`), or the text itself. */
-  function valueOf(text: string): unknown {
+  function literalOf(text: string): unknown {
     if (/^-?[\d_]+(\.\d+)?$/.test(text)) return Number(text.replaceAll('_', ''));
     if (/^'[^']*'$/.test(text)) return text.slice(1, -1);
     if (text === 'undefined') return undefined;
@@ -101,7 +101,7 @@ describe('each @defaultValue is what the code applies', () => {
       const mismatches: string[] = [];
       for (const field of documentedFields(name, file)) {
         if (field.defaultValue === undefined) continue;
-        const documented = valueOf(field.defaultValue);
+        const documented = literalOf(field.defaultValue);
         // A default in words ("10 × `tickMs`", "pino at `info`") is left to the page, except
         // "undefined (...)", which the code must agree with: only literals can disagree.
         if (documented === field.defaultValue) {
