@@ -8,6 +8,7 @@ import { runDemo } from './demo.js';
 import { diagramCommand } from './diagram.js';
 import { licenceCommand } from './licence.js';
 import { integerAtLeast, oneOf, positiveDuration } from './parsers.js';
+import { policyCommand } from './policy.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
 import { tokenCommand } from './token.js';
@@ -111,6 +112,7 @@ export function createProgram(
 
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));
+  program.addCommand(policyCommand(write));
 
   return program;
 }

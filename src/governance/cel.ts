@@ -1,4 +1,4 @@
-import { Environment } from '@marcbachmann/cel-js';
+import { Environment, serialize } from '@marcbachmann/cel-js';
 import { InvalidRuleError } from '../errors.js';
 import type { NodeSnapshot } from '../types.js';
 import type { Rule, RuleContext, RuleVerdict } from './types.js';
@@ -68,7 +68,7 @@ export class CelCompileError extends Error {
   }
 }
 
-type Program = (context: object) => unknown;
+type Program = ((context: object) => unknown) & { readonly ast: Parameters<typeof serialize>[0] };
 
 function compile(
   expression: string,
@@ -100,6 +100,9 @@ function compileError(error: unknown, field: 'expression' | 'message'): CelCompi
 export interface CelForm {
   readonly expression: string;
   readonly message: string | undefined;
+  /** The expression as the library parsed it, printed back: what runs. */
+  readonly compiled: string;
+  readonly compiledMessage: string | undefined;
 }
 
 const forms = new WeakMap<Rule, CelForm>();
@@ -133,13 +136,25 @@ export function compileCelRule(definition: CelRuleDefinition): Rule {
   const evaluate = (node: NodeSnapshot, ctx: RuleContext): RuleVerdict => {
     view.n = node;
     if (context.now.getTime() !== ctx.at) context.now = new Date(ctx.at);
-    const ok = test(context);
-    if (ok === true || explain === undefined) return ok as boolean;
-    if (ok !== false) return ok as never; // not a boolean (a dyn): judged as an error
-    return { ok: false, message: String(explain(context)) };
+    try {
+      const ok = test(context);
+      if (ok === true || explain === undefined) return ok as boolean;
+      if (ok !== false) return ok as never; // not a boolean (a dyn): judged as an error
+      return { ok: false, message: String(explain(context)) };
+    } catch (error) {
+      // Becomes the `error` result's message: one line, where the source's caret would be.
+      const e = error as { message?: string; node?: { pos?: number } };
+      const at = e.node?.pos === undefined ? '' : ` (column ${e.node.pos + 1})`;
+      throw new Error(`${String(e.message).split('\n')[0]}${at}`);
+    }
   };
   const rule: Rule = { ...rest, description: definition.description ?? expression, evaluate };
-  forms.set(rule, { expression, message });
+  forms.set(rule, {
+    expression,
+    message,
+    compiled: serialize(test.ast),
+    compiledMessage: explain === undefined ? undefined : serialize(explain.ast),
+  });
   return rule;
 }
 
