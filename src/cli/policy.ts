@@ -86,7 +86,9 @@ function parseNode(text: string): NodeSnapshot {
       typeof value === 'object' &&
       value !== null &&
       !Array.isArray(value) &&
-      Object.values(value).every((v) => typeof v === type && (type === 'string' || isFinite(v)));
+      Object.values(value).every(
+        (v) => typeof v === type && (type === 'string' || Number.isFinite(v)),
+      );
     if (!ok) throw problem(key, `an object of ${type}s`);
     return value as Record<string, never>;
   };
@@ -97,7 +99,8 @@ function parseNode(text: string): NodeSnapshot {
     }
     return value;
   };
-  if (n.version !== undefined && typeof n.version !== 'string') throw problem('version', 'a string');
+  if (n.version !== undefined && typeof n.version !== 'string')
+    throw problem('version', 'a string');
   if (n.state !== undefined && !states.includes(n.state as NodeState)) {
     throw problem('state', `one of ${states.join(', ')}`);
   }

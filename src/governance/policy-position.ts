@@ -10,7 +10,10 @@ export interface FilePosition {
  * @internal Finds the file position of the character at `offset` inside the string at `path`
  * (`['rules', 2, 'expression']`), or undefined when the text has no such string.
  */
-export type Locate = (path: readonly (string | number)[], offset: number) => FilePosition | undefined;
+export type Locate = (
+  path: readonly (string | number)[],
+  offset: number,
+) => FilePosition | undefined;
 
 /**
  * @internal A {@link Locate} for YAML text (or JSON, which the YAML parser reads too). It parses
