@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { celRule, evaluateRules, InvalidPolicyError, InvalidRuleError, type Rule } from 'wyneos';
 import { createNodeSnapshot } from 'wyneos/testing';
+import { celFormOf, compileCelRule } from '../src/governance/cel.js';
 import { loadPolicyFile, parsePolicyText } from '../src/governance/policy-file.js';
 import type { NodeSnapshot } from '../src/types.js';
 import { killAll, wyneos } from './processes.js';
@@ -178,6 +179,47 @@ rules:
     );
   });
 
+  // Expressions in the compiled subset, errors included: the closures must give the library's
+  // answer, or fail where it fails.
+  const subset = [
+    'node.version >= "1.4" && node.labels.tier == "canary"',
+    'node.labels.tier == "canary" || node.metrics.mem > 0.5',
+    'node.metrics["queue"] < 1000 && !(node.load >= 1)',
+    '-node.load < -0.5 || has(node.version) && node.version != "1.3.9"',
+    '(has(node.metrics.disk) ? node.metrics.disk : 0.0) <= 100.0 == (node.trust > 0.5)',
+    'node.labels.region in ["eu", "us"] || "team" in node.labels',
+    'node.metrics.mem == 3.0 || node.state != "online" && node.suspicion >= 1.0',
+    '3 < node.load || node.id == "n1" && node.labels.team != ""',
+  ];
+  const fast = subset.map((expression) => compileCelRule({ id: 'f', expression }));
+  const interpreted = subset.map((expression) =>
+    compileCelRule({ id: 'i', expression }, { interpret: true }),
+  );
+
+  it('compiles the common subset to closures and leaves the rest to the library', () => {
+    expect(fast.map((rule) => celFormOf(rule)?.closures)).toEqual(subset.map(() => true));
+    const arithmetic = compileCelRule({ id: 'x', expression: 'node.load * 2.0 < 1.0' });
+    expect(celFormOf(arithmetic)?.closures).toBe(false);
+  });
+
+  it('gives the same answer, or the same error, compiled as interpreted, for any node', () => {
+    const outcome = (rule: Rule, node: NodeSnapshot) => {
+      try {
+        return rule.evaluate(node, ctx);
+      } catch (error) {
+        return `error: ${(error as Error).message.replace(/ \(column \d+\)$/, '')}`;
+      }
+    };
+    fc.assert(
+      fc.property(snapshot, (fields) => {
+        const node = createNodeSnapshot({ id: 'n1', ...fields });
+        subset.forEach((_, i) => {
+          expect(outcome(fast[i] as Rule, node)).toEqual(outcome(interpreted[i] as Rule, node));
+        });
+      }),
+    );
+  });
+
   it('checks a file and prints each rule compiled, in a real process', async () => {
     const file = write(
       'ok.yaml',
@@ -196,7 +238,7 @@ rules:
     const text = check.lines.map((l) => l.text);
     expect(text[0]).toContain('2 rules, all valid');
     expect(text).toContain(
-      '  cool-canaries (reduce-load, medium): cel node.load < 0.8 || node.labels.tier != "canary"',
+      '  cool-canaries (reduce-load, medium): cel node.load < 0.8 || node.labels.tier != "canary" [compiled]',
     );
 
     const explain = wyneos([

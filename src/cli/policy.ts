@@ -53,7 +53,8 @@ function describe(rule: Rule): string[] {
   const enforcement = `${rule.enforcement ?? 'audit'}, ${rule.severity ?? 'medium'}`;
   const form = celFormOf(rule);
   if (form === undefined) return [`  ${rule.id} (${enforcement}): ${rule.description}`];
-  const lines = [`  ${rule.id} (${enforcement}): cel ${form.compiled}`];
+  const how = form.closures ? 'compiled' : 'interpreted';
+  const lines = [`  ${rule.id} (${enforcement}): cel ${form.compiled} [${how}]`];
   if (form.compiledMessage !== undefined) lines.push(`    message: ${form.compiledMessage}`);
   return lines;
 }

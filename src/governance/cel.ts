@@ -1,7 +1,8 @@
 import { Environment, serialize } from '@marcbachmann/cel-js';
 import { InvalidRuleError } from '../errors.js';
 import type { NodeSnapshot } from '../types.js';
-import type { Rule, RuleContext, RuleVerdict } from './types.js';
+import { fastProgram } from './cel-fast.js';
+import type { Rule } from './types.js';
 
 // The library is @marcbachmann/cel-js: measured against @bufbuild/cel in bench/scenarios/cel.ts
 // (docs/benchmarks.md). It type-checks against a declared `node` type, which @bufbuild/cel can
@@ -103,6 +104,8 @@ export interface CelForm {
   /** The expression as the library parsed it, printed back: what runs. */
   readonly compiled: string;
   readonly compiledMessage: string | undefined;
+  /** Compiled to closures over the snapshot (cel-fast.ts) rather than interpreted. */
+  readonly closures: boolean;
 }
 
 const forms = new WeakMap<Rule, CelForm>();
@@ -125,34 +128,46 @@ export interface CelRuleDefinition extends Omit<Rule, 'evaluate' | 'description'
 /**
  * @internal Compiles a CEL rule, throwing a {@link CelCompileError} that says where the
  * expression (or the message) is wrong. `parsePolicy` places that error in the file.
+ * `interpret` leaves every evaluation to the library, for tests that compare the two routes.
  */
-export function compileCelRule(definition: CelRuleDefinition): Rule {
+export function compileCelRule(
+  definition: CelRuleDefinition,
+  options: { readonly interpret?: boolean } = {},
+): Rule {
   const { expression, message, ...rest } = definition;
   const test = compile(expression, 'bool', 'expression');
   const explain = message === undefined ? undefined : compile(message, 'string', 'message');
   // One view and one context for all evaluations: a rule runs synchronously, one node at a time.
   const view = new CelNode();
   const context: { node: CelNode; now: Date } = { node: view, now: new Date(0) };
-  const evaluate = (node: NodeSnapshot, ctx: RuleContext): RuleVerdict => {
+  const run = (program: Program, node: NodeSnapshot, at: number): unknown => {
     view.n = node;
-    if (context.now.getTime() !== ctx.at) context.now = new Date(ctx.at);
+    if (context.now.getTime() !== at) context.now = new Date(at);
     try {
-      const ok = test(context);
-      if (ok === true || explain === undefined) return ok as boolean;
-      if (ok !== false) return ok as never; // not a boolean (a dyn): judged as an error
-      return { ok: false, message: String(explain(context)) };
+      return program(context);
     } catch (error) {
       // Becomes the `error` result's message: one line, where the source's caret would be.
       const e = error as { message?: string; node?: { pos?: number } };
-      const at = e.node?.pos === undefined ? '' : ` (column ${e.node.pos + 1})`;
-      throw new Error(`${String(e.message).split('\n')[0]}${at}`);
+      const where = e.node?.pos === undefined ? '' : ` (column ${e.node.pos + 1})`;
+      throw new Error(`${String(e.message).split('\n')[0]}${where}`);
     }
   };
+  const fast = options.interpret ? undefined : fastProgram(test.ast);
+  const evaluate: Rule['evaluate'] =
+    fast !== undefined && explain === undefined
+      ? (fast as Rule['evaluate'])
+      : (node, ctx) => {
+          const ok = fast === undefined ? run(test, node, ctx.at) : fast(node);
+          if (ok === true || explain === undefined) return ok as boolean;
+          if (ok !== false) return ok as never; // not a boolean (a dyn): judged as an error
+          return { ok: false, message: String(run(explain, node, ctx.at)) };
+        };
   const rule: Rule = { ...rest, description: definition.description ?? expression, evaluate };
   forms.set(rule, {
     expression,
     message,
     compiled: serialize(test.ast),
+    closures: fast !== undefined,
     compiledMessage: explain === undefined ? undefined : serialize(explain.ast),
   });
   return rule;
