@@ -1,11 +1,13 @@
 /**
  * The ten trivial rules of `trivial-rules.ts` written in CEL, for each of the two CEL libraries
  * measured: @marcbachmann/cel-js through wyneos's `celRule` (what a policy file's `expression:`
- * compiles to), and @bufbuild/cel planned once per rule. A missing metric counts as 0, as in
+ * compiles to: closures for these rules, see src/governance/cel-fast.ts), the same with the
+ * library interpreting every evaluation, and @bufbuild/cel planned once per rule. A missing metric counts as 0, as in
  * the TypeScript rules.
  */
 import { CelScalar, celEnv, isCelError, mapType, parse, plan } from '@bufbuild/cel';
 import { celRule, defineRule, type NodeSnapshot, type Rule } from 'wyneos';
+import { compileCelRule } from '../src/governance/cel.js';
 import { trivialRules } from './trivial-rules.js';
 
 /** The CEL text of each trivial rule: `node.load <= 0.95`, `(has(...) ? ... : 0.0) < 0.9`. */
@@ -21,6 +23,11 @@ export const celExpressions: readonly string[] = trivialRules.map(({ column, op,
 /** The rules as wyneos compiles a policy file's `expression:` (@marcbachmann/cel-js). */
 export const celWyneosRules: readonly Rule[] = trivialRules.map((rule, i) =>
   celRule({ id: rule.id, expression: celExpressions[i] as string }),
+);
+
+/** The same, every evaluation left to the library's interpreter: the library on its own. */
+export const celInterpretedRules: readonly Rule[] = trivialRules.map((rule, i) =>
+  compileCelRule({ id: rule.id, expression: celExpressions[i] as string }, { interpret: true }),
 );
 
 // @bufbuild/cel declares structured variables only as protobuf messages, so `node` is a

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { evaluateRules } from 'wyneos';
-import { bufbuildRules, celWyneosRules } from '../bench/cel-rules.js';
+import { bufbuildRules, celInterpretedRules, celWyneosRules } from '../bench/cel-rules.js';
 import { generateFleet, generateSnapshot } from '../bench/fleet.js';
 import {
   createJsonRulesEngine,
@@ -55,7 +55,7 @@ describe('bench', () => {
   it('fails the same nodes with the trivial rules in CEL, in both libraries, as in TypeScript', () => {
     const small = generateSnapshot(300);
     const typescript = evaluateRules(trivialWyneosRules, small);
-    for (const rules of [celWyneosRules, bufbuildRules]) {
+    for (const rules of [celWyneosRules, celInterpretedRules, bufbuildRules]) {
       const cel = evaluateRules(rules, small);
       expect(cel.rules.map((r) => [r.pass, r.fail, r.error])).toEqual(
         typescript.rules.map((r) => [r.pass, r.fail, r.error]),

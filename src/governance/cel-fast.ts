@@ -18,8 +18,11 @@ type Fn = (node: NodeSnapshot) => unknown;
 interface Compiled {
   readonly fn: Fn;
   readonly type: Type | 'int' | 'list<string>';
-  /** An int literal's value as a double, when it is exact. */
+  /** A literal's value (an int's as a double, when it is exact). */
   readonly constant?: unknown;
+  /** Set when this is `node` itself, or `node.<field>`: reads then skip a closure call. */
+  readonly root?: true;
+  readonly field?: keyof NodeSnapshot;
 }
 
 const fieldTypes: Readonly<Record<string, Type>> = {
@@ -52,7 +55,7 @@ function compile(ast: Ast): Compiled | undefined {
     case 'value':
       return literal(ast.args);
     case 'id':
-      return ast.args === 'node' ? { fn: (n) => n, type: 'Node' } : undefined;
+      return ast.args === 'node' ? { fn: (n) => n, type: 'Node', root: true } : undefined;
     case '.':
       return access(ast, compile(arg(0)), arg(1), undefined);
     case '[]': {
@@ -138,6 +141,11 @@ function access(
       const value = (t(n) as NodeSnapshot)[field];
       return value === undefined ? noSuchKey(field, ast) : value;
     };
+    const direct: Fn = (n) => {
+      const value = n[field];
+      return value === undefined ? noSuchKey(field, ast) : value;
+    };
+    if (target.root) return { fn: direct, type: fieldTypes[name] as Type, field };
     return { fn, type: fieldTypes[name] as Type };
   }
   if (target.type !== 'map<string, double>' && target.type !== 'map<string, string>') {
@@ -153,6 +161,15 @@ function access(
     return { fn, type };
   }
   if (typeof name !== 'string') return undefined;
+  const { field } = target;
+  if (field !== undefined) {
+    // node.metrics.mem: the map is always there, so one read and one own-key test.
+    const direct: Fn = (n) => {
+      const map = n[field] as Record<string, unknown>;
+      return hasOwn(map, name) ? map[name] : noSuchKey(name, ast);
+    };
+    return { fn: direct, type };
+  }
   const fn: Fn = (n) => {
     const map = t(n) as Record<string, unknown>;
     return hasOwn(map, name) ? map[name] : noSuchKey(name, ast);
@@ -171,6 +188,8 @@ function has(arg: Ast): Compiled | undefined {
     return { fn: (n) => (t(n) as NodeSnapshot)[field] !== undefined, type: 'bool' };
   }
   if (target.type === 'map<string, double>' || target.type === 'map<string, string>') {
+    const { field } = target;
+    if (field !== undefined) return { fn: (n) => hasOwn(n[field] as object, name), type: 'bool' };
     return { fn: (n) => hasOwn(t(n) as object, name), type: 'bool' };
   }
   return undefined;
