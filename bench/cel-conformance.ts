@@ -9,7 +9,9 @@
 import { isCelError, run } from '@bufbuild/cel';
 import type { IncrementalTest, IncrementalTestSuite } from '@bufbuild/cel-spec/testdata/tests.js';
 import { getConformanceSuite } from '@bufbuild/cel-spec/testdata/tests.js';
-import { evaluate } from '@marcbachmann/cel-js';
+import { Environment, evaluate } from '@marcbachmann/cel-js';
+import { fastProgram } from '../src/governance/cel-fast.js';
+import type { NodeSnapshot } from '../src/types.js';
 
 export const sections = [
   'basic',
@@ -93,6 +95,31 @@ export const libraries: Readonly<Record<string, (expr: string) => Outcome>> = {
   },
 };
 
+// wyneos's own closures (src/governance/cel-fast.ts) on the tests whose expression they
+// compile: the boolean ones over literals, since no test reads `node`.
+const checking = new Environment();
+const noNode = {} as NodeSnapshot;
+
+function closureFor(expr: string): ((node: NodeSnapshot) => unknown) | undefined {
+  try {
+    const program = checking.parse(expr) as unknown as {
+      ast: unknown;
+      check(): { valid: boolean };
+    };
+    return program.check().valid ? fastProgram(program.ast) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function closureOutcome(fn: (node: NodeSnapshot) => unknown): Outcome {
+  try {
+    return { error: false, value: fn(noNode) };
+  } catch {
+    return { error: true };
+  }
+}
+
 function agrees(outcome: Outcome, expected: Expected): boolean {
   if (expected.error || outcome.error) return expected.error === outcome.error;
   const want = expected.value;
@@ -123,6 +150,15 @@ function main(): void {
     );
     console.log(`  failed: ${failed.map((c) => c.name).join(', ') || 'none'}\n`);
   }
+  const compiled = cases.flatMap((c) => {
+    const fn = closureFor(c.expr);
+    return fn === undefined ? [] : [{ ...c, fn }];
+  });
+  const wrong = compiled.filter((c) => !agrees(closureOutcome(c.fn), c.expected));
+  console.log(
+    `wyneos closures: ${compiled.length - wrong.length}/${compiled.length} of the tests they compile passed`,
+  );
+  console.log(`  failed: ${wrong.map((c) => c.name).join(', ') || 'none'}`);
 }
 
 main();
