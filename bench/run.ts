@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Figure, ScenarioResult } from './measure.js';
 import { quick } from './mode.js';
+import { cel } from './scenarios/cel.js';
 import { coreBudgets } from './scenarios/core-budgets.js';
 import { governanceVsHandWritten } from './scenarios/governance-vs-hand-written.js';
 import { governanceVsJsonRulesEngine } from './scenarios/governance-vs-json-rules-engine.js';
@@ -31,6 +32,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   simulation,
   'sse-fanout': sseFanout,
   'core-budgets': coreBudgets,
+  cel,
 };
 
 const resultsFile = new URL('./results.json', import.meta.url);

@@ -97,14 +97,25 @@ export class DuplicateRuleError extends WyneosError {
 export class InvalidPolicyError extends WyneosError {
   readonly path: string;
   readonly source: string | undefined;
+  /** Where in the file, 1-based, when it is known (a CEL expression's mistake). */
+  readonly line: number | undefined;
+  readonly column: number | undefined;
 
-  constructor(path: string, problem: string, source?: string) {
+  constructor(
+    path: string,
+    problem: string,
+    source?: string,
+    position?: { readonly line: number; readonly column: number },
+  ) {
+    const where = position ? ` (line ${position.line}, column ${position.column})` : '';
     super(
       'WYNEOS_ERR_INVALID_POLICY',
-      `Invalid policy${source ? ` in ${source}` : ''}${path ? ` at ${path}` : ''}: ${problem}`,
+      `Invalid policy${source ? ` in ${source}` : ''}${path ? ` at ${path}` : ''}${where}: ${problem}`,
     );
     this.path = path;
     this.source = source;
+    this.line = position?.line;
+    this.column = position?.column;
   }
 }
 

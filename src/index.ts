@@ -54,6 +54,8 @@ export {
   allowedLabelValues,
   type BuiltinRuleName,
   builtinRules,
+  type CelRuleDefinition,
+  celRule,
   defineRule,
   type Enforcement,
   type Exemption,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { evaluateRules } from 'wyneos';
+import { bufbuildRules, celInterpretedRules, celWyneosRules } from '../bench/cel-rules.js';
 import { generateFleet, generateSnapshot } from '../bench/fleet.js';
 import {
   createJsonRulesEngine,
@@ -11,6 +12,7 @@ import {
   ruleIds,
   wyneosRules,
 } from '../bench/ten-rules.js';
+import { trivialWyneosRules } from '../bench/trivial-rules.js';
 
 // The benchmarks compare timings; this checks only that they compare the same work.
 describe('bench', () => {
@@ -48,6 +50,18 @@ describe('bench', () => {
     );
     expect(failCounts(json.fail)).toEqual(failCounts(byHand.fail));
     expect(failurePairs(json.failures)).toEqual(failurePairs(byHand.failures));
+  });
+
+  it('fails the same nodes with the trivial rules in CEL, in both libraries, as in TypeScript', () => {
+    const small = generateSnapshot(300);
+    const typescript = evaluateRules(trivialWyneosRules, small);
+    for (const rules of [celWyneosRules, celInterpretedRules, bufbuildRules]) {
+      const cel = evaluateRules(rules, small);
+      expect(cel.rules.map((r) => [r.pass, r.fail, r.error])).toEqual(
+        typescript.rules.map((r) => [r.pass, r.fail, r.error]),
+      );
+      expect(failurePairs(cel.results)).toEqual(failurePairs(typescript.results));
+    }
   });
 
   it('has no rule that always passes or always fails', () => {

@@ -6,6 +6,7 @@ import { runDemo } from './demo.js';
 import { diagramCommand } from './diagram.js';
 import { licenceCommand } from './licence.js';
 import { durationOption, integerAtLeast, oneOf } from './parsers.js';
+import { policyCommand } from './policy.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
 import { tokenCommand } from './token.js';
@@ -108,6 +109,7 @@ export function createProgram(
 
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));
+  program.addCommand(policyCommand(write));
 
   return behaveAsCli(program);
 }

@@ -10,6 +10,7 @@ export {
   requiredLabels,
   trustAtLeast,
 } from './builtins.js';
+export { type CelRuleDefinition, celRule } from './cel.js';
 export { defineRule, validateRules } from './define-rule.js';
 export { evaluateRules, GovernanceEngine, type GovernanceOptions } from './engine.js';
 export type { ExemptionRequest } from './exemptions.js';

@@ -4,12 +4,15 @@ import { pathToFileURL } from 'node:url';
 import { parseDocument } from 'yaml';
 import { InvalidArgumentError, InvalidPolicyError } from '../errors.js';
 import { type BuiltinRuleName, type RuleOverrides, show } from './builtins.js';
+import { CelCompileError, compileCelRule } from './cel.js';
+import { type Locate, locator } from './policy-position.js';
 import {
   builtinNames,
   builtinParams,
   overrideKeys,
   type Params,
   schemaError,
+  validateCelRuleShape,
   validatePolicyShape,
   validateRuleShape,
 } from './policy-schema.js';
@@ -27,11 +30,17 @@ import type { LabelSelector, Policy, Rule } from './types.js';
  * });
  */
 export function parsePolicy(data: unknown, source?: string): Policy {
+  return parsePolicyData(data, source, undefined);
+}
+
+function parsePolicyData(data: unknown, source: string | undefined, locate?: Locate): Policy {
   if (!validatePolicyShape(data)) throw schemaError(validatePolicyShape.errors, data, '', source);
   const rules: Rule[] = [];
   const seen = new Map<string, number>();
   data.rules.forEach((raw, i) => {
-    const rule = parseRule(raw, `rules[${i}]`, source);
+    const rule = isCel(raw)
+      ? parseCelRule(raw, i, source, locate)
+      : parseRule(raw, `rules[${i}]`, source);
     const first = seen.get(rule.id);
     if (first !== undefined) {
       throw new InvalidPolicyError(
@@ -74,6 +83,39 @@ function parseRule(raw: unknown, at: string, source: string | undefined): Rule {
   }
 }
 
+function isCel(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && ('expression' in raw || 'message' in raw);
+}
+
+function parseCelRule(
+  raw: unknown,
+  i: number,
+  source: string | undefined,
+  locate: Locate | undefined,
+): Rule {
+  const at = `rules[${i}]`;
+  if (typeof raw === 'object' && raw !== null && ('use' in raw || 'params' in raw)) {
+    throw new InvalidPolicyError(
+      at,
+      'a rule has either use and params (a built-in) or expression (CEL), not both',
+      source,
+    );
+  }
+  if (!validateCelRuleShape(raw)) throw schemaError(validateCelRuleShape.errors, raw, at, source);
+  const { appliesTo, ...definition } = raw;
+  try {
+    return compileCelRule({
+      ...definition,
+      ...(appliesTo === undefined ? {} : { appliesTo: copySelector(appliesTo) }),
+    });
+  } catch (error) {
+    if (!(error instanceof CelCompileError)) throw error;
+    const position = locate?.(['rules', i, error.field], error.offset);
+    const problem = `rule '${raw.id}': ${error.message}`;
+    throw new InvalidPolicyError(`${at}.${error.field}`, problem, source, position);
+  }
+}
+
 function copySelector(selector: RuleOverrides['appliesTo']): LabelSelector {
   const entries = Object.entries(selector as LabelSelector);
   return Object.fromEntries(
@@ -92,7 +134,8 @@ export function parsePolicyText(text: string, format: 'yaml' | 'json', source?: 
   if (format !== 'yaml' && format !== 'json') {
     throw new InvalidArgumentError('format', `expected 'yaml' or 'json', got ${show(format)}`);
   }
-  return parsePolicy(format === 'yaml' ? parseYaml(text, source) : parseJson(text, source), source);
+  const data = format === 'yaml' ? parseYaml(text, source) : parseJson(text, source);
+  return parsePolicyData(data, source, locator(text));
 }
 
 function parseYaml(text: string, source: string | undefined): unknown {

@@ -62,6 +62,26 @@ const ruleSchema = {
   },
 } as const;
 
+// A rule written in CEL: the same keys as a built-in's, with `expression` (and an optional
+// `message`) in place of `use` and `params`, and an id it cannot take from a built-in.
+const celRuleSchema = {
+  ...ruleSchema,
+  description: 'a CEL rule such as { id: cool, expression: node.load < 0.8 }',
+  required: ['id', 'expression'],
+  properties: (({ use: _use, params: _params, ...rest }) => ({
+    ...rest,
+    expression: { type: 'string', pattern: '\\S', description: 'a CEL expression (a string)' },
+    message: { type: 'string', pattern: '\\S', description: 'a CEL string expression' },
+  }))(ruleSchema.properties),
+} as const;
+
+export interface RawCelRule extends RuleOverrides {
+  readonly id: string;
+  readonly expression: string;
+  readonly message?: string;
+  readonly description?: string;
+}
+
 export interface RawRule extends RuleOverrides {
   readonly use: string;
   readonly params: Record<string, unknown>;
@@ -69,6 +89,7 @@ export interface RawRule extends RuleOverrides {
 
 export const validatePolicyShape = ajv.compile<{ version: string; rules: unknown[] }>(policySchema);
 export const validateRuleShape = ajv.compile<RawRule>(ruleSchema);
+export const validateCelRuleShape = ajv.compile<RawCelRule>(celRuleSchema);
 
 const label = { type: 'string', minLength: 1, description: 'a non-empty string' } as const;
 const strings = (item: object) =>
