@@ -3,12 +3,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    // Tests and examples import `wyneos` by name, like a user; resolve it to the sources so
-    // tests never run against a stale build.
+    // Tests and examples import `wyneos` and its subpaths by name, like a user; resolve them to
+    // the sources so tests never run against a stale build. `wyneos/<name>` is
+    // src/exports/<name>.ts, as package.json's exports map it in dist.
     alias: [
       {
-        find: /^wyneos\/testing$/,
-        replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
+        find: /^wyneos\/([a-z-]+)$/,
+        replacement: fileURLToPath(new URL('./src/exports/$1.ts', import.meta.url)),
       },
       { find: /^wyneos$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],

@@ -1,6 +1,9 @@
 /**
  * wyneos: a governance and self-healing runtime for fleets of nodes.
- * Everything a user imports comes from here or from `wyneos/testing`.
+ * This is the embeddable core: the supervisor and its machines, governance, healing, storage,
+ * inspection. It loads no adapter: the HTTP server (`wyneos/http`), NATS (`wyneos/nats`),
+ * licence signing (`wyneos/licensing`) and the test kit (`wyneos/testing`,
+ * `wyneos/arbitraries`) are subpaths, whose entries are in src/exports/.
  */
 
 export { governanceMachine } from '../machines/governance.machine.js';
@@ -97,30 +100,16 @@ export {
   type SafetyOptions,
 } from './healing/index.js';
 export {
-  type ErrorBody,
-  type HeartbeatReply,
-  nodeToken,
-  operatorToken,
-  type PendingAction,
-  type WyneosPluginOptions,
-  wyneosPlugin,
-} from './http/index.js';
-export {
   createInspectionLog,
   type InspectionRecord,
   inspectionRecord,
 } from './inspection/index.js';
+// The types a supervisor's licensing options and events use; signing and checking tokens is
+// wyneos/licensing.
 export {
-  checkLicence,
-  generateLicenceKeys,
-  issueLicence,
   type Licence,
-  type LicenceCheck,
-  type LicenceCheckContext,
   type LicenceEvent,
-  type LicenceKeyPair,
   type LicenceRefusal,
-  type LicenceRequest,
   type LicenceStatus,
   type LicenceSubject,
   type LicensingOptions,
@@ -128,21 +117,8 @@ export {
   type NodeLicence,
   type Revocation,
   type TrustedKey,
-  trustedKeys,
 } from './licensing/index.js';
 export type { Logger } from './logger.js';
-export {
-  createNatsAgent,
-  type DistributedOptions,
-  type DistributedSupervisor,
-  distributedDefaults,
-  type EnforcementMessage,
-  minimumServerVersion as minimumNatsServerVersion,
-  type NatsAgent,
-  type NatsAgentOptions,
-  shardOf,
-  startDistributedSupervisor,
-} from './nats/index.js';
 export {
   type AuditLog,
   type AuditQuery,

@@ -1,4 +1,4 @@
-/** @internal A short, safe rendering of a value for error messages: never the whole input. */
+/** A short, safe rendering of a value for error messages: never the whole input. */
 export function show(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

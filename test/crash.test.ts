@@ -4,14 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type AuditRecord,
-  type DurableState,
-  type NodeSnapshot,
-  nodeToken,
-  operatorToken,
-  queryAudit,
-} from 'wyneos';
+import { type AuditRecord, type DurableState, type NodeSnapshot, queryAudit } from 'wyneos';
+import { nodeToken, operatorToken } from 'wyneos/http';
 import { SeededRandom } from 'wyneos/testing';
 import { killAll, type Process, until, wyneos } from './processes.js';
 

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operatorToken } from 'wyneos';
+import { operatorToken } from 'wyneos/http';
 import { createServer } from '../src/http/index.js';
 import { cellColour, launchBrowser, pollPage } from './browser.js';
 import { httpFleet, silentLogger, testSecret } from './helpers.js';

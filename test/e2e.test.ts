@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type NodeSnapshot, type NodeTransition, nodeToken, operatorToken } from 'wyneos';
+import type { NodeSnapshot, NodeTransition } from 'wyneos';
+import { nodeToken, operatorToken } from 'wyneos/http';
 import { killAll, until, wyneos } from './processes.js';
 
 // Real processes on 127.0.0.1: `wyneos serve` and three `wyneos agent`s, run from the sources

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeToken, operatorToken } from 'wyneos';
+import { nodeToken, operatorToken } from 'wyneos/http';
 import { SimulatedClock } from 'wyneos/testing';
 import { simulateWorkers, startService } from '../examples/embed-basic.js';
 import { buildService } from '../examples/fastify-service/index.js';

@@ -3,13 +3,11 @@ import { pino } from 'pino';
 import {
   type ActionRecord,
   createSupervisor,
-  nodeToken,
-  operatorToken,
   type RemediationAction,
   type Supervisor,
   type SupervisorOptions,
-  type WyneosPluginOptions,
 } from 'wyneos';
+import { nodeToken, operatorToken, type WyneosPluginOptions } from 'wyneos/http';
 import { advanceClock } from 'wyneos/testing';
 import { SimulatedClock } from 'xstate';
 import { createServer } from '../src/http/index.js';

@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fastify } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSupervisor, wyneosPlugin } from 'wyneos';
+import { createSupervisor } from 'wyneos';
+import { wyneosPlugin } from 'wyneos/http';
 import { httpFleet, silentLogger } from './helpers.js';
 
 // The dashboard's routes: the page and its files are open, exact names only, under a prefix

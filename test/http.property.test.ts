@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NodeSnapshot, nodeToken } from 'wyneos';
+import type { NodeSnapshot } from 'wyneos';
+import { nodeToken } from 'wyneos/http';
 import { collect, httpFleet } from './helpers.js';
 
 // Hostile input: whatever a client sends, the server answers with a 4xx (a 200 only for the

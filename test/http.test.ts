@@ -1,6 +1,7 @@
 import { fastify } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSupervisor, maxLoad, wyneosPlugin } from 'wyneos';
+import { createSupervisor, maxLoad } from 'wyneos';
+import { wyneosPlugin } from 'wyneos/http';
 import { httpFleet, silentLogger } from './helpers.js';
 
 type Fleet = Awaited<ReturnType<typeof httpFleet>>;

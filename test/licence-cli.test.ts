@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type HeartbeatReply, nodeToken, operatorToken } from 'wyneos';
+import { type HeartbeatReply, nodeToken, operatorToken } from 'wyneos/http';
 import { createProgram } from '../src/cli/program.js';
 import { killAll, until, wyneos } from './processes.js';
 

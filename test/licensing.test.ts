@@ -1,18 +1,20 @@
 import { generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkLicence,
   createSupervisor,
-  generateLicenceKeys,
   InvalidOptionsError,
-  issueLicence,
-  type LicenceKeyPair,
   LicenceRefusedError,
-  type LicenceRequest,
   MemoryStateStore,
   type SupervisorOptions,
-  trustedKeys,
 } from 'wyneos';
+import {
+  checkLicence,
+  generateLicenceKeys,
+  issueLicence,
+  type LicenceKeyPair,
+  type LicenceRequest,
+  trustedKeys,
+} from 'wyneos/licensing';
 import { advanceClock, SimulatedClock } from 'wyneos/testing';
 import { collect, silentLogger } from './helpers.js';
 

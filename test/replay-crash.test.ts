@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type NodeSnapshot, nodeToken, operatorToken } from 'wyneos';
+import type { NodeSnapshot } from 'wyneos';
+import { nodeToken, operatorToken } from 'wyneos/http';
 import { killAll, type Process, until, wyneos } from './processes.js';
 
 afterAll(killAll);

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createSupervisor } from 'wyneos';
-import { arbitraries, simulate } from 'wyneos/testing';
+import { arbitraries } from 'wyneos/arbitraries';
+import { simulate } from 'wyneos/testing';
 import { silentLogger } from './helpers.js';
 
 describe('simulation (properties)', () => {

@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
-import { createSupervisor, nodeToken, operatorToken } from 'wyneos';
+import { createSupervisor } from 'wyneos';
+import { nodeToken, operatorToken } from 'wyneos/http';
 import { type Figure, measure, type ScenarioResult } from '../measure.js';
 import { scaled } from '../mode.js';
 

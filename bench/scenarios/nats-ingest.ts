@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
-import { shardOf, startDistributedSupervisor } from 'wyneos';
+import { shardOf, startDistributedSupervisor } from 'wyneos/nats';
 import { subjects } from '../../src/nats/index.js';
 import { natsServerPath, startNatsServer } from '../../test/nats/server.js';
 import type { Figure, ScenarioResult } from '../measure.js';

@@ -5,15 +5,8 @@
  * `npm ci`; it prints the tokens to try it with curl.
  */
 import { fastify } from 'fastify';
-import {
-  type Clock,
-  createSupervisor,
-  maxLoad,
-  nodeToken,
-  operatorToken,
-  type Supervisor,
-  wyneosPlugin,
-} from 'wyneos';
+import { type Clock, createSupervisor, maxLoad, type Supervisor } from 'wyneos';
+import { nodeToken, operatorToken, wyneosPlugin } from 'wyneos/http';
 
 export interface ServiceOptions {
   /** The secret node and operator tokens derive from; keep it out of the code in production. */

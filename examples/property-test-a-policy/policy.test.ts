@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arbitraries, defineInvariant, invariants, simulate } from 'wyneos/testing';
+import { arbitraries } from 'wyneos/arbitraries';
+import { defineInvariant, invariants, simulate } from 'wyneos/testing';
 import { gpuFleetPolicy } from './policy.js';
 
 // The team's own promise, checked as the run goes: governance never isolates a node running a

@@ -76,7 +76,7 @@ function ruleProblem(r: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** @internal Validates a rule set: each rule, and ids unique across the set. */
+/** Validates a rule set: each rule, and ids unique across the set. */
 export function validateRules(rules: unknown): readonly Rule[] {
   if (!Array.isArray(rules)) {
     throw new InvalidRuleError(undefined, `rules must be an array, got ${show(rules)}`);

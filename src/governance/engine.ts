@@ -24,7 +24,7 @@ export interface GovernanceOptions {
 }
 
 /**
- * @internal The governance side of a supervisor: the policy in force, its exemptions and its
+ * The governance side of a supervisor: the policy in force, its exemptions and its
  * memory between ticks. The governance actor calls `evaluate` once per tick; the policy is
  * swapped only between calls, so never during a tick.
  */

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseDocument } from 'yaml';
 import { InvalidArgumentError, InvalidPolicyError } from '../errors.js';
 import { type BuiltinRuleName, type RuleOverrides, show } from './builtins.js';
 import { CelCompileError, compileCelRule } from './cel.js';
@@ -138,8 +138,15 @@ export function parsePolicyText(text: string, format: 'yaml' | 'json', source?: 
   return parsePolicyData(data, source, locator(text));
 }
 
+// yaml is required when a YAML policy is first parsed, not imported at the top, so that
+// `import 'wyneos'` does not load it for a service that builds its policy in code. require keeps
+// parsePolicyText synchronous (yaml ships a CommonJS build), which an import() could not.
+const require = createRequire(import.meta.url);
+let yaml: typeof import('yaml') | undefined;
+
 function parseYaml(text: string, source: string | undefined): unknown {
-  const doc = parseDocument(text);
+  yaml ??= require('yaml') as typeof import('yaml');
+  const doc = yaml.parseDocument(text);
   // Warnings (an unresolved tag, say) are errors here: a policy that half-parses is worse than none.
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem !== undefined) {

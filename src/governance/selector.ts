@@ -20,7 +20,7 @@ export function toPredicate(
   return (node) => matchesSelector(appliesTo, node.labels);
 }
 
-/** @internal Checks a selector's shape; returns a problem, or undefined when it is fine. */
+/** Checks a selector's shape; returns a problem, or undefined when it is fine. */
 export function selectorProblem(selector: unknown): string | undefined {
   if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) {
     return 'expected an object of label values, such as { region: "eu" }';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { importJWK, type JWK, SignJWT } from 'jose';
+import type { JWK } from 'jose';
 import { InvalidArgumentError } from '../errors.js';
 import { selectorProblem } from '../governance/index.js';
 import type { LicenceSubject } from './types.js';
@@ -66,6 +66,9 @@ export async function issueLicence(request: LicenceRequest): Promise<string> {
     ...(request.maxNodes === undefined ? {} : { maxNodes: request.maxNodes }),
     ...(request.regions === undefined ? {} : { regions: [...request.regions] }),
   };
+  // Loaded on first use so that `import 'wyneos'` (which checks licences, never signs) does not
+  // load jose; signing is async anyway.
+  const { importJWK, SignJWT } = await import('jose');
   const key = await importJWK(privateJwk, 'EdDSA');
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'EdDSA', kid: privateJwk.kid, typ: 'JWT' })

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { InvalidOptionsError } from '../errors.js';
 import { show } from '../show.js';
 import type { TrustedKey } from './types.js';
@@ -21,6 +21,9 @@ export interface LicenceKeyPair {
  * const { kid, privateJwk, publicJwk } = await generateLicenceKeys();
  */
 export async function generateLicenceKeys(): Promise<LicenceKeyPair> {
+  // Loaded here, not at the top: the supervisor imports this module for trustedKeys, and
+  // `import 'wyneos'` must not load jose. This function is async anyway.
+  const { calculateJwkThumbprint, exportJWK, generateKeyPair } = await import('jose');
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', {
     crv: 'Ed25519',
     extractable: true,
@@ -36,8 +39,12 @@ export async function generateLicenceKeys(): Promise<LicenceKeyPair> {
 }
 
 /**
- * @internal The trusted keys as node:crypto key objects by key id, checked once when the
- * supervisor starts. A key object verifies synchronously (see verify.ts for why that matters).
+ * The trusted keys as node:crypto key objects by key id, for `checkLicence`: a supervisor
+ * builds them once from its `licensing.keys`. A key object verifies synchronously (see
+ * verify.ts for why that matters). Throws an `InvalidOptionsError` naming the first bad key.
+ *
+ * @example
+ * const check = checkLicence(token, trustedKeys([publicJwk]), { at: Date.now() });
  */
 export function trustedKeys(
   keys: ReadonlyArray<TrustedKey | JWK>,

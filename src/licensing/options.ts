@@ -4,7 +4,7 @@ import { show } from '../show.js';
 import { trustedKeys } from './keys.js';
 import type { LicensingOptions } from './types.js';
 
-/** @internal The `licensing` option checked, with its defaults. */
+/** The `licensing` option checked, with its defaults. */
 export interface ResolvedLicensing {
   readonly keys: ReadonlyMap<string, KeyObject>;
   readonly required: boolean;
@@ -17,7 +17,7 @@ export const defaultLicensing = { required: true, warnBeforeMs: 7 * 86_400_000, 
 
 const known = new Set(['keys', 'required', 'issuer', 'warnBeforeMs', 'graceMs']);
 
-/** @internal Checks the `licensing` option; undefined means licensing is off. */
+/** Checks the `licensing` option; undefined means licensing is off. */
 export function resolveLicensing(
   input: LicensingOptions | undefined,
 ): ResolvedLicensing | undefined {

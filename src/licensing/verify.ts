@@ -1,5 +1,4 @@
 import { type KeyObject, verify as verifySignature } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { LabelSelector } from '../governance/index.js';
 import { matchesSelector, selectorProblem } from '../governance/index.js';
 import type { Labels } from '../types.js';
@@ -28,7 +27,7 @@ const maxTokenLength = 8192;
  * Checks a licence token: shape, key id, Ed25519 signature, issuer, validity window, and (for a
  * node presenting it) subject and region. Synchronous on purpose: `register()` and the tick are
  * synchronous, and jose's verifiers are asynchronous (WebCrypto), so the signature is checked
- * with node:crypto, which verifies Ed25519 synchronously. jose signs licences and decodes them.
+ * with node:crypto, which verifies Ed25519 synchronously.
  */
 export function checkLicence(
   token: unknown,
@@ -41,11 +40,11 @@ export function checkLicence(
   const parts = token.length > maxTokenLength ? [] : token.split('.');
   if (parts.length !== 3)
     return refuse('malformed', 'not a compact JWT (header.payload.signature)');
-  let header: ReturnType<typeof decodeProtectedHeader>;
+  let header: Record<string, unknown>;
   let claims: Record<string, unknown>;
   try {
-    header = decodeProtectedHeader(token);
-    claims = decodeJwt(token) as Record<string, unknown>;
+    header = decodePart(parts[0] as string, 'header');
+    claims = decodePart(parts[1] as string, 'payload');
   } catch (error) {
     return refuse('malformed', `cannot be decoded: ${(error as Error).message}`);
   }
@@ -118,6 +117,26 @@ export function subjectProblem(
     }
   }
   return undefined;
+}
+
+/**
+ * One base64url JSON object of a compact JWT. Decoded here rather than with jose so that the
+ * supervisor, which checks licences at registration, never loads jose: only signing and key
+ * generation (wyneos/licensing, the CLI) need it. The signature is what makes a token
+ * trustworthy, and node:crypto checks it; this only reads the JSON.
+ */
+function decodePart(part: string, what: string): Record<string, unknown> {
+  if (!/^[A-Za-z0-9_-]*$/.test(part)) throw new Error(`the ${what} is not base64url`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch {
+    throw new Error(`the ${what} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`the ${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
 }
 
 function refuse(reason: LicenceRefusal, message: string): LicenceCheck {

@@ -4,7 +4,7 @@ import { validateAuditRecord } from './audit-lines.js';
 import { type AuditRecord, auditFormatVersion } from './types.js';
 
 /**
- * @internal The record as the log keeps it, and its line: `v` and `seq` first, `nodeId` only
+ * The record as the log keeps it, and its line: `v` and `seq` first, `nodeId` only
  * when there is one. Checked against the schema readers use, so that every record written
  * reads back; serialised now, so that a value JSON cannot hold (a BigInt, a cycle) fails at its
  * source rather than at the next flush, and later changes to the caller's objects do not leak in.

@@ -3,7 +3,7 @@ import { thrownMessage } from '../show.js';
 import type { DurableNode, DurableState } from './types.js';
 
 /**
- * @internal One node's heartbeat high-water mark: the (epoch, seq) of the last heartbeat
+ * One node's heartbeat high-water mark: the (epoch, seq) of the last heartbeat
  * accepted from it, as `[nodeId, epoch, seq]`.
  */
 export type HighWaterMark = readonly [nodeId: string, epoch: number, seq: number];

@@ -11,7 +11,7 @@ interface LockFile extends StateLockHolder {
   readonly token: string;
 }
 
-/** @internal A held lock on a state directory. */
+/** A held lock on a state directory. */
 export interface StateLock {
   readonly file: string;
   /** Removes the lock file if it is still this holder's; idempotent. */
@@ -23,7 +23,7 @@ export interface StateLock {
 const heldHere = new Set<string>();
 
 /**
- * @internal Takes the exclusive lock of a state directory: `wyneos.lock`, created with O_EXCL,
+ * Takes the exclusive lock of a state directory: `wyneos.lock`, created with O_EXCL,
  * holding the holder's pid, host and start time. Two supervisors writing one directory would
  * each overwrite the other's state, and the last writer would win.
  *

@@ -47,7 +47,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
   return createShardHost(options);
 }
 
-/** @internal createSupervisor, with what a distributed deployment adds (NATS). */
+/** createSupervisor, with what a distributed deployment adds (NATS). */
 export function createShardHost(
   options: SupervisorOptions = {},
   internals: SupervisorInternals = {},

@@ -1,5 +1,5 @@
 /**
- * @internal Where a supervisor object carries its node book, for the parts of wyneos outside
+ * Where a supervisor object carries its node book, for the parts of wyneos outside
  * the supervisor that keep per-node state (the HTTP plugin's feed). Not part of the public API.
  */
 export const nodeBookKey: unique symbol = Symbol('wyneos.nodeBook');

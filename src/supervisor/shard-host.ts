@@ -23,7 +23,7 @@ export interface PeerCounts {
   readonly recentlyOffline: number;
 }
 
-/** @internal What a distributed deployment needs beyond the public options. */
+/** What a distributed deployment needs beyond the public options. */
 export interface SupervisorInternals {
   /** Counts of the nodes other supervisors hold, read on every tick. */
   readonly peers?: () => PeerCounts;
@@ -32,7 +32,7 @@ export interface SupervisorInternals {
 }
 
 /**
- * @internal A supervisor that can take nodes over from another (a shard handover) and hand
+ * A supervisor that can take nodes over from another (a shard handover) and hand
  * them back, without registering or deregistering them: they stay registered in the fleet.
  */
 export interface ShardHost extends Supervisor {

@@ -47,7 +47,7 @@ export interface NodeRegistration {
 }
 
 /**
- * @internal The telemetry store's mutable record of one node. `A` is what its owner attaches
+ * The telemetry store's mutable record of one node. `A` is what its owner attaches
  * (the supervisor: the node's actor), so a tick reads both without a second lookup.
  */
 export interface NodeRecord<A = unknown> {
@@ -92,10 +92,9 @@ export interface NodeRecord<A = unknown> {
   tokensAt: number;
 }
 
-/** @internal */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** @internal What every detector's per-node state has: the time of the last arrival. */
+/** What every detector's per-node state has: the time of the last arrival. */
 export interface DetectorState {
   last: number;
 }

@@ -84,7 +84,7 @@ export function hold(
   state.penalizedAt = at;
 }
 
-/** @internal Checks the `trust` option over the defaults. */
+/** Checks the `trust` option over the defaults. */
 export function resolveTrust(input: unknown): TrustOptions {
   if (input === undefined) return defaultTrust;
   if (typeof input !== 'object' || input === null) {

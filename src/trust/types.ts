@@ -92,7 +92,7 @@ export interface TrustExplanation {
   readonly entries: readonly TrustEntry[];
 }
 
-/** @internal A node's trust: its value after the last incident, and when that was. */
+/** A node's trust: its value after the last incident, and when that was. */
 export interface TrustState {
   base: number;
   penalizedAt: number;

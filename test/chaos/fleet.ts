@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { nodeToken, operatorToken } from 'wyneos';
+import { nodeToken, operatorToken } from 'wyneos/http';
 import { type Process, until, wyneos } from '../processes.js';
 import type { Interval } from './invariants.js';
 

@@ -2,13 +2,8 @@ import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type DistributedSupervisor,
-  type DurableNode,
-  type DurableState,
-  LeaseLostError,
-  startDistributedSupervisor,
-} from 'wyneos';
+import { type DurableNode, type DurableState, LeaseLostError } from 'wyneos';
+import { type DistributedSupervisor, startDistributedSupervisor } from 'wyneos/nats';
 import {
   buckets,
   connectNats,

@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DistributedSupervisor, startDistributedSupervisor } from 'wyneos';
+import { type DistributedSupervisor, startDistributedSupervisor } from 'wyneos/nats';
 import { buckets, keys, type StoredNode, StreamAuditLog, shardOf } from '../../src/nats/index.js';
 import { SimulatedNodes } from './fleet.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';

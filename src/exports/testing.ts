@@ -1,7 +1,7 @@
 /**
- * wyneos/testing: a simulated fleet under a real supervisor, seeded faults, invariants and
- * fast-check arbitraries, for testing a fleet and its policies before production.
- * The arbitraries need `fast-check` (a peer dependency) installed beside wyneos.
+ * wyneos/testing: a simulated fleet under a real supervisor, seeded faults and invariants, for
+ * testing a fleet and its policies before production. It does not load fast-check: the
+ * arbitraries are `wyneos/arbitraries`, which needs it (a peer dependency).
  */
 export { SimulatedClock } from 'xstate';
 export {
@@ -39,9 +39,5 @@ export {
   summaryLines,
   type Violation,
 } from '../simulation/index.js';
-
-import * as arbitraries from './arbitraries.js';
-
-export { advanceClock } from './clock.js';
-export { createNodeSnapshot } from './node-snapshot.js';
-export { arbitraries };
+export { advanceClock } from '../testing/clock.js';
+export { createNodeSnapshot } from '../testing/node-snapshot.js';
