@@ -1,5 +1,4 @@
 import { readFile, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError, InvalidPolicyError } from '../errors.js';
@@ -17,6 +16,7 @@ import {
   validateRuleShape,
 } from './policy-schema.js';
 import type { LabelSelector, Policy, Rule } from './types.js';
+import { yamlParser } from './yaml.js';
 
 /**
  * Turns policy data, as parsed from YAML or JSON, into a {@link Policy} of built-in rules.
@@ -138,15 +138,8 @@ export function parsePolicyText(text: string, format: 'yaml' | 'json', source?: 
   return parsePolicyData(data, source, locator(text));
 }
 
-// yaml is required when a YAML policy is first parsed, not imported at the top, so that
-// `import 'wyneos'` does not load it for a service that builds its policy in code. require keeps
-// parsePolicyText synchronous (yaml ships a CommonJS build), which an import() could not.
-const require = createRequire(import.meta.url);
-let yaml: typeof import('yaml') | undefined;
-
 function parseYaml(text: string, source: string | undefined): unknown {
-  yaml ??= require('yaml') as typeof import('yaml');
-  const doc = yaml.parseDocument(text);
+  const doc = yamlParser().parseDocument(text);
   // Warnings (an unresolved tag, say) are errors here: a policy that half-parses is worse than none.
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem !== undefined) {

@@ -1,4 +1,4 @@
-import { isScalar, LineCounter, parseDocument, Scalar } from 'yaml';
+import { yamlParser } from './yaml.js';
 
 /** Where a mistake is in a policy file: 1-based, as an editor shows it. */
 export interface FilePosition {
@@ -21,6 +21,7 @@ export type Locate = (
  */
 export function locator(text: string): Locate {
   return (path, offset) => {
+    const { isScalar, LineCounter, parseDocument, Scalar } = yamlParser();
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines });
     const node = doc.getIn(path, true);
