@@ -1,6 +1,6 @@
 /**
  * wyneos/nats: a supervisor distributed over NATS (shards, leases, JetStream audit) and the
- * agent that reports to it. Loads the @nats-io client; `import 'wyneos'` does not.
+ * agent that reports to it. Loads the `@nats-io` client; `import 'wyneos'` does not.
  */
 export { createNatsAgent, type NatsAgent, type NatsAgentOptions } from '../nats/agent.js';
 export { minimumServerVersion as minimumNatsServerVersion } from '../nats/connection.js';
