@@ -34,6 +34,8 @@ export function captureState(parts: DurableParts, boots: number): DurableState {
     if (actor === undefined) continue;
     const snapshot = actor.getSnapshot();
     const licence = licensing.book?.token(record.id);
+    const seq = store.columns.seq[record.slot] as number;
+    const epoch = store.columns.epoch[record.slot] as number;
     // A node unchanged since the last capture keeps its object: a store that diffs what it
     // saves (the file journal) then passes over it by identity, and a registration costs no
     // new object per node of the fleet.
@@ -42,8 +44,8 @@ export function captureState(parts: DurableParts, boots: number): DurableState {
       last !== undefined &&
       last.snapshot === snapshot &&
       last.licence === licence &&
-      last.node.seq === record.seq &&
-      (last.node.epoch ?? 0) === record.epoch
+      last.node.seq === seq &&
+      (last.node.epoch ?? 0) === epoch
     ) {
       nodes.push(last.node);
       continue;
@@ -61,8 +63,8 @@ export function captureState(parts: DurableParts, boots: number): DurableState {
       reinstateAt: context.reinstateAt,
       probationUntil: context.probationUntil,
       escalation: context.escalation,
-      seq: record.seq,
-      ...(record.epoch === 0 ? {} : { epoch: record.epoch }),
+      seq,
+      ...(epoch === 0 ? {} : { epoch }),
       ...(licence === undefined ? {} : { licence }),
     };
     captured.set(record, { snapshot, licence, node });

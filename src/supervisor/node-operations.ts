@@ -49,7 +49,7 @@ export function nodeOperations(deps: NodeOperationsDeps) {
     const record = store.get(nodeId);
     return record?.attached === undefined
       ? undefined
-      : nodeSnapshot(record, record.attached, book.reader(clock.now()));
+      : nodeSnapshot(store.columns, record, record.attached, book.reader(clock.now()));
   }
 
   function existing(nodeId: unknown, operation: string): NodeSnapshot {

@@ -1,6 +1,12 @@
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import type { FailureDetector, FleetCondition, HealingPlan } from '../healing/index.js';
-import type { DetectorState, Mutable, NodeRecord, TelemetryStore } from '../telemetry/index.js';
+import type {
+  DetectorState,
+  Mutable,
+  NodeRecord,
+  TelemetryColumns,
+  TelemetryStore,
+} from '../telemetry/index.js';
 import { type TrustOptions, trustAt } from '../trust/index.js';
 import type { FleetSnapshot, NodeSnapshot, NodeState } from '../types.js';
 
@@ -17,11 +23,12 @@ export interface SuspicionReader {
 
 /** One node as a tick sees it: lifecycle from its actor, the rest from its telemetry record. */
 export function nodeSnapshot(
+  columns: TelemetryColumns,
   record: NodeRecord<NodeActorRef>,
   actor: NodeActorRef,
   reader: SuspicionReader,
 ): NodeSnapshot {
-  const copy = newView(record, actor, reader);
+  const copy = newView(columns, record, actor, reader);
   // The record's metrics are not frozen (that is on the heartbeat path): a view a caller
   // keeps gets its own copy, so writing to it cannot reach the supervisor's state.
   copy.metrics = { ...record.metrics };
@@ -61,17 +68,18 @@ export function nodeSnapshots(
   let overloaded = 0;
   let isolated = 0;
   const offlineSince: number[] = [];
+  const { columns } = store;
   for (const record of store.values()) {
     const actor = record.attached;
     if (actor === undefined) continue;
     let view = record.tickView;
     const lifecycle = actor.getSnapshot();
     if (view === undefined) {
-      view = newView(record, actor, reader);
+      view = newView(columns, record, actor, reader);
       record.tickView = view;
     } else {
       if (record.mirrored !== lifecycle) mirrorLifecycle(view, lifecycle);
-      refreshTelemetry(view, record, reader);
+      refreshTelemetry(view, columns, record, reader);
     }
     record.mirrored = lifecycle;
     nodes[n++] = view;
@@ -95,7 +103,8 @@ export function nodeViews(
 ): NodeSnapshot[] {
   const nodes: NodeSnapshot[] = [];
   for (const record of store.values()) {
-    if (record.attached !== undefined) nodes.push(nodeSnapshot(record, record.attached, reader));
+    if (record.attached === undefined) continue;
+    nodes.push(nodeSnapshot(store.columns, record, record.attached, reader));
   }
   return nodes;
 }
@@ -106,11 +115,15 @@ export function nodeViews(
  * array, as for a view grown field by field from `{}` (about 30 B a node less).
  */
 function newView(
+  columns: TelemetryColumns,
   record: NodeRecord<NodeActorRef>,
   actor: NodeActorRef,
   reader: SuspicionReader,
 ): Mutable<NodeSnapshot> {
   const { value, context } = actor.getSnapshot();
+  const { slot } = record;
+  const seq = columns.seq[slot] as number;
+  const lastHeartbeatAt = columns.lastHeartbeatAt[slot] as number;
   return {
     id: record.id,
     state: value,
@@ -123,10 +136,10 @@ function newView(
     labels: record.labels,
     version: record.version,
     registeredAt: record.registeredAt,
-    load: record.load,
+    load: columns.load[slot] as number,
     metrics: record.metrics,
-    seq: record.seq < 0 ? undefined : record.seq,
-    lastHeartbeatAt: record.lastHeartbeatAt < 0 ? undefined : record.lastHeartbeatAt,
+    seq: seq < 0 ? undefined : seq,
+    lastHeartbeatAt: lastHeartbeatAt < 0 ? undefined : lastHeartbeatAt,
     trust: trustOf(record, reader),
     suspicion: suspicionOf(record, reader),
   };
@@ -147,13 +160,17 @@ function mirrorLifecycle(
 
 function refreshTelemetry(
   view: Mutable<NodeSnapshot>,
+  columns: TelemetryColumns,
   record: NodeRecord<NodeActorRef>,
   reader: SuspicionReader,
 ): void {
-  view.load = record.load;
+  const { slot } = record;
+  const seq = columns.seq[slot] as number;
+  const lastHeartbeatAt = columns.lastHeartbeatAt[slot] as number;
+  view.load = columns.load[slot] as number;
   view.metrics = record.metrics;
-  view.seq = record.seq < 0 ? undefined : record.seq;
-  view.lastHeartbeatAt = record.lastHeartbeatAt < 0 ? undefined : record.lastHeartbeatAt;
+  view.seq = seq < 0 ? undefined : seq;
+  view.lastHeartbeatAt = lastHeartbeatAt < 0 ? undefined : lastHeartbeatAt;
   view.trust = trustOf(record, reader);
   view.suspicion = suspicionOf(record, reader);
 }

@@ -1,3 +1,4 @@
+export type { TelemetryColumns } from './columns.js';
 export {
   describeSchemaError,
   heartbeatSchema,

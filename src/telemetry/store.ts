@@ -5,16 +5,20 @@ import {
   UnknownNodeError,
 } from '../errors.js';
 import type { FailureDetector } from '../healing/index.js';
+import { TelemetryColumns } from './columns.js';
 import type { DetectorState, Heartbeat, NodeRecord, NodeRegistration } from './types.js';
 
 const noMetrics = Object.freeze({});
 
 /**
- * The latest telemetry and metadata of every registered node, as plain mutable records: the
+ * The latest telemetry and metadata of every registered node: a mutable record a node, and its
+ * hot numbers (load, last heartbeat, seq, epoch) in `columns` at the record's slot. The
  * heartbeat hot path is a map lookup and a few assignments, never an actor event.
  */
 export class TelemetryStore<A = unknown> {
   private readonly records = new Map<string, NodeRecord<A>>();
+  /** Read at a record's `slot`, and only while the record is in the store: slots are reused. */
+  readonly columns = new TelemetryColumns();
   private moved: NodeRecord<A>[] = [];
   /** Whether marks that move are kept for `takeMarks` (only when something saves them). */
   trackMarks = false;
@@ -59,14 +63,11 @@ export class TelemetryStore<A = unknown> {
       labels: Object.freeze({ ...registration.labels }),
       version: registration.version,
       registeredAt,
-      load: 0,
+      slot: this.columns.allocate(),
       metrics: noMetrics,
-      seq: -1,
-      epoch: 0,
       unheard: false,
       inherited: false,
       markMoved: false,
-      lastHeartbeatAt: -1,
       detector: this.detector.createState(watchedFrom),
       attached: undefined,
       tickView: undefined,
@@ -92,8 +93,8 @@ export class TelemetryStore<A = unknown> {
     watchedFrom: number,
   ): NodeRecord<A> {
     const record = this.add(registration, registeredAt, watchedFrom);
-    record.seq = mark.seq;
-    record.epoch = mark.epoch;
+    this.columns.seq[record.slot] = mark.seq;
+    this.columns.epoch[record.slot] = mark.epoch;
     record.unheard = mark.resync;
     record.inherited = true;
     return record;
@@ -104,14 +105,20 @@ export class TelemetryStore<A = unknown> {
     const marks: [string, number, number][] = [];
     for (const record of this.moved) {
       record.markMoved = false;
-      if (this.records.get(record.id) === record) marks.push([record.id, record.epoch, record.seq]);
+      if (this.records.get(record.id) !== record) continue;
+      const { epoch, seq } = this.columns;
+      marks.push([record.id, epoch[record.slot] as number, seq[record.slot] as number]);
     }
     this.moved = [];
     return marks;
   }
 
+  /** Drops a node and frees its slot (the node book's `forget`, the one way a node leaves). */
   delete(nodeId: string): void {
+    const record = this.records.get(nodeId);
+    if (record === undefined) return;
     this.records.delete(nodeId);
+    this.columns.free(record.slot);
   }
 
   /**
@@ -136,14 +143,10 @@ export class TelemetryStore<A = unknown> {
       return new HeartbeatResyncError(heartbeat.nodeId, this.boot);
     }
     const epoch = heartbeat.epoch ?? 0;
-    if (epoch < record.epoch || (epoch === record.epoch && heartbeat.seq <= record.seq)) {
-      return new StaleHeartbeatError(
-        heartbeat.nodeId,
-        heartbeat.seq,
-        record.seq,
-        epoch,
-        record.epoch,
-      );
+    const lastEpoch = this.columns.epoch[record.slot] as number;
+    const lastSeq = this.columns.seq[record.slot] as number;
+    if (epoch < lastEpoch || (epoch === lastEpoch && heartbeat.seq <= lastSeq)) {
+      return new StaleHeartbeatError(heartbeat.nodeId, heartbeat.seq, lastSeq, epoch, lastEpoch);
     }
     return undefined;
   }
@@ -157,18 +160,20 @@ export class TelemetryStore<A = unknown> {
 
   /** Applies a heartbeat that `refusal` found nothing against. */
   take(record: NodeRecord<A>, heartbeat: Heartbeat, receivedAt: number): void {
-    record.seq = heartbeat.seq;
-    record.epoch = heartbeat.epoch ?? 0;
+    const { columns } = this;
+    const { slot } = record;
+    columns.seq[slot] = heartbeat.seq;
+    columns.epoch[slot] = heartbeat.epoch ?? 0;
+    columns.load[slot] = heartbeat.load;
+    columns.lastHeartbeatAt[slot] = receivedAt;
     record.unheard = false;
     if (this.trackMarks && !record.markMoved) {
       record.markMoved = true;
       this.moved.push(record);
     }
-    record.load = heartbeat.load;
     // Copied, so the sender's object stays theirs; not frozen, which cost more than the rest of
     // a heartbeat together. Rules get metrics typed read-only.
     if (heartbeat.metrics !== undefined) record.metrics = { ...heartbeat.metrics };
-    record.lastHeartbeatAt = receivedAt;
     this.detector.recordHeartbeat(record.detector, receivedAt);
   }
 }

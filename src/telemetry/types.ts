@@ -55,13 +55,9 @@ export interface NodeRecord<A = unknown> {
   readonly labels: Labels;
   readonly version: string | undefined;
   readonly registeredAt: number;
-  load: number;
+  /** Where the node's load, last heartbeat time, seq and epoch are in the store's columns. */
+  readonly slot: number;
   metrics: Metrics;
-  // -1 until the first heartbeat rather than undefined: a field that only ever holds numbers
-  // is stored unboxed, so a heartbeat does not allocate.
-  seq: number;
-  /** The epoch of the last accepted heartbeat (0 when none gave one). */
-  epoch: number;
   /**
    * True for a node restored from saved state and not heard since: its saved mark may lag the
    * last heartbeat accepted before the restart, so only a heartbeat carrying the current boot
@@ -76,7 +72,6 @@ export interface NodeRecord<A = unknown> {
   inherited: boolean;
   /** Whether the mark moved since the marks were last taken to be saved. */
   markMoved: boolean;
-  lastHeartbeatAt: number;
   /** The failure detector's state for this node (its own shape per detector). */
   readonly detector: DetectorState;
   /** What the store's owner attached to the node; undefined until it does. */
