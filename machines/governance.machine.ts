@@ -3,11 +3,13 @@ import type { GovernanceDecision } from '../src/governance/types.js';
 import type { FleetSnapshot } from '../src/types.js';
 import { type GovernanceReportedEvent, governanceReported } from './events.js';
 
+/** What the governance actor keeps between evaluations. */
 export interface GovernanceContext {
   /** The latest decision, or null before the first evaluation. */
   readonly decision: GovernanceDecision | null;
 }
 
+/** The one event the governance actor takes: evaluate the rules on this fleet snapshot. */
 export type GovernanceEvent = { readonly type: 'EVALUATE'; readonly snapshot: FleetSnapshot };
 
 /**

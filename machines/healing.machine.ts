@@ -3,11 +3,13 @@ import type { HealingPlan } from '../src/healing/types.js';
 import type { FleetSnapshot } from '../src/types.js';
 import { type HealingPlannedEvent, healingPlanned } from './events.js';
 
+/** What the healing actor keeps between evaluations. */
 export interface HealingContext {
   /** The latest plan, or null before the first evaluation. */
   readonly plan: HealingPlan | null;
 }
 
+/** The one event the healing actor takes: plan for this fleet snapshot. */
 export type HealingEvent = { readonly type: 'EVALUATE'; readonly snapshot: FleetSnapshot };
 
 /**

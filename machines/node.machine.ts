@@ -2,6 +2,7 @@ import { assign, enqueueActions, type SnapshotFrom, setup } from 'xstate';
 import type { NodeLifecycleEvent, NodeState } from '../src/types.js';
 import { type NodeTransitionedEvent, nodeTransitioned } from './events.js';
 
+/** What a node actor keeps: the facts of its lifecycle, beside the state it is in. */
 export interface NodeContext {
   readonly nodeId: string;
   /** When the node entered its current state (supervisor clock, ms). */
@@ -18,6 +19,7 @@ export interface NodeContext {
   readonly escalation: number;
 }
 
+/** What a node actor starts from: the node, and when it registered (supervisor clock, ms). */
 export interface NodeInput {
   readonly nodeId: string;
   readonly registeredAt: number;
@@ -78,6 +80,7 @@ export const nodeMachine = setup({
   },
 }).createMachine({
   id: 'node',
+  /** Online since its registration. */
   context: ({ input }) => initialNodeContext(input),
   initial: 'online',
   states: {

@@ -31,6 +31,7 @@ export interface NodeSpawn extends NodeInput {
   };
 }
 
+/** What the supervisor actor keeps: its node actors and what each step of the tick answered. */
 export interface SupervisorContext {
   readonly tickMs: number;
   /** How many ticks have started. */
@@ -47,10 +48,15 @@ export interface SupervisorContext {
   readonly review: TickReview | null;
 }
 
+/** What the supervisor actor starts from. */
 export interface SupervisorInput {
   readonly tickMs: number;
 }
 
+/**
+ * What the supervisor actor receives: `createSupervisor`'s commands (start, stop, register,
+ * operator commands), its own tick, and the answers of the tick's steps and of its nodes.
+ */
 export type SupervisorEvent =
   | { readonly type: 'START' }
   | { readonly type: 'STOP' }
@@ -189,6 +195,7 @@ export const supervisorMachine = setup({
   },
 }).createMachine({
   id: 'supervisor',
+  /** No node and no tick yet. */
   context: ({ input }) => ({
     tickMs: input.tickMs,
     tick: 0,

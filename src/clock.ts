@@ -3,9 +3,12 @@
  * `SimulatedClock` fits it as it is, so tests and the simulator move time by hand.
  */
 export interface Clock {
+  /** The current time, in ms since the epoch. */
   now(): number;
+  /** Calls `fn` once `timeoutMs` have passed on this clock; returns an id for `clearTimeout`. */
   // biome-ignore lint/suspicious/noExplicitAny: the shape of XState's Clock, which any timer id fits
   setTimeout(fn: (...args: any[]) => void, timeoutMs: number): any;
+  /** Cancels a timer that `setTimeout` returned, if it has not fired. */
   // biome-ignore lint/suspicious/noExplicitAny: see setTimeout
   clearTimeout(id: any): void;
 }

@@ -45,6 +45,7 @@ export const errorCodes = {
     'a heartbeat of an all-or-nothing batch was not taken because another one was refused',
 } as const;
 
+/** The stable code of a {@link WyneosError}, such as `WYNEOS_ERR_UNKNOWN_NODE` (docs/errors.md). */
 export type ErrorCode = keyof typeof errorCodes;
 
 /** The base of every error wyneos throws on purpose: check `code`, not the message. */

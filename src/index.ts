@@ -6,10 +6,28 @@
  * `wyneos/arbitraries`) are subpaths, whose entries are in src/exports/.
  */
 
-export { governanceMachine } from '../machines/governance.machine.js';
-export { healingMachine } from '../machines/healing.machine.js';
-export { nodeMachine, serializeNodeState } from '../machines/node.machine.js';
-export { supervisorMachine } from '../machines/supervisor.machine.js';
+export {
+  type GovernanceContext,
+  type GovernanceEvent,
+  governanceMachine,
+} from '../machines/governance.machine.js';
+export {
+  type HealingContext,
+  type HealingEvent,
+  healingMachine,
+} from '../machines/healing.machine.js';
+export {
+  type NodeContext,
+  type NodeInput,
+  nodeMachine,
+  serializeNodeState,
+} from '../machines/node.machine.js';
+export {
+  type SupervisorContext,
+  type SupervisorEvent,
+  type SupervisorInput,
+  supervisorMachine,
+} from '../machines/supervisor.machine.js';
 export { type Clock, systemClock } from './clock.js';
 export {
   AdmissionDeniedError,
@@ -85,6 +103,7 @@ export {
   type RuleSummary,
   type RuleVerdict,
   requiredLabels,
+  ruleOutcomes,
   type Severity,
   trustAtLeast,
 } from './governance/index.js';
@@ -93,10 +112,14 @@ export {
   type CommandHookOptions,
   type CommandResult,
   commandHook,
+  type EscalationOptions,
+  type FlappingOptions,
   type HealingPlan,
   type HookContext,
   type HookPolicy,
   type OverloadOptions,
+  type PhiAccrualOptions,
+  type PredictiveOptions,
   type SafetyOptions,
 } from './healing/index.js';
 export {
@@ -122,12 +145,14 @@ export type { Logger } from './logger.js';
 export {
   type AuditLog,
   type AuditQuery,
+  type AuditQueryOptions,
   type AuditRecord,
   type AuditType,
   type Durability,
   type DurableNode,
   type DurableState,
   FileAuditLog,
+  type FileAuditLogOptions,
   FileStateStore,
   type FileStateStoreOptions,
   MemoryAuditLog,
@@ -138,6 +163,7 @@ export {
 export {
   type AdmissionDecision,
   createSupervisor,
+  type DetectorOption,
   defaultOptions,
   type FleetHealth,
   type HeartbeatBatchOptions,
@@ -161,20 +187,22 @@ export type {
   TrustIncidentKind,
   TrustWeights,
 } from './trust/index.js';
-export type {
-  ActionCause,
-  ActionOrigin,
-  ActionProposal,
-  ActionRecord,
-  ActionStatus,
-  FleetSnapshot,
-  Labels,
-  Metrics,
-  NodeCommand,
-  NodeLifecycleEvent,
-  NodeSnapshot,
-  NodeState,
-  NodeTransition,
-  RemediationAction,
-  RemediationActionType,
+export {
+  type ActionCause,
+  type ActionOrigin,
+  type ActionProposal,
+  type ActionRecord,
+  type ActionStatus,
+  actionStatuses,
+  type FleetSnapshot,
+  type Labels,
+  type Metrics,
+  type NodeCommand,
+  type NodeLifecycleEvent,
+  type NodeSnapshot,
+  type NodeState,
+  type NodeTransition,
+  type RemediationAction,
+  type RemediationActionType,
+  remediationActionTypes,
 } from './types.js';

@@ -6,7 +6,9 @@
 /** The four lifecycle states of a node. */
 export type NodeState = 'online' | 'overloaded' | 'isolated' | 'offline';
 
+/** A node's labels, such as `{ region: 'eu-west', role: 'db' }`: what selectors and rules match. */
 export type Labels = Readonly<Record<string, string>>;
+/** A node's latest metrics by name, such as `{ mem: 0.42 }`, as its heartbeats report them. */
 export type Metrics = Readonly<Record<string, number>>;
 
 /**
@@ -111,6 +113,7 @@ export const remediationActionTypes = [
   'propagate',
 ] as const;
 
+/** What an action does to its node; see {@link remediationActionTypes} for the list. */
 export type RemediationActionType = (typeof remediationActionTypes)[number];
 
 /**

@@ -16,6 +16,7 @@ export {
   type Fault,
   type FaultKind,
   type FaultMixEntry,
+  type FaultStart,
   type FaultTargets,
   faultKinds,
   type Incident,

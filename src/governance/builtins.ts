@@ -235,15 +235,23 @@ export function trustAtLeast(min: number, overrides?: RuleOverrides): Rule {
 
 /** The built-in rule factories by name: the names a policy file's `use` refers to. */
 export const builtinRules = {
+  /** {@link maxLoad} */
   maxLoad,
+  /** {@link metricBelow} */
   metricBelow,
+  /** {@link minVersion} */
   minVersion,
+  /** {@link requiredLabels} */
   requiredLabels,
+  /** {@link allowedLabelValues} */
   allowedLabelValues,
+  /** {@link heartbeatFresh} */
   heartbeatFresh,
+  /** {@link trustAtLeast} */
   trustAtLeast,
 } as const;
 
+/** The name of a built-in rule, as a policy file's `use` gives it. */
 export type BuiltinRuleName = keyof typeof builtinRules;
 
 interface Defaults {

@@ -32,3 +32,4 @@ export type {
   RuleVerdict,
   Severity,
 } from './types.js';
+export { ruleOutcomes } from './types.js';

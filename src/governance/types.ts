@@ -22,6 +22,7 @@ export type RuleVerdict =
       readonly expected?: unknown;
     };
 
+/** How much a failing rule matters, for reports and filters; it changes no enforcement. */
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
 /**
@@ -34,6 +35,10 @@ export type Enforcement = 'audit' | 'warn' | 'reduce-load' | 'isolate' | 'deny';
 /** A label selector: every key must match, a list of values means "one of these". */
 export type LabelSelector = Readonly<Record<string, string | readonly string[]>>;
 
+/**
+ * A governance rule: a check of one node, and what the supervisor does when the node fails it.
+ * Made with {@link defineRule}, a built-in such as {@link maxLoad}, or {@link celRule}.
+ */
 export interface Rule {
   /** Unique within a policy: letters, digits, `.`, `_`, `-`; at most 128 characters. */
   readonly id: string;
@@ -63,6 +68,7 @@ export interface Policy {
   readonly rules: readonly Rule[];
 }
 
+/** What a rule made of one node on one tick; `skip` when it does not apply or is exempted. */
 export type RuleOutcome = (typeof ruleOutcomes)[number];
 
 /** Every outcome of a rule on a node, in one place (a rule's summary counts each). */
@@ -93,6 +99,7 @@ export interface RuleResult {
   readonly exemption?: Pick<Exemption, 'id' | 'reason' | 'until'>;
 }
 
+/** One rule over the whole fleet on one tick: how many nodes got each outcome. */
 export interface RuleSummary {
   readonly ruleId: string;
   readonly description: string;

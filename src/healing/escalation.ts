@@ -1,5 +1,9 @@
 import type { NodeSnapshot } from '../types.js';
 
+/**
+ * The `escalation` option: how long an automatic isolation lasts, growing with each one in a
+ * row, and the probation that follows a reinstatement.
+ */
 export interface EscalationOptions {
   /**
    * Backoff of a first automatic isolation (30 s, Envoy's base ejection time).
@@ -33,6 +37,7 @@ export interface EscalationOptions {
   readonly resetAfterMs: number;
 }
 
+/** The `flapping` option: when a node that keeps changing state is isolated as flapping. */
 export interface FlappingOptions {
   /**
    * More transitions than this within `windowMs` is flapping.

@@ -1,5 +1,6 @@
 import type { ActionProposal } from '../types.js';
 
+/** The `safety` option: limits on what healing may do at once, so one bad signal cannot empty the fleet. */
 export interface SafetyOptions {
   /**
    * Never more of the fleet isolated than this; beyond it isolations are held.

@@ -87,7 +87,9 @@ function plain(value: unknown): unknown {
  * the fact (`wyneos serve --inspect-log FILE`). `close()` flushes and closes the file.
  */
 export function createInspectionLog(path: string): {
+  /** The inspector to pass as `createSupervisor({ inspect })`. */
   readonly inspect: (event: InspectionEvent) => void;
+  /** Flushes the lines written so far and closes the file; later events are dropped. */
   close(): Promise<void>;
 } {
   const stream = createWriteStream(path, { flags: 'a' });

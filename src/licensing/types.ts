@@ -27,6 +27,7 @@ export type LicenceRefusal =
   /** A fleet licence's `maxNodes` is reached. */
   | 'fleet-full';
 
+/** Every {@link LicenceRefusal}, in one place (the metrics' labels come from it). */
 export const licenceRefusals: readonly LicenceRefusal[] = [
   'missing',
   'malformed',

@@ -5,12 +5,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { InvalidArgumentError, InvalidOptionsError, NatsError } from '../errors.js';
 import { createDefaultLogger } from '../logger.js';
 import { thrownMessage } from '../show.js';
-import {
-  createShardHost,
-  type PeerCounts,
-  type ShardHost,
-  type SupervisorOptions,
-} from '../supervisor/index.js';
+import { createShardHost, type Supervisor, type SupervisorOptions } from '../supervisor/index.js';
 import { connectNats } from './connection.js';
 import { EnforcementPublisher } from './enforcement.js';
 import { FleetCounts } from './fleet-counts.js';
@@ -40,23 +35,40 @@ export interface DistributedOptions
 
 /** A supervisor that shares a fleet with others through NATS. */
 export interface DistributedSupervisor {
-  readonly supervisor: ShardHost;
+  /** The supervisor of the nodes in the shards it holds, to embed or serve like any other. */
+  readonly supervisor: Supervisor;
+  /** Its name in leases and the audit trail (`supervisorId`). */
   readonly id: string;
   /** The shards it holds now. */
   shards(): number[];
-  /** Heartbeats taken off the bus so far. */
-  readonly heartbeats: HeartbeatSubscriber['counts'];
-  /** The rest of the fleet as the safety limits see it on the next tick. */
-  peerCounts(): PeerCounts;
+  /** Heartbeats taken off the bus so far: accepted, refused, and from nodes it does not know. */
+  readonly heartbeats: {
+    readonly accepted: number;
+    readonly refused: number;
+    readonly unknown: number;
+  };
+  /**
+   * The rest of the fleet as the safety limits see it on the next tick: the nodes the other
+   * supervisors hold, added to this one's own when the limits are checked.
+   */
+  peerCounts(): {
+    readonly nodeCount: number;
+    readonly isolated: number;
+    readonly offline: number;
+    /** Nodes that went offline within the last heartbeat timeout. */
+    readonly recentlyOffline: number;
+  };
   /** Looks for free shards now rather than at the next scan. */
   scan(): Promise<void>;
   /** Hands its shards to the others, stops the supervisor and closes the connection. */
   stop(): Promise<void>;
   /** Stops renewing and answering without handing anything over, as a crash would (tests). */
   crash(): Promise<void>;
+  /** Its connection to the NATS server. */
   readonly connection: NatsConnection;
 }
 
+/** The defaults of {@link DistributedOptions} `shards` and `leaseMs`, as the code applies them. */
 export const distributedDefaults = { shards: 16, leaseMs: 10_000 } as const;
 
 /**

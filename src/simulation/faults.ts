@@ -16,6 +16,7 @@ export type FaultKind =
   | 'licence-revoke'
   | 'pause';
 
+/** Every {@link FaultKind}, in one place: what a fault's `kind` is checked against. */
 export const faultKinds: readonly FaultKind[] = [
   'crash',
   'recover',
@@ -40,7 +41,8 @@ export interface FaultTargets {
   readonly fraction?: number;
 }
 
-interface FaultStart extends FaultTargets {
+/** What every fault has: its targets, and when it starts. */
+export interface FaultStart extends FaultTargets {
   /** When the fault starts, in ms of simulated time from the start of the run. */
   readonly at: number;
 }

@@ -23,6 +23,7 @@ import { RunRecorder } from './recorder.js';
 import type { SimulationResult } from './result.js';
 import { SimNode } from './sim-node.js';
 
+/** The options of {@link createSimulatedFleet}: the fleet, its faults and its supervisor. */
 export interface SimulatedFleetOptions {
   /** How many nodes, named `node-0001`, `node-0002`, ... Default: 100. */
   readonly nodes?: number;
@@ -74,6 +75,7 @@ export interface SimulatedFleet {
   inject(fault: Fault): void;
   /** What happened so far. */
   result(): SimulationResult;
+  /** Stops the supervisor; the fleet cannot run again. */
   stop(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ export {
   type Expectation,
   type Fault,
   type FaultKind,
+  type FaultStart,
   type FaultTargets,
   faultKinds,
   type ResolvedFault,

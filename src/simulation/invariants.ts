@@ -30,8 +30,11 @@ export interface Violation {
 
 /** What an invariant watches; every hook is optional. */
 export interface InvariantMonitor {
+  /** A node changed state. */
   transition?(transition: NodeTransition): void;
+  /** An action moved on a step (proposed, applied, held or failed). */
   action?(record: ActionRecord): void;
+  /** A tick's governance report. */
   report?(report: GovernanceReport): void;
   /** After every tick, with the tick's summary. */
   tick?(summary: TickSummary): void;
@@ -46,7 +49,9 @@ export interface InvariantMonitor {
 export interface Invariant {
   readonly name: string;
   readonly description: string;
+  /** Whether the invariant means anything under this run's configuration; always, if left out. */
   applies?(context: InvariantContext): boolean;
+  /** Starts watching one run: the monitor calls `violated` for each breach it sees. */
   monitor(context: InvariantContext, violated: (violation: Violation) => void): InvariantMonitor;
 }
 
@@ -306,4 +311,5 @@ export const invariants = {
   noDuplicateAction,
 } as const;
 
+/** Every invariant of {@link invariants}: what a simulation checks unless told otherwise. */
 export const defaultInvariants: readonly Invariant[] = Object.values(invariants);

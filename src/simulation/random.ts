@@ -28,6 +28,7 @@ export class SeededRandom {
     return min + (max - min) * this.next();
   }
 
+  /** True with this probability, from 0 (never) to 1 (always). */
   chance(probability: number): boolean {
     return this.next() < probability;
   }

@@ -11,6 +11,7 @@ export interface LatencyStats {
   readonly max: number;
 }
 
+/** How the supervisor detected the incidents of one fault kind (the fields of `detection`). */
 export interface KindDetection {
   readonly incidents: number;
   readonly detected: number;
@@ -21,6 +22,7 @@ export interface KindDetection {
   readonly latencyMs: LatencyStats | null;
 }
 
+/** Whether one invariant held over a run, and the first violations if it did not. */
 export interface InvariantResult {
   readonly name: string;
   readonly description: string;
@@ -32,6 +34,7 @@ export interface InvariantResult {
   readonly examples: readonly Violation[];
 }
 
+/** The fleet at one moment of a run: its governance compliance and its nodes by state. */
 export interface CompliancePoint {
   readonly at: number;
   readonly fleetCompliance: number;

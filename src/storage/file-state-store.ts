@@ -8,7 +8,6 @@ import { linkOrCopy, readStateFile, showTime } from './state-file.js';
 import {
   baseOf,
   diff,
-  type HighWaterMark,
   type JournalBase,
   type JournalLine,
   markBase,
@@ -187,7 +186,7 @@ export class FileStateStore implements StateStore {
    * Appends heartbeat high-water marks that moved past what is saved; one line, one fsync.
    * Marks of nodes it does not hold are ignored. Throws StorageError.
    */
-  saveMarks(marks: readonly HighWaterMark[]): void {
+  saveMarks(marks: readonly (readonly [nodeId: string, epoch: number, seq: number])[]): void {
     if (this.#base === undefined || marks.length === 0) return;
     const moved = markBase(this.#base, marks);
     if (moved.length === 0) return;

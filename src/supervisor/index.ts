@@ -1,6 +1,6 @@
 export { createShardHost, createSupervisor } from './create-supervisor.js';
 export type { HeartbeatRate } from './heartbeat-rate.js';
-export { defaultOptions } from './options.js';
+export { type DetectorOption, defaultOptions } from './options.js';
 export type { PeerCounts, ShardHost, SupervisorInternals } from './shard-host.js';
 export type {
   AdmissionDecision,

@@ -59,6 +59,10 @@ export interface ResolvedOptions {
   readonly heartbeatRate: HeartbeatRate | undefined;
 }
 
+/**
+ * The defaults `createSupervisor` applies to the options given as numbers, each one the
+ * `@defaultValue` of its option in {@link SupervisorOptions}.
+ */
 export const defaultOptions = {
   tickMs: 1000,
   heartbeatTimeoutMs: 3000,

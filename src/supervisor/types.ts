@@ -36,6 +36,7 @@ export type { HeartbeatBatchOptions, HeartbeatResult } from './heartbeat-types.j
 
 import type { DetectorOption } from './options.js';
 
+/** The options of {@link createSupervisor}; every one has a default. */
 export interface SupervisorOptions {
   /**
    * How often the supervisor ticks, in ms.

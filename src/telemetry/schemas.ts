@@ -17,6 +17,7 @@ export const wellFormedPattern = '^[^\\uD800-\\uDFFF]*$';
 
 // Plain schemas checked against the TypeScript types by the tests: ajv's JSONSchemaType
 // cannot express optional-but-not-null under exactOptionalPropertyTypes.
+/** The JSON Schema every {@link Heartbeat} is checked against, whichever way it comes in. */
 export const heartbeatSchema = {
   $id: 'wyneos/heartbeat',
   type: 'object',
@@ -37,6 +38,7 @@ export const heartbeatSchema = {
   },
 } as const;
 
+/** The JSON Schema every {@link NodeRegistration} is checked against, whichever way it comes in. */
 export const registrationSchema = {
   $id: 'wyneos/registration',
   type: 'object',

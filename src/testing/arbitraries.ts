@@ -1,3 +1,9 @@
+/**
+ * fast-check arbitraries of wyneos inputs, from one node id to a whole simulated scenario, for
+ * property tests of a policy or of code that embeds a supervisor.
+ *
+ * @module
+ */
 import fc from 'fast-check';
 import {
   allowedLabelValues,

@@ -67,6 +67,10 @@ export interface TrustOptions {
   readonly goodStandingMs: number;
 }
 
+/**
+ * What lowers a node's trust besides time: `rule` (a failing rule, weighed by its severity) or
+ * one of the incidents {@link TrustWeights} weighs, such as `offline` or `impersonation`.
+ */
 export type TrustIncidentKind =
   | Exclude<keyof TrustWeights, 'critical' | 'high' | 'medium' | 'low' | 'info'>
   | 'rule';

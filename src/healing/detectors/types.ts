@@ -21,7 +21,8 @@ export interface TimeoutDetectorOptions {
 }
 
 /**
- * Options of {@link phiAccrualDetector}; every one is optional. Each is one of Akka's
+ * Options of the phi accrual detector (`detector: { kind: 'phi', ... }` in the supervisor's
+ * options); every one is optional. Each is one of Akka's
  * `PhiAccrualFailureDetector` parameters under another name, with Akka cluster's default
  * except `windowSize`.
  */
