@@ -31,6 +31,7 @@ export {
   InvalidRuleError,
   LeaseLostError,
   LicenceRefusedError,
+  MethodNotAllowedError,
   NatsError,
   NatsUnsupportedError,
   NoRouteError,

@@ -1,15 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../clock.js';
-import { InvalidArgumentError, NoRouteError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { show } from '../show.js';
 import type { HeartbeatRate, Supervisor } from '../supervisor/index.js';
 import { type NodeBook, nodeBookKey } from '../supervisor/node-book.js';
+import { type AccessLog, accessLogHook, accessLogModes } from './access-log.js';
 import { Authenticator, parseSecret } from './auth.js';
 import { authenticate, type RouteContext, routeConfig } from './context.js';
 import { sendError, toWyneosError } from './error-reply.js';
 import { EventBroadcast, type StreamLimits } from './event-broadcast.js';
 import { FleetFeed } from './fleet-feed.js';
+import { KnownPaths } from './methods.js';
 import { HttpMetrics, type RejectReason } from './metrics.js';
+import { documentRoutes } from './openapi.js';
 import { dashboardRoutes, loadDashboardAssets } from './routes/dashboard.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { heartbeatRoutes } from './routes/heartbeats.js';
@@ -73,6 +76,21 @@ export interface WyneosPluginOptions {
    * @defaultValue 1048576 (1 MiB)
    */
   readonly sseBufferLimit?: number;
+  /**
+   * Serve the OpenAPI 3.1 document of these routes at `GET /openapi.json` (open, like
+   * `/healthz`: it holds no fleet data). The document is built either way (`app.swagger()`).
+   * @defaultValue true
+   */
+  readonly openapi?: boolean;
+  /**
+   * One log line a request through fastify's logger: `'all'`, `'errors'` (answers 4xx and
+   * 5xx) or `'off'`. Accepted heartbeats are logged at `debug`, the rest at `info` (4xx at
+   * `warn`, 5xx at `error`).
+   * @defaultValue 'all'
+   */
+  readonly accessLog?: AccessLog;
+  /** The version the OpenAPI document names. @defaultValue '0.0.0' */
+  readonly version?: string;
 }
 
 const defaultPluginOptions = {
@@ -82,6 +100,9 @@ const defaultPluginOptions = {
   dashboard: true,
   maxSseClients: 256,
   sseBufferLimit: 1024 * 1024,
+  openapi: true,
+  accessLog: 'all',
+  version: '0.0.0',
 } as const;
 
 /** The longest node id must fit in a path parameter. */
@@ -147,9 +168,9 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
     }
     return sendError(reply, status, answer);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, new NoRouteError(request.method, request.url)),
-  );
+  const known = new KnownPaths();
+  app.setNotFoundHandler(known.notFound);
+  if (resolved.accessLog !== 'off') app.addHook('onResponse', accessLogHook(resolved.accessLog));
   app.addHook('preClose', async () => {
     ctx.events.endAll();
   });
@@ -162,7 +183,9 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
 
   app.addHook('onRoute', (route) => {
     route.bodyLimit = resolved.bodyLimit;
+    known.add(route);
   });
+  await documentRoutes(app, { version: resolved.version }, resolved.openapi);
 
   nodeRoutes(app, ctx);
   heartbeatRoutes(app, ctx);
@@ -201,6 +224,9 @@ interface ResolvedPluginOptions {
   readonly metrics: boolean;
   readonly dashboard: boolean;
   readonly streamLimits: StreamLimits;
+  readonly openapi: boolean;
+  readonly accessLog: AccessLog;
+  readonly version: string;
 }
 
 function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptions {
@@ -228,6 +254,9 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
     ),
     metrics: options.metrics ?? defaultPluginOptions.metrics,
     dashboard: options.dashboard ?? defaultPluginOptions.dashboard,
+    openapi: options.openapi ?? defaultPluginOptions.openapi,
+    accessLog: oneOf(options.accessLog ?? defaultPluginOptions.accessLog, accessLogModes),
+    version: options.version ?? defaultPluginOptions.version,
     streamLimits: {
       maxClients: Math.floor(
         atLeast(options.maxSseClients ?? defaultPluginOptions.maxSseClients, 'maxSseClients', 1),
@@ -237,6 +266,17 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
       ),
     },
   };
+}
+
+function oneOf<T extends string>(value: T, allowed: readonly T[]): T {
+  if (!allowed.includes(value)) {
+    const expected = allowed.map((mode) => `'${mode}'`).join(', ');
+    throw new InvalidArgumentError(
+      'wyneosPlugin accessLog',
+      `must be one of ${expected}, got ${show(value)}`,
+    );
+  }
+  return value;
 }
 
 /** A finite number above `minimum` (or equal to it when it is 1). */

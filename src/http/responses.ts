@@ -1,0 +1,349 @@
+import { type ErrorCode, errorCodes } from '../errors.js';
+import { heartbeatSchema, registrationSchema } from '../telemetry/index.js';
+import { statusByCode } from './error-reply.js';
+
+// The JSON Schemas of what the routes answer. Fastify serialises each reply with them
+// (fast-json-stringify), and @fastify/swagger renders them into the OpenAPI document: one
+// source, so the document cannot drift from the replies. A property left out here is dropped
+// from the reply, so objects are closed (`additionalProperties: false`) wherever their shape is
+// ours, and the conformance test holds every reply to them.
+
+const nodeStates = ['online', 'overloaded', 'isolated', 'offline'];
+const actionTypes = ['isolate', 'reduce-load', 'reinstate', 'warn', 'recover', 'propagate'];
+const origins = ['healing', 'governance', 'operator', 'licence'];
+const licenceStatuses = ['valid', 'expiring', 'expired', 'revoked', 'invalid'];
+
+const text = { type: 'string' } as const;
+const number = { type: 'number' } as const;
+const integer = { type: 'integer' } as const;
+const open = { type: 'object', additionalProperties: true } as const;
+const ref = (id: string) => ({ $ref: `${id}#` });
+
+function closed(required: readonly string[], properties: Record<string, object>) {
+  return { type: 'object', additionalProperties: false, required, properties } as const;
+}
+
+const node = {
+  $id: 'wyneos.node',
+  description: 'A node as the supervisor sees it (times in ms on its clock).',
+  ...closed(
+    [
+      'id',
+      'state',
+      'since',
+      'reason',
+      'isolations',
+      'escalation',
+      'labels',
+      'registeredAt',
+      'load',
+      'metrics',
+      'suspicion',
+      'trust',
+    ],
+    {
+      id: text,
+      state: { type: 'string', enum: nodeStates },
+      since: number,
+      reason: text,
+      isolations: integer,
+      reinstateAt: number,
+      probationUntil: number,
+      escalation: integer,
+      labels: { type: 'object', additionalProperties: text },
+      version: text,
+      registeredAt: number,
+      load: number,
+      metrics: { type: 'object', additionalProperties: number },
+      seq: integer,
+      lastHeartbeatAt: number,
+      suspicion: number,
+      trust: number,
+    },
+  ),
+};
+
+const pendingAction = {
+  $id: 'wyneos.pending-action',
+  description: 'An action decided for a node, handed out once with its next heartbeat reply.',
+  ...closed(['id', 'type', 'reason', 'at', 'tick'], {
+    id: text,
+    type: { type: 'string', enum: actionTypes },
+    reason: text,
+    at: number,
+    tick: integer,
+    ruleId: text,
+  }),
+};
+
+const heartbeatReply = {
+  $id: 'wyneos.heartbeat-reply',
+  description: 'How the supervisor sees the node now, and what it should do.',
+  ...closed(['nodeId', 'state', 'since', 'reason', 'boot', 'actions'], {
+    nodeId: text,
+    state: { type: 'string', enum: nodeStates },
+    since: number,
+    reason: text,
+    boot: integer,
+    actions: { type: 'array', items: ref('wyneos.pending-action') },
+    licence: closed(['id', 'status', 'expiresAt'], {
+      id: text,
+      status: { type: 'string', enum: licenceStatuses },
+      expiresAt: number,
+      reason: text,
+    }),
+  }),
+};
+
+const transition = {
+  $id: 'wyneos.transition',
+  ...closed(['nodeId', 'from', 'to', 'reason', 'at', 'tick'], {
+    nodeId: text,
+    from: { type: 'string', enum: nodeStates },
+    to: { type: 'string', enum: nodeStates },
+    reason: text,
+    at: number,
+    tick: integer,
+  }),
+};
+
+const cause = closed(['origin', 'reason'], {
+  origin: { type: 'string', enum: origins },
+  reason: text,
+  ruleId: text,
+  predictive: { type: 'boolean' },
+});
+
+const loggedAction = {
+  $id: 'wyneos.action',
+  description: 'One step of an action, with its cursor in the server log.',
+  ...closed(['id', 'type', 'nodeId', 'reason', 'tick', 'at', 'status', 'origin', 'cursor'], {
+    id: text,
+    type: { type: 'string', enum: actionTypes },
+    nodeId: text,
+    reason: text,
+    tick: integer,
+    at: number,
+    ruleId: text,
+    predictive: { type: 'boolean' },
+    causes: { type: 'array', items: cause },
+    status: { type: 'string', enum: ['proposed', 'applied', 'held', 'failed'] },
+    origin: { type: 'string', enum: origins },
+    heldBy: text,
+    error: text,
+    output: { description: 'what the hook that carried it out returned' },
+    attempts: integer,
+    cursor: integer,
+  }),
+};
+
+const nodeLicence = {
+  $id: 'wyneos.node-licence',
+  ...closed(['nodeId', 'licence', 'status'], {
+    nodeId: text,
+    licence: { ...open, description: "the licence's claims" },
+    status: { type: 'string', enum: licenceStatuses },
+    reason: text,
+    gateAt: number,
+  }),
+};
+
+const revocation = {
+  $id: 'wyneos.revocation',
+  ...closed(['licenceId', 'reason', 'at'], { licenceId: text, reason: text, at: number }),
+};
+
+/** The codes each error status answers, from the one table that maps codes to statuses. */
+function codesByStatus(): Map<number, ErrorCode[]> {
+  const byStatus = new Map<number, ErrorCode[]>([
+    [415, ['WYNEOS_ERR_INVALID_REQUEST']],
+    [500, ['WYNEOS_ERR_INTERNAL']],
+  ]);
+  for (const code of Object.keys(errorCodes) as ErrorCode[]) {
+    const status = statusByCode[code];
+    if (status === undefined) continue;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return byStatus;
+}
+
+const errorCodesByStatus = codesByStatus();
+
+const errorSchemas = [...errorCodesByStatus].map(([status, codes]) => ({
+  $id: `wyneos.error-${status}`,
+  description: `An error answered with status ${status}: ${codes.join(', ')} (see docs/errors.md).`,
+  ...closed(['error'], {
+    error: closed(['code', 'message', 'path'], {
+      code: { type: 'string', enum: codes },
+      message: text,
+      path: { type: 'string', description: 'a JSON pointer into the body, `:param` or `?query`' },
+      boot: { type: 'integer', description: 'with WYNEOS_ERR_HEARTBEAT_RESYNC: the boot to send' },
+    }),
+  }),
+}));
+
+/** Every schema the routes and the document refer to by `$id`; the plugin adds each one. */
+export const sharedSchemas: readonly { readonly $id: string }[] = [
+  registrationSchema,
+  heartbeatSchema,
+  node,
+  pendingAction,
+  heartbeatReply,
+  transition,
+  loggedAction,
+  nodeLicence,
+  revocation,
+  ...errorSchemas,
+];
+
+const authenticate = {
+  'www-authenticate': {
+    type: 'string',
+    description: 'Bearer realm="wyneos", with error="invalid_token" when a token was sent',
+  },
+};
+
+const errorDescriptions: Readonly<Record<number, string>> = {
+  400: 'The body, a path parameter or a query parameter is invalid.',
+  401: 'No token, or one this server did not issue.',
+  403: 'The token does not allow this.',
+  404: 'No such node (or route).',
+  409: 'The request conflicts with what the supervisor holds.',
+  413: 'The body is over the size limit.',
+  415: 'The body is not sent as application/json.',
+  429: 'The node sends heartbeats faster than its rate; see Retry-After.',
+  500: 'The server failed: a bug, logged with its cause.',
+  503: 'The supervisor cannot take this now; see Retry-After where sent.',
+};
+
+/** The documented answer of one error status: its body, and its headers. */
+export function errorReply(status: number): object {
+  if (!errorCodesByStatus.has(status)) throw new Error(`no error code answers ${status}`);
+  return {
+    'x-response-description': errorDescriptions[status] ?? `Error ${status}`,
+    ...ref(`wyneos.error-${status}`),
+    ...(status === 401 ? { headers: authenticate } : {}),
+  };
+}
+
+const json = (description: string, schema: object) => ({
+  'x-response-description': description,
+  ...schema,
+});
+const content = (description: string, type: string) => ({
+  description,
+  content: { [type]: { schema: { type: 'string' } } },
+});
+
+const rateHeaders = {
+  'ratelimit-limit': { type: 'integer', description: 'the burst of the node bucket' },
+  'ratelimit-remaining': { type: 'integer', description: 'heartbeats it may send at once now' },
+  'ratelimit-reset': { type: 'integer', description: 'seconds until its bucket is full again' },
+};
+
+/** The success answers of each route, by status; errors are added by the plugin. */
+export const replies = {
+  register: { 201: json('Registered.', closed(['node'], { node: ref('wyneos.node') })) },
+  deregister: { 204: { type: 'null', description: 'Deregistered.' } },
+  nodes: {
+    200: json(
+      'A page of nodes, in registration order; `next` is the `after` of the next page.',
+      closed(['nodes'], { nodes: { type: 'array', items: ref('wyneos.node') }, next: text }),
+    ),
+  },
+  node: {
+    200: json(
+      'One node, its licence, the rules as they judge it, its recent transitions and pending actions.',
+      closed(['node', 'licence', 'rules', 'transitions', 'pendingActions'], {
+        node: ref('wyneos.node'),
+        licence: { anyOf: [{ type: 'null' }, ref('wyneos.node-licence')] },
+        rules: { type: 'array', items: open },
+        transitions: { type: 'array', items: ref('wyneos.transition') },
+        pendingActions: { type: 'array', items: ref('wyneos.pending-action') },
+      }),
+    ),
+  },
+  heartbeats: {
+    200: {
+      'x-response-description':
+        'Taken: one reply for one heartbeat, `{ results }` in order for a batch.',
+      headers: rateHeaders,
+      if: { type: 'object', required: ['results'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited
+      then: closed(['results'], {
+        results: { type: 'array', items: ref('wyneos.heartbeat-reply') },
+      }),
+      else: ref('wyneos.heartbeat-reply'),
+    },
+  },
+  nodeCommand: { 200: json('Done, and durable.', closed(['node'], { node: ref('wyneos.node') })) },
+  protect: {
+    200: json(
+      'Done, and durable.',
+      closed(['nodeId', 'protected'], { nodeId: text, protected: { type: 'boolean' } }),
+    ),
+  },
+  pin: {
+    200: json(
+      'Done, and durable.',
+      closed(['nodeId', 'pinned'], { nodeId: text, pinned: { type: 'boolean' } }),
+    ),
+  },
+  revoke: {
+    200: json('Revoked.', closed(['revocation'], { revocation: ref('wyneos.revocation') })),
+  },
+  revocations: {
+    200: json(
+      'Every revoked licence.',
+      closed(['revocations'], { revocations: { type: 'array', items: ref('wyneos.revocation') } }),
+    ),
+  },
+  report: {
+    200: json(
+      'The latest governance report, null before the first tick.',
+      closed(['report'], { report: { anyOf: [{ type: 'null' }, open] } }),
+    ),
+  },
+  actions: {
+    200: json(
+      'Action steps after the cursor `since`; `next` is the `since` of the next page.',
+      closed(['actions', 'next'], {
+        actions: { type: 'array', items: ref('wyneos.action') },
+        next: integer,
+      }),
+    ),
+  },
+  healthz: {
+    200: json(
+      'The process answers.',
+      closed(['status'], { status: { type: 'string', enum: ['ok'] } }),
+    ),
+  },
+  readyz: {
+    200: json(
+      'Ready: ticking, not stopping, storage writable.',
+      closed(['status', 'tick'], { status: { type: 'string', enum: ['ready'] }, tick: integer }),
+    ),
+    503: json(
+      'Not ready, and why.',
+      closed(['status', 'reason'], {
+        status: { type: 'string', enum: ['not-ready'] },
+        reason: text,
+        degraded: { type: 'array', items: text },
+      }),
+    ),
+  },
+  metrics: { 200: content('Prometheus text format.', 'text/plain') },
+  events: { 200: content('Server-Sent Events.', 'text/event-stream') },
+  dashboardPage: {
+    200: content('The dashboard page.', 'text/html'),
+    308: { type: 'null', description: 'To the same path with a trailing slash.' },
+  },
+  dashboardFile: { 200: content('A script or style sheet of the dashboard.', 'text/javascript') },
+  openapi: { 200: json('This document.', open) },
+} as const;
+
+/** The documented answers of the error statuses a route answers beyond its kind's own. */
+export function errorReplies(...statuses: readonly number[]): Record<number, object> {
+  return Object.fromEntries(statuses.map((status) => [status, errorReply(status)]));
+}
