@@ -230,9 +230,9 @@ const json = (description: string, schema: object) => ({
   'x-response-description': description,
   ...schema,
 });
-const content = (description: string, type: string) => ({
+const content = (description: string, ...types: string[]) => ({
   description,
-  content: { [type]: { schema: { type: 'string' } } },
+  content: Object.fromEntries(types.map((type) => [type, { schema: { type: 'string' } }])),
 });
 
 const rateHeaders = {
@@ -339,7 +339,9 @@ export const replies = {
     200: content('The dashboard page.', 'text/html'),
     308: { type: 'null', description: 'To the same path with a trailing slash.' },
   },
-  dashboardFile: { 200: content('A script or style sheet of the dashboard.', 'text/javascript') },
+  dashboardFile: {
+    200: content('A script or style sheet of the dashboard.', 'text/javascript', 'text/css'),
+  },
   openapi: { 200: json('This document.', open) },
 } as const;
 
