@@ -1,16 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { agentCommand } from './agent.js';
 import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
 import { diagramCommand } from './diagram.js';
 import { licenceCommand } from './licence.js';
+import { openapiCommand } from './openapi.js';
 import { integerAtLeast, oneOf, positiveDuration } from './parsers.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
 import { tokenCommand } from './token.js';
+import { packageVersion } from './version.js';
 
 /** The `wyneos` command. `write` receives every line the command prints. */
 export function createProgram(
@@ -111,23 +110,7 @@ export function createProgram(
 
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));
+  program.addCommand(openapiCommand(write, packageVersion()));
 
   return program;
-}
-
-// Read at run time from the package root, whether running from src/ or from dist/src/.
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'wyneos' && pkg.version !== undefined) return pkg.version;
-    } catch {
-      // No package.json at this level: keep walking up.
-    }
-  }
-  return 'unknown';
 }

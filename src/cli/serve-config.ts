@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { commandHook } from '../healing/index.js';
+import type { AccessLog } from '../http/access-log.js';
 import type { SupervisorOptions } from '../supervisor/index.js';
 import type { RemediationActionType } from '../types.js';
 import { commandLine, readFlagFile } from './parsers.js';
@@ -19,6 +20,7 @@ export interface ServeFlags {
   readonly heartbeatBurst?: number;
   readonly bodyLimit?: number;
   readonly maxSseClients?: number;
+  readonly accessLog?: AccessLog;
   readonly tick?: number;
   readonly heartbeatTimeout?: number;
   readonly detector?: string;
@@ -66,6 +68,7 @@ export interface ServeConfig {
   readonly heartbeatRate: { readonly perSecond?: number; readonly burst?: number };
   readonly bodyLimit: number | undefined;
   readonly maxSseClients: number | undefined;
+  readonly accessLog: AccessLog | undefined;
   /** Share the fleet with other supervisors through this NATS server; undefined: alone. */
   readonly nats:
     | {
@@ -176,6 +179,7 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
     },
     bodyLimit: flags.bodyLimit ?? (server.bodyLimit as number | undefined),
     maxSseClients: flags.maxSseClients,
+    accessLog: flags.accessLog,
     supervisor: {
       ...supervisor,
       ...defined({

@@ -9,6 +9,7 @@ import { licensingFromFlags } from './licence.js';
 import { collect, decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
 import { resolveServeConfig, type ServeFlags, serveDefaults } from './serve-config.js';
 import { stopOnSignals } from './shutdown.js';
+import { packageVersion } from './version.js';
 
 /** A running `wyneos serve`: where it listens, and how to stop it as a signal would. */
 export interface RunningServer {
@@ -48,6 +49,12 @@ export function serveCommand(): Command {
       '--max-sse-clients <count>',
       'event streams open at once; more get 503 (default 256)',
       integerAtLeast(1),
+    )
+    .addOption(
+      new Option(
+        '--access-log <mode>',
+        'one log line a request: all, errors (4xx and 5xx) or off; accepted heartbeats at debug (default all)',
+      ).choices(['all', 'errors', 'off']),
     )
     .option('--tick <duration>', `tick period (default ${d.tickMs}ms)`, duration)
     .option(
@@ -213,6 +220,8 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
     ...(secret === undefined ? {} : { secret: parseSecret(secret, '--secret-file') }),
     ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
     ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
+    ...(config.accessLog === undefined ? {} : { accessLog: config.accessLog }),
+    version: packageVersion(),
   });
   if (secret === undefined) {
     log.warn(
