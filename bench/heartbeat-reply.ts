@@ -19,7 +19,15 @@ async function main(): Promise<void> {
   const sup = createSupervisor({ logger });
   sup.start();
   const rate = { perSecond: 1e9, burst: 1e9 };
-  const app = await createServer({ supervisor: sup, logger, secret, heartbeatRate: rate, metrics: false, dashboard: false, accessLog: 'off' } as never);
+  const app = await createServer({
+    supervisor: sup,
+    logger,
+    secret,
+    heartbeatRate: rate,
+    metrics: false,
+    dashboard: false,
+    accessLog: 'off',
+  });
   const headers = { authorization: `Bearer ${operatorToken(secret)}` };
   const ids = Array.from({ length: nodes }, (_, i) => `node-${i}`);
   sup.registerMany(ids.map((id) => ({ id })));
@@ -28,13 +36,23 @@ async function main(): Promise<void> {
   const run = async (count: number, payload: () => unknown) => {
     for (let i = 0; i < count / 10; i++) {
       seq++;
-      await app.inject({ method: 'POST', url: '/v1/heartbeats', headers, payload: payload() as object });
+      await app.inject({
+        method: 'POST',
+        url: '/v1/heartbeats',
+        headers,
+        payload: payload() as object,
+      });
     }
     const start = performance.now();
     const cpu = process.cpuUsage();
     for (let i = 0; i < count; i++) {
       seq++;
-      const answer = await app.inject({ method: 'POST', url: '/v1/heartbeats', headers, payload: payload() as object });
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/v1/heartbeats',
+        headers,
+        payload: payload() as object,
+      });
       if (answer.statusCode !== 200) throw new Error(answer.body);
     }
     const used = process.cpuUsage(cpu);

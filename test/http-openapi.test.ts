@@ -2,6 +2,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { generateLicenceKeys, issueLicence } from 'wyneos';
 import { httpFleet } from './helpers.js';
 
 type Fleet = Awaited<ReturnType<typeof httpFleet>>;
@@ -79,6 +80,42 @@ function conformance(doc: Document) {
   };
 }
 
+/**
+ * Requests through `inject`, each answer held to the document, and each body compared with
+ * what the route handed to the serialiser: a response schema must not drop any of it.
+ */
+async function harness(started: Fleet) {
+  const { app, operator } = started;
+  let handed: unknown;
+  app.addHook('preSerialization', async (_request, _reply, payload) => {
+    handed = payload;
+    return payload;
+  });
+  const doc = await documentOf(app);
+  const check = conformance(doc);
+  const send = async (request: InjectOptions & { method: string; url: string }) => {
+    handed = undefined;
+    const answer = await app.inject(request);
+    check.check(request, answer);
+    if (handed !== undefined) {
+      expect(answer.json(), `${request.method} ${request.url}`).toEqual(
+        JSON.parse(JSON.stringify(handed)),
+      );
+    }
+    return answer;
+  };
+  const post = (url: string, headers: Record<string, string>, payload?: unknown) =>
+    send({
+      method: 'POST',
+      url,
+      headers,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+  const get = (url: string, headers: Record<string, string> = operator) =>
+    send({ method: 'GET', url, headers });
+  return { doc, check, send, post, get };
+}
+
 describe('the OpenAPI document', () => {
   it('is a valid OpenAPI 3.1 document, every $ref defined, with bearer schemes', async () => {
     fleet = await httpFleet();
@@ -110,35 +147,8 @@ describe('the OpenAPI document', () => {
       { tickMs: 1000 },
       { heartbeatRate: { perSecond: 1, burst: 2 }, bodyLimit: 4096 },
     );
-    const { app, node, operator, sup, advance } = fleet;
-    // What each route handed to the serialiser: a response schema must not drop any of it.
-    let handed: unknown;
-    app.addHook('preSerialization', async (_request, _reply, payload) => {
-      handed = payload;
-      return payload;
-    });
-    const doc = await documentOf(app);
-    const check = conformance(doc);
-    const send = async (request: InjectOptions & { method: string; url: string }) => {
-      handed = undefined;
-      const answer = await app.inject(request);
-      check.check(request, answer);
-      if (handed !== undefined) {
-        expect(answer.json(), `${request.method} ${request.url}`).toEqual(
-          JSON.parse(JSON.stringify(handed)),
-        );
-      }
-      return answer;
-    };
-    const post = (url: string, headers: Record<string, string>, payload?: unknown) =>
-      send({
-        method: 'POST',
-        url,
-        headers,
-        ...(payload === undefined ? {} : { payload: payload as object }),
-      });
-    const get = (url: string, headers: Record<string, string> = operator) =>
-      send({ method: 'GET', url, headers });
+    const { node, operator, sup, advance } = fleet;
+    const { doc, check, post, get, send } = await harness(fleet);
 
     expect((await get('/readyz', {})).statusCode).toBe(503);
     expect((await get('/v1/report')).json()).toEqual({ report: null });
@@ -249,5 +259,34 @@ describe('the OpenAPI document', () => {
       Object.keys(methods).map((method) => `${method} ${path}`),
     );
     expect([...check.called].sort()).toEqual(documented.sort());
+  });
+  it('documents the licence in heartbeat replies and node views', async () => {
+    const keys = await generateLicenceKeys();
+    fleet = await httpFleet({ licensing: { keys: [keys.publicJwk] } });
+    const { node, operator, advance } = fleet;
+    const { post, get } = await harness(fleet);
+    const licence = await issueLicence({
+      privateJwk: keys.privateJwk,
+      id: 'lic-n1',
+      subject: { node: 'n1' },
+      notBefore: 0,
+      expiresAt: 30 * 86_400_000,
+    });
+    expect((await post('/v1/nodes', node('n2'), { id: 'n2' })).statusCode).toBe(403);
+    expect((await post('/v1/nodes', node('n1'), { id: 'n1', licence })).statusCode).toBe(201);
+    const beat = await post('/v1/heartbeats', node('n1'), { nodeId: 'n1', seq: 1, load: 0.1 });
+    expect(beat.json().licence).toMatchObject({ id: 'lic-n1', status: 'valid' });
+    expect(
+      (await post('/v1/licences/lic-n1/revoke', operator, { reason: 'ended' })).statusCode,
+    ).toBe(200);
+    advance(1000);
+    const viewed = await get('/v1/nodes/n1');
+    expect(viewed.json().licence).toMatchObject({
+      nodeId: 'n1',
+      status: 'revoked',
+      reason: 'ended',
+    });
+    const told = await post('/v1/heartbeats', node('n1'), { nodeId: 'n1', seq: 2, load: 0.1 });
+    expect(told.json().licence).toMatchObject({ status: 'revoked', reason: 'ended' });
   });
 });
