@@ -2,7 +2,8 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Access } from './auth.js';
 import type { RouteConfig } from './context.js';
-import { errorReply, replies, sharedSchemas } from './responses.js';
+import { errorReply, replies } from './responses.js';
+import { sharedSchemas } from './shared-schemas.js';
 
 /** What the document says of the API as a whole. */
 export interface OpenApiInfo {
