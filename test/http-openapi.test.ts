@@ -1,15 +1,20 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import swagger from '@fastify/swagger';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { InjectOptions } from 'fastify';
+import { fastify } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateLicenceKeys, issueLicence } from 'wyneos';
-import { httpFleet } from './helpers.js';
+import { generateLicenceKeys, issueLicence, wyneosPlugin } from 'wyneos';
+import { httpFleet, simulatedSupervisor, testSecret } from './helpers.js';
 
 type Fleet = Awaited<ReturnType<typeof httpFleet>>;
 let fleet: Fleet | undefined;
+let closeApp: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await fleet?.close();
   fleet = undefined;
+  await closeApp?.();
+  closeApp = undefined;
 });
 
 interface Operation {
@@ -288,5 +293,24 @@ describe('the OpenAPI document', () => {
     });
     const told = await post('/v1/heartbeats', node('n1'), { nodeId: 'n1', seq: 2, load: 0.1 });
     expect(told.json().licence).toMatchObject({ status: 'revoked', reason: 'ended' });
+  });
+  it('mounts under a prefix in an application that documents its own routes too', async () => {
+    const { sup } = simulatedSupervisor();
+    const app = fastify({ routerOptions: { maxParamLength: 253 } });
+    closeApp = async () => {
+      await app.close();
+      await sup.stop();
+    };
+    await app.register(swagger, {
+      openapi: { openapi: '3.1.0', info: { title: 'mine', version: '1' } },
+    });
+    app.get('/mine', async () => ({ ok: true }));
+    await app.register(wyneosPlugin, { supervisor: sup, prefix: '/wyneos', secret: testSecret });
+    await app.ready();
+    expect(Object.keys(app.swagger().paths ?? {})).toEqual(['/mine']);
+    const doc = (await app.inject({ url: '/wyneos/openapi.json' })).json();
+    await SwaggerParser.validate(structuredClone(doc));
+    expect(Object.keys(doc.paths)).toContain('/wyneos/v1/nodes/{id}');
+    expect(Object.keys(doc.paths)).not.toContain('/mine');
   });
 });

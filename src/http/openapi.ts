@@ -58,6 +58,11 @@ export async function documentRoutes(
       components: { securitySchemes },
     },
     refResolver: { buildLocalReference: componentName },
+    // An application may document its own routes with @fastify/swagger too: this instance
+    // has its own decorator, and the routes are hidden from every instance but this one (whose
+    // security schemes and shared schemas they need); it serves them at /openapi.json.
+    decorator: 'wyneosOpenApi',
+    transform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }),
   });
   if (serve) {
     app.get(
@@ -66,7 +71,7 @@ export async function documentRoutes(
         config: { access: 'open' },
         schema: { summary: 'This OpenAPI document', response: replies.openapi },
       },
-      async () => app.swagger(),
+      async () => (app as unknown as { wyneosOpenApi(): unknown }).wyneosOpenApi(),
     );
   }
 }
@@ -84,6 +89,7 @@ function completeSchema(route: RouteOptions): void {
   route.schema = {
     ...schema,
     security: securityOf[access],
+    hide: true,
     response: { ...response, ...(schema.response as object | undefined) },
   };
 }
