@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { packageVersion } from '../package-version.js';
 import { agentCommand } from './agent.js';
 import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
@@ -9,7 +10,6 @@ import { integerAtLeast, oneOf, positiveDuration } from './parsers.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
 import { tokenCommand } from './token.js';
-import { packageVersion } from './version.js';
 
 /** The `wyneos` command. `write` receives every line the command prints. */
 export function createProgram(
@@ -110,7 +110,7 @@ export function createProgram(
 
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));
-  program.addCommand(openapiCommand(write, packageVersion()));
+  program.addCommand(openapiCommand(write));
 
   return program;
 }

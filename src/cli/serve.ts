@@ -9,7 +9,6 @@ import { licensingFromFlags } from './licence.js';
 import { collect, decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
 import { resolveServeConfig, type ServeFlags, serveDefaults } from './serve-config.js';
 import { stopOnSignals } from './shutdown.js';
-import { packageVersion } from './version.js';
 
 /** A running `wyneos serve`: where it listens, and how to stop it as a signal would. */
 export interface RunningServer {
@@ -221,7 +220,6 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
     ...(config.bodyLimit === undefined ? {} : { bodyLimit: config.bodyLimit }),
     ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
     ...(config.accessLog === undefined ? {} : { accessLog: config.accessLog }),
-    version: packageVersion(),
   });
   if (secret === undefined) {
     log.warn(

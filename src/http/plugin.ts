@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../clock.js';
 import { InvalidArgumentError } from '../errors.js';
+import { packageVersion } from '../package-version.js';
 import { show } from '../show.js';
 import type { HeartbeatRate, Supervisor } from '../supervisor/index.js';
 import { type NodeBook, nodeBookKey } from '../supervisor/node-book.js';
@@ -78,7 +79,7 @@ export interface WyneosPluginOptions {
   readonly sseBufferLimit?: number;
   /**
    * Serve the OpenAPI 3.1 document of these routes at `GET /openapi.json` (open, like
-   * `/healthz`: it holds no fleet data). The document is built either way (`app.swagger()`).
+   * `/healthz`: it holds no fleet data); `wyneos openapi` prints the same document.
    * @defaultValue true
    */
   readonly openapi?: boolean;
@@ -89,8 +90,6 @@ export interface WyneosPluginOptions {
    * @defaultValue 'all'
    */
   readonly accessLog?: AccessLog;
-  /** The version the OpenAPI document names. @defaultValue '0.0.0' */
-  readonly version?: string;
 }
 
 const defaultPluginOptions = {
@@ -102,7 +101,6 @@ const defaultPluginOptions = {
   sseBufferLimit: 1024 * 1024,
   openapi: true,
   accessLog: 'all',
-  version: '0.0.0',
 } as const;
 
 /** The longest node id must fit in a path parameter. */
@@ -185,7 +183,7 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
     route.bodyLimit = resolved.bodyLimit;
     known.add(route);
   });
-  await documentRoutes(app, { version: resolved.version }, resolved.openapi);
+  await documentRoutes(app, { version: packageVersion() }, resolved.openapi);
 
   nodeRoutes(app, ctx);
   heartbeatRoutes(app, ctx);
@@ -226,7 +224,6 @@ interface ResolvedPluginOptions {
   readonly streamLimits: StreamLimits;
   readonly openapi: boolean;
   readonly accessLog: AccessLog;
-  readonly version: string;
 }
 
 function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptions {
@@ -256,7 +253,6 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
     dashboard: options.dashboard ?? defaultPluginOptions.dashboard,
     openapi: options.openapi ?? defaultPluginOptions.openapi,
     accessLog: oneOf(options.accessLog ?? defaultPluginOptions.accessLog, accessLogModes),
-    version: options.version ?? defaultPluginOptions.version,
     streamLimits: {
       maxClients: Math.floor(
         atLeast(options.maxSseClients ?? defaultPluginOptions.maxSseClients, 'maxSseClients', 1),
