@@ -30,6 +30,7 @@ export const errorCodes = {
   WYNEOS_ERR_INVALID_REQUEST: 'an HTTP request is malformed (its body, query or path)',
   WYNEOS_ERR_BODY_TOO_LARGE: 'an HTTP request body is over the size limit',
   WYNEOS_ERR_NO_ROUTE: 'no HTTP route matches the method and path',
+  WYNEOS_ERR_METHOD_NOT_ALLOWED: 'an HTTP path exists, but not with the method the request used',
   WYNEOS_ERR_UNAUTHENTICATED: 'an HTTP request carries no valid token',
   WYNEOS_ERR_FORBIDDEN: "an HTTP request's token does not allow what it asks",
   WYNEOS_ERR_RATE_LIMITED: 'a node sends heartbeats faster than the configured rate',
@@ -409,6 +410,20 @@ export class BodyTooLargeError extends WyneosError {
 export class NoRouteError extends WyneosError {
   constructor(method: string, path: string) {
     super('WYNEOS_ERR_NO_ROUTE', `No route ${method} ${path.slice(0, 200)}`);
+  }
+}
+
+/** A known HTTP path asked for with a method it does not answer; the 405 carries `Allow`. */
+export class MethodNotAllowedError extends WyneosError {
+  constructor(
+    method: string,
+    path: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(
+      'WYNEOS_ERR_METHOD_NOT_ALLOWED',
+      `Method ${method} not allowed on ${path.slice(0, 200)}: use ${allowed.join(', ')}`,
+    );
   }
 }
 

@@ -52,6 +52,7 @@ export {
   InvalidRuleError,
   LeaseLostError,
   LicenceRefusedError,
+  MethodNotAllowedError,
   NatsError,
   NatsUnsupportedError,
   NoRouteError,

@@ -202,7 +202,7 @@ describe('http', () => {
       payload: 'load=1',
     });
     expect(text.statusCode).toBe(415);
-    const nowhere = await app.inject({ method: 'PUT', url: '/v1/heartbeats' });
+    const nowhere = await app.inject({ method: 'PUT', url: '/v1/heartbeat' });
     expect(nowhere.json().error.code).toBe('WYNEOS_ERR_NO_ROUTE');
     expect(sup.nodes()).toMatchObject([{ id: 'n1', state: 'online', seq: undefined }]);
   });

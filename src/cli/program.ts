@@ -5,6 +5,7 @@ import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
 import { diagramCommand } from './diagram.js';
 import { licenceCommand } from './licence.js';
+import { openapiCommand } from './openapi.js';
 import { durationOption, integerAtLeast, oneOf } from './parsers.js';
 import { policyCommand } from './policy.js';
 import { serveCommand } from './serve.js';
@@ -110,6 +111,7 @@ export function createProgram(
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));
   program.addCommand(policyCommand(write));
+  program.addCommand(openapiCommand(write));
 
   return behaveAsCli(program);
 }

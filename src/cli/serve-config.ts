@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { commandHook } from '../healing/index.js';
+import type { AccessLog } from '../http/access-log.js';
 import { parseMetricsToken } from '../http/routes/metrics.js';
 import type { SupervisorOptions } from '../supervisor/index.js';
 import type { RemediationActionType } from '../types.js';
@@ -22,6 +23,7 @@ export interface ServeFlags {
   readonly bodyLimit?: number;
   readonly maxSseClients?: number;
   readonly sseReplay?: number;
+  readonly accessLog?: AccessLog;
   readonly tick?: number;
   readonly heartbeatTimeout?: number;
   readonly detector?: string;
@@ -72,6 +74,7 @@ export interface ServeConfig {
   readonly bodyLimit: number | undefined;
   readonly maxSseClients: number | undefined;
   readonly sseReplay: number | undefined;
+  readonly accessLog: AccessLog | undefined;
   /** Share the fleet with other supervisors through this NATS server; undefined: alone. */
   readonly nats:
     | {
@@ -190,6 +193,7 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
     bodyLimit: flags.bodyLimit ?? (server.bodyLimit as number | undefined),
     maxSseClients: flags.maxSseClients,
     sseReplay: flags.sseReplay,
+    accessLog: flags.accessLog,
     supervisor: {
       ...supervisor,
       ...defined({

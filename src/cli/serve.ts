@@ -64,6 +64,12 @@ export function serveCommand(): Command {
       'events kept for event streams that reconnect with Last-Event-ID (default 10000)',
       integerAtLeast(1),
     )
+    .addOption(
+      new Option(
+        '--access-log <mode>',
+        'one log line a request: all, errors (4xx and 5xx) or off; accepted heartbeats at debug (default all)',
+      ).choices(['all', 'errors', 'off']),
+    )
     .option('--tick <duration>', `tick period (default ${formatDuration(d.tickMs)})`, duration)
     .option(
       '--heartbeat-timeout <duration>',
@@ -237,6 +243,7 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
       ...(config.maxSseClients === undefined ? {} : { maxSseClients: config.maxSseClients }),
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
       ...(config.sseReplay === undefined ? {} : { sseReplay: config.sseReplay }),
+      ...(config.accessLog === undefined ? {} : { accessLog: config.accessLog }),
     });
     if (secret === undefined) {
       log.warn(

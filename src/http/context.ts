@@ -29,6 +29,16 @@ export interface RouteConfig {
   readonly ingest?: boolean;
 }
 
+// The route config's keys, known to fastify's types (a route's config is otherwise a weak type
+// once a plugin such as @fastify/swagger declares a key of its own in it).
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+    bodyKind?: BodyKind;
+    ingest?: boolean;
+  }
+}
+
 const operator: Principal = { kind: 'operator' };
 const principals = new WeakMap<FastifyRequest, Principal>();
 

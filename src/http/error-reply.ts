@@ -7,9 +7,11 @@ import {
   InvalidHeartbeatError,
   InvalidNodeError,
   InvalidRequestError,
+  MethodNotAllowedError,
   RateLimitedError,
   StorageDegradedError,
   TooManyStreamsError,
+  UnauthenticatedError,
   WyneosError,
 } from '../errors.js';
 import { describeSchemaError } from '../telemetry/index.js';
@@ -28,7 +30,7 @@ export interface ErrorBody {
 /** What a route's body is, so a schema failure gets the error the in-process API would throw. */
 export type BodyKind = 'heartbeat' | 'registration' | 'other';
 
-const statusByCode: Partial<Record<ErrorCode, number>> = {
+export const statusByCode: Partial<Record<ErrorCode, number>> = {
   WYNEOS_ERR_INVALID_HEARTBEAT: 400,
   WYNEOS_ERR_INVALID_NODE: 400,
   WYNEOS_ERR_INVALID_ARGUMENT: 400,
@@ -39,6 +41,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   WYNEOS_ERR_LICENCE_REFUSED: 403,
   WYNEOS_ERR_UNKNOWN_NODE: 404,
   WYNEOS_ERR_NO_ROUTE: 404,
+  WYNEOS_ERR_METHOD_NOT_ALLOWED: 405,
   WYNEOS_ERR_DUPLICATE_NODE: 409,
   WYNEOS_ERR_STALE_HEARTBEAT: 409,
   WYNEOS_ERR_HEARTBEAT_RESYNC: 409,
@@ -113,6 +116,9 @@ function fromValidation(
   return new InvalidRequestError(part === 'params' ? `:${name}` : `?${name}`, problem);
 }
 
+const bearerRealm = 'Bearer realm="wyneos"';
+const invalidToken = 'Bearer realm="wyneos", error="invalid_token"';
+
 /** Sends an error answer. */
 export function sendError(reply: FastifyReply, status: number, error: WyneosError): FastifyReply {
   const path = 'path' in error && typeof error.path === 'string' ? error.path : '';
@@ -123,6 +129,12 @@ export function sendError(reply: FastifyReply, status: number, error: WyneosErro
   ) {
     reply.header('retry-after', Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   }
+  if (error instanceof UnauthenticatedError) {
+    // RFC 9110 asks every 401 to name its scheme; RFC 6750 adds the error once a token was sent.
+    const sent = /^bearer /i.test(reply.request.headers.authorization ?? '');
+    reply.header('www-authenticate', sent ? invalidToken : bearerRealm);
+  }
+  if (error instanceof MethodNotAllowedError) reply.header('allow', error.allowed.join(', '));
   const boot = error instanceof HeartbeatResyncError ? { boot: error.boot } : {};
   const body: ErrorBody = { error: { code: error.code, message: error.message, path, ...boot } };
   return reply.code(status).type('application/json; charset=utf-8').send(body);

@@ -1,15 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { type Clock, systemClock } from '../clock.js';
-import { InvalidArgumentError, NoRouteError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { show } from '../show.js';
 import type { HeartbeatRate, Supervisor } from '../supervisor/index.js';
 import { type NodeBook, nodeBookKey } from '../supervisor/node-book.js';
+import { packageVersion } from '../version.js';
+import { type AccessLog, accessLogHook, accessLogModes } from './access-log.js';
 import { Authenticator, parseSecret } from './auth.js';
 import { authenticate, type RouteContext, routeConfig } from './context.js';
 import { sendError, toWyneosError } from './error-reply.js';
 import { EventBroadcast, type StreamLimits } from './event-broadcast.js';
 import { FleetFeed } from './fleet-feed.js';
+import { KnownPaths } from './methods.js';
 import { HttpMetrics, rejectReason } from './metrics.js';
+import { documentRoutes } from './openapi.js';
 import { dashboardRoutes, loadDashboardAssets } from './routes/dashboard.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { heartbeatRoutes } from './routes/heartbeats.js';
@@ -97,6 +101,19 @@ export interface WyneosPluginOptions {
    * @defaultValue 15000 (ms)
    */
   readonly sseHeartbeatMs?: number;
+  /**
+   * Serve the OpenAPI 3.1 document of these routes at `GET /openapi.json` (open, like
+   * `/healthz`: it holds no fleet data); `wyneos openapi` prints the same document.
+   * @defaultValue true
+   */
+  readonly openapi?: boolean;
+  /**
+   * One log line a request through fastify's logger: `'all'`, `'errors'` (answers 4xx and
+   * 5xx) or `'off'`. Accepted heartbeats are logged at `debug`, the rest at `info` (4xx at
+   * `warn`, 5xx at `error`).
+   * @defaultValue 'all'
+   */
+  readonly accessLog?: AccessLog;
 }
 
 const defaultPluginOptions = {
@@ -109,6 +126,8 @@ const defaultPluginOptions = {
   sseReplay: 10_000,
   sseRetryMs: 3000,
   sseHeartbeatMs: 15_000,
+  openapi: true,
+  accessLog: 'all',
 } as const;
 
 /** The longest node id must fit in a path parameter. */
@@ -174,9 +193,9 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
     }
     return sendError(reply, status, answer);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, new NoRouteError(request.method, request.url)),
-  );
+  const known = new KnownPaths();
+  app.setNotFoundHandler(known.notFound);
+  if (resolved.accessLog !== 'off') app.addHook('onResponse', accessLogHook(resolved.accessLog));
   app.addHook('preClose', async () => {
     ctx.events.endAll();
   });
@@ -189,7 +208,9 @@ export const wyneosPlugin: FastifyPluginAsync<WyneosPluginOptions> = async (app,
 
   app.addHook('onRoute', (route) => {
     route.bodyLimit = resolved.bodyLimit;
+    known.add(route);
   });
+  await documentRoutes(app, { version: packageVersion() }, resolved.openapi);
 
   nodeRoutes(app, ctx);
   heartbeatRoutes(app, ctx);
@@ -210,6 +231,8 @@ interface ResolvedPluginOptions {
   readonly dashboard: boolean;
   readonly streamLimits: StreamLimits;
   readonly clock: Clock;
+  readonly openapi: boolean;
+  readonly accessLog: AccessLog;
 }
 
 function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptions {
@@ -239,6 +262,8 @@ function resolvePluginOptions(options: WyneosPluginOptions): ResolvedPluginOptio
     metrics,
     metricsToken: metricsToken(options.metricsToken, metrics),
     dashboard: options.dashboard ?? defaultPluginOptions.dashboard,
+    openapi: options.openapi ?? defaultPluginOptions.openapi,
+    accessLog: oneOf(options.accessLog ?? defaultPluginOptions.accessLog, accessLogModes),
     streamLimits: {
       maxClients: Math.floor(
         atLeast(options.maxSseClients ?? defaultPluginOptions.maxSseClients, 'maxSseClients', 1),
@@ -269,6 +294,17 @@ function metricsToken(token: unknown, mounted: boolean): string | undefined {
     throw new InvalidArgumentError('wyneosPlugin metricsToken', 'needs metrics: true');
   }
   return checked;
+}
+
+function oneOf<T extends string>(value: T, allowed: readonly T[]): T {
+  if (!allowed.includes(value)) {
+    const expected = allowed.map((mode) => `'${mode}'`).join(', ');
+    throw new InvalidArgumentError(
+      'wyneosPlugin accessLog',
+      `must be one of ${expected}, got ${show(value)}`,
+    );
+  }
+  return value;
 }
 
 /** A finite number above `minimum` (or equal to it when it is 1). */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TooManyStreamsError } from '../errors.js';
 import type { RouteContext } from './context.js';
+import { errorReplies, replies } from './responses.js';
 import { encodeEvent } from './sse-encode.js';
 
 // A refused client is told to come back later than a slot would take to free up on its own.
@@ -21,7 +22,11 @@ const retryAfterMs = 5_000;
 export function eventRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { events, feed, metrics, streamLimits } = ctx;
 
-  app.get('/v1/events', { config: { access: 'operator' } }, (request, reply) => {
+  const schema = {
+    summary: 'The event stream (Server-Sent Events)',
+    response: { ...replies.events, ...errorReplies(503) },
+  };
+  app.get('/v1/events', { config: { access: 'operator' }, schema }, (request, reply) => {
     if (!events.hasRoom()) {
       metrics.sseRefused();
       throw new TooManyStreamsError(streamLimits.maxClients, retryAfterMs);

@@ -71,7 +71,7 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
         continue;
       }
       take(decided, input as Beat, rate, now);
-      results[i] = accepted(decided, now);
+      results[i] = accepted(decided, rate, now);
     }
     return results;
   }
@@ -127,7 +127,7 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
     for (let i = 0; i < batch.length; i++) {
       const record = records[i] as NodeEntry;
       take(record, batch[i] as Beat, rate, now);
-      results[i] = accepted(record, now);
+      results[i] = accepted(record, rate, now);
     }
     return results;
   }
@@ -189,7 +189,11 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
   }
 
   // The reply's few fields, read from the node's record and actor: never a snapshot copy.
-  function accepted(record: NodeEntry, now: number): HeartbeatResult {
+  function accepted(
+    record: NodeEntry,
+    rate: HeartbeatRate | undefined,
+    now: number,
+  ): HeartbeatResult {
     const { value, context } = (record.attached as NodeActorRef).getSnapshot();
     return {
       ok: true,
@@ -199,6 +203,7 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
       reason: context.reason,
       boot,
       licence: licence === undefined ? undefined : licence(record.id, now),
+      rateTokens: rate === undefined ? undefined : record.tokens,
     };
   }
 

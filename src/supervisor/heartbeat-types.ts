@@ -33,6 +33,11 @@ export type HeartbeatResult =
       readonly boot: number;
       /** The node's licence as the supervisor sees it now, when it holds one. */
       readonly licence: NodeLicence | undefined;
+      /**
+       * The tokens left in the node's rate bucket once this heartbeat took its own (a fraction
+       * refills over time); undefined when no rate limits the call.
+       */
+      readonly rateTokens: number | undefined;
     }
   | {
       readonly ok: false;

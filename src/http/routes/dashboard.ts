@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { InvalidArgumentError, NoRouteError } from '../../errors.js';
+import { errorReplies, replies } from '../responses.js';
 
 // The dashboard is plain ES modules and CSS, served as they are: no bundler, no CDN, so it
 // works on a machine without internet. `npm run build` copies the folder next to the
@@ -67,7 +68,8 @@ export function dashboardRoutes(app: FastifyInstance, assets: ReadonlyMap<string
     return reply.headers(pageHeaders).type(asset.type).send(asset.body);
   };
 
-  app.get('/', { config: { access: 'open' } }, async (request, reply) => {
+  const page = { summary: 'The dashboard', response: replies.dashboardPage };
+  app.get('/', { config: { access: 'open' }, schema: page }, async (request, reply) => {
     // Under a prefix the page may be asked for as `/wyneos`: its relative URLs (`v1/events`,
     // `dashboard/main.js`) need the trailing slash to resolve under the prefix.
     const [path = '', query] = request.url.split('?', 2);
@@ -79,7 +81,13 @@ export function dashboardRoutes(app: FastifyInstance, assets: ReadonlyMap<string
 
   app.get<{ Params: { file: string } }>(
     '/dashboard/:file',
-    { config: { access: 'open' } },
+    {
+      config: { access: 'open' },
+      schema: {
+        summary: "The dashboard's scripts and styles",
+        response: { ...replies.dashboardFile, ...errorReplies(404) },
+      },
+    },
     async (request, reply) => {
       const { file } = request.params;
       if (file === 'index.html' || !assets.has(file)) {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
+import { replies } from '../responses.js';
 import { actionsQuery } from '../validation.js';
 
 const defaultActionPage = 1000;
@@ -12,13 +13,17 @@ export function fleetRoutes(app: FastifyInstance, ctx: RouteContext): void {
     closing = true;
   });
 
-  app.get('/v1/report', { config: { access: 'operator' } }, async () => ({
+  const report = { summary: 'The latest governance report', response: replies.report };
+  app.get('/v1/report', { config: { access: 'operator' }, schema: report }, async () => ({
     report: supervisor.report(),
   }));
 
   app.get<{ Querystring: { since?: number; limit?: number } }>(
     '/v1/actions',
-    { config: { access: 'operator' }, schema: { querystring: actionsQuery } },
+    {
+      config: { access: 'operator' },
+      schema: { summary: 'The action log', querystring: actionsQuery, response: replies.actions },
+    },
     async (request) => {
       const { since = 0, limit = defaultActionPage } = request.query;
       return feed.actionsSince(since, limit);
@@ -27,9 +32,12 @@ export function fleetRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   // Liveness: the process answers. Readiness: the supervisor has ticked, is not stopping, and
   // can write its state (a degraded one refuses every change, so traffic should go elsewhere).
-  app.get('/healthz', { config: { access: 'open' } }, async () => ({ status: 'ok' }));
+  const open = { access: 'open' } as const;
+  const healthz = { summary: 'Liveness', response: replies.healthz };
+  app.get('/healthz', { config: open, schema: healthz }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { config: { access: 'open' } }, async (_request, reply) => {
+  const readyz = { summary: 'Readiness', response: replies.readyz };
+  app.get('/readyz', { config: open, schema: readyz }, async (_request, reply) => {
     const storage = supervisor.storage();
     const why =
       closing || !feed.live

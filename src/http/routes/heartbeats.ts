@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   BatchRefusedError,
   InternalError,
@@ -6,10 +6,11 @@ import {
   type WyneosError,
 } from '../../errors.js';
 import type { LicenceStatus } from '../../licensing/index.js';
-import type { HeartbeatResult } from '../../supervisor/index.js';
+import type { HeartbeatRate, HeartbeatResult } from '../../supervisor/index.js';
 import type { NodeState } from '../../types.js';
 import { principalOf, type RouteConfig, type RouteContext } from '../context.js';
 import type { PendingAction } from '../fleet-feed.js';
+import { errorReplies, replies } from '../responses.js';
 import { heartbeatsBody } from '../validation.js';
 
 /** What a node learns from each heartbeat it sends: how the supervisor sees it, what to do. */
@@ -49,9 +50,13 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
     '/v1/heartbeats',
     {
       config,
-      schema: { body: heartbeatsBody },
+      schema: {
+        summary: 'Send heartbeats: one, or a batch of up to 1,000',
+        body: heartbeatsBody,
+        response: { ...replies.heartbeats, ...errorReplies(404, 409, 429, 503) },
+      },
     },
-    async (request) => {
+    async (request, httpReply) => {
       const { body } = request;
       const batch = Array.isArray(body);
       const principal = principalOf(request);
@@ -61,11 +66,17 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
         ...(principal.kind === 'node' ? { sender: principal.id } : {}),
       });
       const replies = new Array<HeartbeatReply>(results.length);
+      // A batch's headers speak for its node nearest its limit.
+      let tokens = Number.POSITIVE_INFINITY;
       for (let i = 0; i < results.length; i++) {
         const result = results[i] as HeartbeatResult;
         if (!result.ok) throw refusal(results, batch);
         replies[i] = reply(result, feed.takePending(result.nodeId));
+        if (result.rateTokens !== undefined && result.rateTokens < tokens) {
+          tokens = result.rateTokens;
+        }
       }
+      if (tokens !== Number.POSITIVE_INFINITY) rateHeaders(httpReply, heartbeatRate, tokens);
       metrics.heartbeatsAccepted(results.length);
       return batch ? { results: replies } : replies[0];
     },
@@ -73,6 +84,14 @@ export function heartbeatRoutes(app: FastifyInstance, ctx: RouteContext): void {
 }
 
 type Accepted = Extract<HeartbeatResult, { ok: true }>;
+
+// The node's token bucket as the IETF RateLimit header fields tell it: its burst, the
+// heartbeats it may send at once now, and the seconds until its bucket is full again.
+function rateHeaders(httpReply: FastifyReply, rate: HeartbeatRate, tokens: number): void {
+  httpReply.header('ratelimit-limit', rate.burst);
+  httpReply.header('ratelimit-remaining', Math.max(0, Math.floor(tokens)));
+  httpReply.header('ratelimit-reset', Math.ceil(Math.max(0, rate.burst - tokens) / rate.perSecond));
+}
 
 function reply(result: Accepted, actions: readonly PendingAction[]): HeartbeatReply {
   const { nodeId, state, since, reason, boot, licence: held } = result;

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, UnauthenticatedError } from '../../errors.js';
 import { show } from '../../show.js';
 import type { HttpMetrics } from '../metrics.js';
+import { errorReplies, replies } from '../responses.js';
 
 /**
  * `GET /metrics` in Prometheus's text format. With a token, only for `Authorization: Bearer
@@ -15,10 +16,18 @@ export function metricsRoutes(
   token: string | undefined,
 ): void {
   const onRequest = token === undefined ? [] : [requireToken(token)];
-  app.get('/metrics', { config: { access: 'open' }, onRequest }, async (_request, reply) => {
-    reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
+  const schema = {
+    summary: 'Prometheus metrics',
+    response: token === undefined ? replies.metrics : { ...replies.metrics, ...errorReplies(401) },
+  };
+  app.get(
+    '/metrics',
+    { config: { access: 'open' }, onRequest, schema },
+    async (_request, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    },
+  );
 }
 
 // What Prometheus can send as a bearer token, and long enough not to be guessed.
@@ -39,17 +48,12 @@ export function parseMetricsToken(token: unknown, source: string): string {
 
 function requireToken(token: string) {
   const expected = digest(token);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     const given = header === undefined ? undefined : /^Bearer +(\S+) *$/i.exec(header)?.[1];
     // Digests of equal length: the comparison takes as long whatever the token given.
     if (timingSafeEqual(digest(given ?? ''), expected) && given !== undefined) return;
-    reply.header(
-      'www-authenticate',
-      header === undefined
-        ? 'Bearer realm="wyneos"'
-        : 'Bearer realm="wyneos", error="invalid_token"',
-    );
+    // sendError names the scheme (WWW-Authenticate), as on every 401.
     throw new UnauthenticatedError(
       header === undefined
         ? 'GET /metrics needs Authorization: Bearer <metrics token>'

@@ -4,6 +4,7 @@ import type { NodeRegistration } from '../../telemetry/index.js';
 import type { NodeState } from '../../types.js';
 import { assertActsFor } from '../auth.js';
 import { principalOf, type RouteContext } from '../context.js';
+import { errorReplies, replies } from '../responses.js';
 import { nodeIdParams, nodesQuery, registrationBody } from '../validation.js';
 
 const defaultPageSize = 1000;
@@ -17,7 +18,14 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.post<{ Body: NodeRegistration }>(
     '/v1/nodes',
-    { config: { access: 'node', bodyKind: 'registration' }, schema: { body: registrationBody } },
+    {
+      config: { access: 'node', bodyKind: 'registration' },
+      schema: {
+        summary: 'Register a node',
+        body: registrationBody,
+        response: { ...replies.register, ...errorReplies(409, 503) },
+      },
+    },
     async (request, reply) => {
       assertActsFor(principalOf(request), request.body.id);
       const node = supervisor.register(request.body);
@@ -28,7 +36,14 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.delete<{ Params: { id: string } }>(
     '/v1/nodes/:id',
-    { config: { access: 'node' }, schema: { params: nodeIdParams } },
+    {
+      config: { access: 'node' },
+      schema: {
+        summary: 'Deregister a node',
+        params: nodeIdParams,
+        response: { ...replies.deregister, ...errorReplies(404, 503) },
+      },
+    },
     async (request, reply) => {
       const { id } = request.params;
       assertActsFor(principalOf(request), id);
@@ -41,7 +56,10 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get<{ Querystring: { state?: NodeState; after?: string; limit?: number } }>(
     '/v1/nodes',
-    { config: { access: 'operator' }, schema: { querystring: nodesQuery } },
+    {
+      config: { access: 'operator' },
+      schema: { summary: 'List nodes', querystring: nodesQuery, response: replies.nodes },
+    },
     async (request) => {
       const { state, after, limit = defaultPageSize } = request.query;
       let nodes = supervisor.nodes();
@@ -55,7 +73,14 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get<{ Params: { id: string } }>(
     '/v1/nodes/:id',
-    { config: { access: 'node' }, schema: { params: nodeIdParams } },
+    {
+      config: { access: 'node' },
+      schema: {
+        summary: 'One node in detail',
+        params: nodeIdParams,
+        response: { ...replies.node, ...errorReplies(404) },
+      },
+    },
     async (request) => {
       const { id } = request.params;
       assertActsFor(principalOf(request), id);

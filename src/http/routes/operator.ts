@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
+import { errorReplies, replies } from '../responses.js';
 import {
   licenceIdParams,
   nodeIdParams,
@@ -21,7 +22,15 @@ export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
   for (const command of ['isolate', 'reinstate'] as const) {
     app.post<{ Params: IdParams; Body: { reason?: string } | undefined }>(
       `/v1/nodes/:id/${command}`,
-      { config: operatorOnly, schema: { params: nodeIdParams, body: reasonBody } },
+      {
+        config: operatorOnly,
+        schema: {
+          summary: `${command === 'isolate' ? 'Isolate' : 'Reinstate'} a node`,
+          params: nodeIdParams,
+          body: reasonBody,
+          response: { ...replies.nodeCommand, ...errorReplies(404, 409, 503) },
+        },
+      },
       async (request) => {
         const node = supervisor[command](request.params.id, request.body?.reason);
         // With an asynchronous store (NATS) the command is durable only once this settles:
@@ -38,7 +47,15 @@ export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
   ] as const) {
     app.post<{ Params: IdParams; Body: { on?: boolean } | undefined }>(
       `/v1/nodes/:id/${command}`,
-      { config: operatorOnly, schema: { params: nodeIdParams, body: switchBody } },
+      {
+        config: operatorOnly,
+        schema: {
+          summary: `${command === 'pin' ? 'Pin' : 'Protect'} a node (on: false undoes it)`,
+          params: nodeIdParams,
+          body: switchBody,
+          response: { ...replies[command], ...errorReplies(404, 503) },
+        },
+      },
       async (request) => {
         const on = request.body?.on ?? true;
         supervisor[command](request.params.id, on);
@@ -50,13 +67,22 @@ export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.post<{ Params: IdParams; Body: { reason: string } }>(
     '/v1/licences/:id/revoke',
-    { config: operatorOnly, schema: { params: licenceIdParams, body: revokeBody } },
+    {
+      config: operatorOnly,
+      schema: {
+        summary: 'Revoke a licence',
+        params: licenceIdParams,
+        body: revokeBody,
+        response: { ...replies.revoke, ...errorReplies(503) },
+      },
+    },
     async (request) => ({
       revocation: supervisor.revoke(request.params.id, request.body.reason),
     }),
   );
 
-  app.get('/v1/licences/revocations', { config: operatorOnly }, async () => ({
+  const revocations = { summary: 'Revoked licences', response: replies.revocations };
+  app.get('/v1/licences/revocations', { config: operatorOnly, schema: revocations }, async () => ({
     revocations: supervisor.revocations(),
   }));
 }
