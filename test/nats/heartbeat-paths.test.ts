@@ -111,7 +111,8 @@ async function overHttp(): Promise<PathOutcome> {
   for (const [, reason, count] of metrics.matchAll(
     /^wyneos_heartbeats_rejected_total\{reason="([a-z-]+)"\} (\d+)$/gm,
   )) {
-    counters[reason as string] = Number(count);
+    // Every known reason has a series from the start, at 0: count only what happened.
+    if (Number(count) > 0) counters[reason as string] = Number(count);
   }
   const accepted = /^wyneos_heartbeats_accepted_total (\d+)$/m.exec(metrics)?.[1];
   counters.accepted = Number(accepted);
