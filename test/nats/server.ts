@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,14 +64,20 @@ async function listening(port: number, deadlineMs = 15_000): Promise<void> {
   }
 }
 
-export async function startNatsServer(): Promise<NatsServer> {
+/** `config`: a nats-server configuration file's text (accounts and users, say). */
+export async function startNatsServer(config?: string): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wyneos-nats-'));
   const port = await freePort();
+  const file = join(dir, 'server.conf');
+  if (config !== undefined) writeFileSync(file, config, { mode: 0o600 });
   let child: ChildProcess;
   const launch = async () => {
     child = spawn(
       natsServerPath as string,
-      ['-js', '-sd', join(dir, 'store'), '-p', String(port), '-a', '127.0.0.1'],
+      [
+        ...(config === undefined ? [] : ['-c', file]),
+        ...['-js', '-sd', join(dir, 'store'), '-p', String(port), '-a', '127.0.0.1'],
+      ],
       { stdio: 'ignore' },
     );
     await listening(port);

@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  buckets,
+  connectNats,
+  createNatsAgent,
+  type DistributedSupervisor,
+  keys,
+  type NatsAgent,
+  shardOf,
+  startDistributedSupervisor,
+  subjects,
+} from '../../src/nats/index.js';
+import {
+  natsPassword,
+  natsServerConfig,
+  natsUrl,
+  supervisorUser,
+} from '../../src/nats/server-config.js';
+import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
+
+// The production accounts (`wyneos nats-config`) on a real nats-server: node-1's credentials try
+// everything a compromised node could. The same attempts against an open server show what the
+// accounts take away: there, each of them goes through.
+
+const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
+const shards = 2;
+const secret = randomBytes(32).toString('hex');
+
+/** What node-1's credentials achieved: 'refused' (by the server) or what happened instead. */
+interface Outcomes {
+  /** A heartbeat on node-2's subject. */
+  readonly asOtherNode: string;
+  readonly putKey: string;
+  readonly deleteKey: string;
+  readonly readOtherKey: string;
+  readonly publishAudit: string;
+}
+
+describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permissions', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step().catch(() => {});
+  });
+
+  async function fleet(secured: boolean) {
+    const server: NatsServer = await startNatsServer(
+      secured ? natsServerConfig({ secret, nodes: ['node-1', 'node-2'] }) : undefined,
+    );
+    cleanup.push(() => server.stop());
+    const as = (user: string) =>
+      secured ? natsUrl(server.url, user, natsPassword(secret, user)) : server.url;
+    const sup: DistributedSupervisor = await startDistributedSupervisor({
+      ...{ nats: as(supervisorUser), shards, supervisorId: 's-1', logger },
+      ...{ tickMs: 200, heartbeatTimeoutMs: 5000, leaseMs: 2000 },
+    });
+    cleanup.push(() => sup.stop());
+    await eventually(
+      () => sup.shards().length,
+      (n) => n === shards,
+    );
+    const agent: NatsAgent = createNatsAgent({
+      ...{ nats: as('node-1'), nodeId: 'node-1', intervalMs: 200, logger },
+      load: () => ({ load: 0.2, metrics: {} }),
+    });
+    agent.start();
+    cleanup.push(() => agent.stop());
+    // node-2 is registered and silent: whatever changes it came from node-1's credentials.
+    sup.supervisor.register({ id: 'node-2' });
+    await sup.supervisor.durable();
+
+    // The node's heartbeats arrive, and the supervisor reaches it end to end: an isolation is
+    // applied, and the node clears it from its outbox (the one key it may write).
+    await eventually(
+      () => sup.supervisor.node('node-1')?.seq ?? 0,
+      (seq) => seq > 0,
+    );
+    sup.supervisor.isolate('node-1', 'security test');
+    await eventually(
+      () => agent.state,
+      (state) => state === 'isolated',
+    );
+    const outbox = await new Kvm(sup.connection).open(buckets.state);
+    await eventually(
+      async () => {
+        const left: string[] = [];
+        for await (const key of await outbox.keys(keys.nodeDecisions('node-1'))) left.push(key);
+        return left;
+      },
+      (left) => left.length === 0,
+    );
+
+    const hostile = await connectNats(as('node-1'), { inboxPrefix: subjects.inbox('node-1') });
+    cleanup.push(() => hostile.close());
+    return { sup, agent, outcomes: await attempts(sup, hostile) };
+  }
+
+  async function attempts(sup: DistributedSupervisor, nc: NatsConnection): Promise<Outcomes> {
+    const violations: string[] = [];
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'error') violations.push(String(status.error));
+      }
+    })();
+    const refusedOr = (what: string) => (error: unknown) =>
+      /permissions violation/i.test(String(error)) ? 'refused' : `${what}: ${String(error)}`;
+
+    nc.publish(
+      subjects.heartbeat(shardOf('node-2', shards), 'node-2'),
+      JSON.stringify({ nodeId: 'node-2', epoch: 1, seq: 1, load: 0.99 }),
+    );
+    // Refused by the server (it says so to the sender), or taken by the supervisor.
+    const asOtherNode = (await eventually(
+      () =>
+        violations.some((v) => v.includes('wyneos.hb.'))
+          ? 'refused'
+          : sup.supervisor.node('node-2')?.load === 0.99
+            ? 'accepted'
+            : undefined,
+      (outcome) => outcome !== undefined,
+    )) as string;
+    // A body naming node-2 on node-1's own subject reaches the supervisor, which refuses it as
+    // impersonation: node-2 is untouched either way.
+    nc.publish(
+      subjects.heartbeat(shardOf('node-1', shards), 'node-1'),
+      JSON.stringify({ nodeId: 'node-2', epoch: 1, seq: 2, load: 0.98 }),
+    );
+    await eventually(
+      () => sup.supervisor.explainTrust('node-1').entries.map((e) => e.kind),
+      (kinds) => kinds.includes('impersonation'),
+    );
+    expect(sup.supervisor.node('node-2')?.load).not.toBe(0.98);
+
+    const kv = await new Kvm(jetstream(nc, { timeout: 2000 })).open(buckets.state, {
+      allow_direct: true,
+    });
+    const forged = keys.decision('node-2', 'forged');
+    const action = {
+      kind: 'action',
+      action: { id: 'forged', type: 'isolate', reason: 'x', at: 1 },
+    };
+    const putKey = await kv
+      .put(forged, JSON.stringify(action))
+      .then(() => 'written', refusedOr('put'));
+    const deleteKey = await kv.delete(forged).then(() => 'deleted', refusedOr('delete'));
+    const readOtherKey = await kv
+      .get(keys.node(shardOf('node-2', shards), 'node-2'))
+      .then((entry) => (entry === null ? 'missing' : 'read'), refusedOr('get'));
+    const publishAudit = await jetstream(nc, { timeout: 2000 })
+      .publish(subjects.audit('s-1'), '{}')
+      .then(() => 'stored', refusedOr('audit'));
+    return { asOtherNode, putKey, deleteKey, readOtherKey, publishAudit };
+  }
+
+  it('lets a node send only as itself and write nothing but its own outbox', async () => {
+    const { sup, agent, outcomes } = await fleet(true);
+    expect(outcomes).toEqual({
+      asOtherNode: 'refused',
+      putKey: 'refused',
+      deleteKey: 'refused',
+      readOtherKey: 'refused',
+      publishAudit: 'refused',
+    });
+    expect(sup.supervisor.node('node-2')?.load).not.toBe(0.99);
+    // The supervisor still works: it reinstates the node, which applies it.
+    sup.supervisor.reinstate('node-1', 'security test');
+    await eventually(
+      () => agent.state,
+      (state) => state === 'online',
+    );
+  });
+
+  it('on an open server, lets any connection do all of it (what the accounts prevent)', async () => {
+    const { sup, outcomes } = await fleet(false);
+    expect(outcomes).toEqual({
+      asOtherNode: 'accepted',
+      putKey: 'written',
+      deleteKey: 'deleted',
+      readOtherKey: 'read',
+      publishAudit: 'stored',
+    });
+    expect(sup.supervisor.node('node-2')?.load).toBe(0.99);
+  });
+});
