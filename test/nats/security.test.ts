@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createProgram } from '../../src/cli/program.js';
 import {
   buckets,
   connectNats,
@@ -15,12 +19,7 @@ import {
   startDistributedSupervisor,
   subjects,
 } from '../../src/nats/index.js';
-import {
-  natsPassword,
-  natsServerConfig,
-  natsUrl,
-  supervisorUser,
-} from '../../src/nats/server-config.js';
+import { supervisorUser } from '../../src/nats/server-config.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // The production accounts (`wyneos nats-config`) on a real nats-server: node-1's credentials try
@@ -29,7 +28,9 @@ import { eventually, type NatsServer, natsServerPath, startNatsServer } from './
 
 const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
 const shards = 2;
-const secret = randomBytes(32).toString('hex');
+const secretDir = mkdtempSync(join(tmpdir(), 'wyneos-nats-secret-'));
+const secretFile = join(secretDir, 'secret');
+writeFileSync(secretFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
 
 /** What node-1's credentials achieved: 'refused' (by the server) or what happened instead. */
 interface Outcomes {
@@ -46,14 +47,39 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step().catch(() => {});
   });
+  afterAll(() => rmSync(secretDir, { recursive: true, force: true }));
+
+  // The documented steps: `wyneos nats-config` prints the accounts and each one's URL.
+  async function natsConfig(...args: string[]): Promise<string> {
+    const lines: string[] = [];
+    await createProgram((line) => lines.push(line), 'none').parseAsync([
+      ...['node', 'wyneos', 'nats-config', '--secret-file', secretFile, ...args],
+    ]);
+    return lines.join('\n');
+  }
 
   async function fleet(secured: boolean) {
+    // The shipped template, with the accounts `wyneos nats-config` prints beside it.
     const server: NatsServer = await startNatsServer(
-      secured ? natsServerConfig({ secret, nodes: ['node-1', 'node-2'] }) : undefined,
+      secured
+        ? {
+            'server.conf': readFileSync(
+              new URL('../../examples/nats/server.conf', import.meta.url),
+              'utf8',
+            ),
+            'wyneos-accounts.conf': await natsConfig('--node', 'node-1', '--node', 'node-2'),
+          }
+        : undefined,
     );
     cleanup.push(() => server.stop());
-    const as = (user: string) =>
-      secured ? natsUrl(server.url, user, natsPassword(secret, user)) : server.url;
+    const urls: Record<string, string> = {};
+    for (const [user, flags] of [
+      [supervisorUser, ['--supervisor']],
+      ['node-1', ['--node', 'node-1']],
+    ] as const) {
+      urls[user] = secured ? await natsConfig('--url', server.url, ...flags) : server.url;
+    }
+    const as = (user: string) => urls[user] as string;
     const sup: DistributedSupervisor = await startDistributedSupervisor({
       ...{ nats: as(supervisorUser), shards, supervisorId: 's-1', logger },
       ...{ tickMs: 200, heartbeatTimeoutMs: 5000, leaseMs: 2000 },
