@@ -25,8 +25,8 @@ export function natsConfigCommand(write: (line: string) => void): Command {
     .requiredOption('--secret-file <file>', 'the secret the passwords are derived from')
     .option('--node <id>', 'a node of the fleet (repeatable)', collect)
     .option('--nodes-file <file>', 'node ids, one a line (# starts a comment)')
-    .option('--url <url>', 'print this server URL with the credentials of --node or --supervisor')
-    .option('--supervisor', "with --url: the supervisors' credentials")
+    .option('--url <url>', "print this server's URL with one node's credentials")
+    .option('--supervisor', "with --url: the supervisors' credentials instead")
     .action(async (flags: NatsConfigFlags) => {
       const secret = parseSecret(
         await readFlagFile(flags.secretFile, '--secret-file'),
