@@ -19,13 +19,16 @@ import {
   startDistributedSupervisor,
   subjects,
 } from '../../src/nats/index.js';
-import { supervisorUser } from '../../src/nats/server-config.js';
+import { natsServerConfig, supervisorUser } from '../../src/nats/server-config.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // The production accounts (`wyneos nats-config`) on a real nats-server: node-1's credentials try
 // everything a compromised node could. The same attempts against an open server show what the
 // accounts take away: there, each of them goes through.
 
+// Ids with `.` and `:`: escaped in subjects, percent-encoded in URLs, kept apart all the same.
+const one = 'site.a:node-1';
+const two = 'site.a:node-2';
 const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
 const shards = 2;
 const secretDir = mkdtempSync(join(tmpdir(), 'wyneos-nats-secret-'));
@@ -67,7 +70,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
               new URL('../../examples/nats/server.conf', import.meta.url),
               'utf8',
             ),
-            'wyneos-accounts.conf': await natsConfig('--node', 'node-1', '--node', 'node-2'),
+            'wyneos-accounts.conf': await natsConfig('--node', one, '--node', two),
           }
         : undefined,
     );
@@ -75,7 +78,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     const urls: Record<string, string> = {};
     for (const [user, flags] of [
       [supervisorUser, ['--supervisor']],
-      ['node-1', ['--node', 'node-1']],
+      [one, ['--node', one]],
     ] as const) {
       urls[user] = secured ? await natsConfig('--url', server.url, ...flags) : server.url;
     }
@@ -90,22 +93,22 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       (n) => n === shards,
     );
     const agent: NatsAgent = createNatsAgent({
-      ...{ nats: as('node-1'), nodeId: 'node-1', intervalMs: 200, logger },
+      ...{ nats: as(one), nodeId: one, intervalMs: 200, logger },
       load: () => ({ load: 0.2, metrics: {} }),
     });
     agent.start();
     cleanup.push(() => agent.stop());
     // node-2 is registered and silent: whatever changes it came from node-1's credentials.
-    sup.supervisor.register({ id: 'node-2' });
+    sup.supervisor.register({ id: two });
     await sup.supervisor.durable();
 
     // The node's heartbeats arrive, and the supervisor reaches it end to end: an isolation is
     // applied, and the node clears it from its outbox (the one key it may write).
     await eventually(
-      () => sup.supervisor.node('node-1')?.seq ?? 0,
+      () => sup.supervisor.node(one)?.seq ?? 0,
       (seq) => seq > 0,
     );
-    sup.supervisor.isolate('node-1', 'security test');
+    sup.supervisor.isolate(one, 'security test');
     await eventually(
       () => agent.state,
       (state) => state === 'isolated',
@@ -114,13 +117,13 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     await eventually(
       async () => {
         const left: string[] = [];
-        for await (const key of await outbox.keys(keys.nodeDecisions('node-1'))) left.push(key);
+        for await (const key of await outbox.keys(keys.nodeDecisions(one))) left.push(key);
         return left;
       },
       (left) => left.length === 0,
     );
 
-    const hostile = await connectNats(as('node-1'), { inboxPrefix: subjects.inbox('node-1') });
+    const hostile = await connectNats(as(one), { inboxPrefix: subjects.inbox(one) });
     cleanup.push(() => hostile.close());
     return { sup, agent, outcomes: await attempts(sup, hostile) };
   }
@@ -136,15 +139,15 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       /permissions violation/i.test(String(error)) ? 'refused' : `${what}: ${String(error)}`;
 
     nc.publish(
-      subjects.heartbeat(shardOf('node-2', shards), 'node-2'),
-      JSON.stringify({ nodeId: 'node-2', epoch: 1, seq: 1, load: 0.99 }),
+      subjects.heartbeat(shardOf(two, shards), two),
+      JSON.stringify({ nodeId: two, epoch: 1, seq: 1, load: 0.99 }),
     );
     // Refused by the server (it says so to the sender), or taken by the supervisor.
     const asOtherNode = (await eventually(
       () =>
         violations.some((v) => v.includes('wyneos.hb.'))
           ? 'refused'
-          : sup.supervisor.node('node-2')?.load === 0.99
+          : sup.supervisor.node(two)?.load === 0.99
             ? 'accepted'
             : undefined,
       (outcome) => outcome !== undefined,
@@ -152,19 +155,19 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     // A body naming node-2 on node-1's own subject reaches the supervisor, which refuses it as
     // impersonation: node-2 is untouched either way.
     nc.publish(
-      subjects.heartbeat(shardOf('node-1', shards), 'node-1'),
-      JSON.stringify({ nodeId: 'node-2', epoch: 1, seq: 2, load: 0.98 }),
+      subjects.heartbeat(shardOf(one, shards), one),
+      JSON.stringify({ nodeId: two, epoch: 1, seq: 2, load: 0.98 }),
     );
     await eventually(
-      () => sup.supervisor.explainTrust('node-1').entries.map((e) => e.kind),
+      () => sup.supervisor.explainTrust(one).entries.map((e) => e.kind),
       (kinds) => kinds.includes('impersonation'),
     );
-    expect(sup.supervisor.node('node-2')?.load).not.toBe(0.98);
+    expect(sup.supervisor.node(two)?.load).not.toBe(0.98);
 
     const kv = await new Kvm(jetstream(nc, { timeout: 2000 })).open(buckets.state, {
       allow_direct: true,
     });
-    const forged = keys.decision('node-2', 'forged');
+    const forged = keys.decision(two, 'forged');
     const action = {
       kind: 'action',
       action: { id: 'forged', type: 'isolate', reason: 'x', at: 1 },
@@ -174,7 +177,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       .then(() => 'written', refusedOr('put'));
     const deleteKey = await kv.delete(forged).then(() => 'deleted', refusedOr('delete'));
     const readOtherKey = await kv
-      .get(keys.node(shardOf('node-2', shards), 'node-2'))
+      .get(keys.node(shardOf(two, shards), two))
       .then((entry) => (entry === null ? 'missing' : 'read'), refusedOr('get'));
     const publishAudit = await jetstream(nc, { timeout: 2000 })
       .publish(subjects.audit('s-1'), '{}')
@@ -191,9 +194,9 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       readOtherKey: 'refused',
       publishAudit: 'refused',
     });
-    expect(sup.supervisor.node('node-2')?.load).not.toBe(0.99);
+    expect(sup.supervisor.node(two)?.load).not.toBe(0.99);
     // The supervisor still works: it reinstates the node, which applies it.
-    sup.supervisor.reinstate('node-1', 'security test');
+    sup.supervisor.reinstate(one, 'security test');
     await eventually(
       () => agent.state,
       (state) => state === 'online',
@@ -209,6 +212,34 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       readOtherKey: 'read',
       publishAudit: 'stored',
     });
-    expect(sup.supervisor.node('node-2')?.load).toBe(0.99);
+    expect(sup.supervisor.node(two)?.load).toBe(0.99);
+  });
+});
+
+describe('nats: the accounts file and credentials', () => {
+  it('refuses a node list it cannot write safely, saying which node', () => {
+    const secret = 'x'.repeat(32);
+    for (const [nodes, problem] of [
+      [['a', 'a'], /a is listed twice/],
+      [[supervisorUser], /the supervisors' user/],
+      [['a b'], /expected a node id, got "a b"/],
+      [['*'], /expected a node id/],
+    ] as const) {
+      expect(() => natsServerConfig({ secret, nodes })).toThrow(
+        expect.objectContaining({
+          code: 'WYNEOS_ERR_INVALID_ARGUMENT',
+          message: expect.stringMatching(problem),
+        }),
+      );
+    }
+  });
+
+  it('takes credentials from the URL and never shows the password', async () => {
+    const error = await connectNats('nats://n:hunter2-secret@127.0.0.1:1', {
+      timeoutMs: 500,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'WYNEOS_ERR_NATS' });
+    expect(String((error as Error).message)).toContain('nats://127.0.0.1:1');
+    expect(String((error as Error).message)).not.toContain('hunter2');
   });
 });
