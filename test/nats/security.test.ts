@@ -15,11 +15,12 @@ import {
   type DistributedSupervisor,
   keys,
   type NatsAgent,
+  natsServerConfig,
   shardOf,
   startDistributedSupervisor,
   subjects,
+  supervisorUser,
 } from '../../src/nats/index.js';
-import { natsServerConfig, supervisorUser } from '../../src/nats/server-config.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // The production accounts (`wyneos nats-config`) on a real nats-server: node-1's credentials try
@@ -39,6 +40,8 @@ writeFileSync(secretFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 
 interface Outcomes {
   /** A heartbeat on node-2's subject. */
   readonly asOtherNode: string;
+  /** A registration on node-2's subject. */
+  readonly registerAsOther: string;
   readonly putKey: string;
   readonly deleteKey: string;
   readonly readOtherKey: string;
@@ -164,6 +167,12 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     );
     expect(sup.supervisor.node(two)?.load).not.toBe(0.98);
 
+    const registerAsOther = await nc
+      .request(subjects.register(shardOf(two, shards), two), JSON.stringify({ id: two }), {
+        timeout: 2000,
+      })
+      .then(() => 'answered', refusedOr('register'));
+
     const kv = await new Kvm(jetstream(nc, { timeout: 2000 })).open(buckets.state, {
       allow_direct: true,
     });
@@ -182,13 +191,14 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     const publishAudit = await jetstream(nc, { timeout: 2000 })
       .publish(subjects.audit('s-1'), '{}')
       .then(() => 'stored', refusedOr('audit'));
-    return { asOtherNode, putKey, deleteKey, readOtherKey, publishAudit };
+    return { asOtherNode, registerAsOther, putKey, deleteKey, readOtherKey, publishAudit };
   }
 
   it('lets a node send only as itself and write nothing but its own outbox', async () => {
     const { sup, agent, outcomes } = await fleet(true);
     expect(outcomes).toEqual({
       asOtherNode: 'refused',
+      registerAsOther: 'refused',
       putKey: 'refused',
       deleteKey: 'refused',
       readOtherKey: 'refused',
@@ -207,6 +217,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     const { sup, outcomes } = await fleet(false);
     expect(outcomes).toEqual({
       asOtherNode: 'accepted',
+      registerAsOther: 'answered',
       putKey: 'written',
       deleteKey: 'deleted',
       readOtherKey: 'read',
