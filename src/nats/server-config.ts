@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 import { parseSecret } from '../http/index.js';
 import { nodeIdPattern } from '../telemetry/index.js';
-import { buckets, encodeId, subjects } from './subjects.js';
+import { buckets, keys, subjects } from './subjects.js';
 
 // The NATS accounts of a production fleet, as a nats-server configuration. nats-server 2.9
 // (Debian bookworm) expands permission templates ({{name()}}) only for JWT users, not for
@@ -35,14 +35,13 @@ export function natsPassword(secret: string | Buffer, user: string): string {
  */
 export function nodePermissions(nodeId: string) {
   checkUser(nodeId);
-  const id = encodeId(nodeId);
-  const outbox = `${kvPrefix}.decision.${id}.>`;
+  const outbox = `${kvPrefix}.${keys.nodeDecisions(nodeId)}`;
   return {
     publish: {
       allow: [
         subjects.nodeHeartbeats(nodeId),
         subjects.nodeRegistrations(nodeId),
-        `$JS.API.DIRECT.GET.${state}.${kvPrefix}.fleet.config`,
+        `$JS.API.DIRECT.GET.${state}.${kvPrefix}.${keys.fleet}`,
         `$JS.API.DIRECT.GET.${state}.${outbox}`,
         // Listing the outbox: the server checks the filter in the subject against the request.
         `$JS.API.CONSUMER.CREATE.${state}.*.${outbox}`,
