@@ -45,6 +45,8 @@ interface Outcomes {
   readonly putKey: string;
   readonly deleteKey: string;
   readonly readOtherKey: string;
+  /** A shard lease taken over. */
+  readonly putLease: string;
   readonly publishAudit: string;
 }
 
@@ -188,10 +190,22 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     const readOtherKey = await kv
       .get(keys.node(shardOf(two, shards), two))
       .then((entry) => (entry === null ? 'missing' : 'read'), refusedOr('get'));
+    const leases = await new Kvm(jetstream(nc, { timeout: 2000 })).open(buckets.leases);
+    const putLease = await leases
+      .put(keys.lease(0), '{}')
+      .then(() => 'written', refusedOr('lease'));
     const publishAudit = await jetstream(nc, { timeout: 2000 })
       .publish(subjects.audit('s-1'), '{}')
       .then(() => 'stored', refusedOr('audit'));
-    return { asOtherNode, registerAsOther, putKey, deleteKey, readOtherKey, publishAudit };
+    return {
+      asOtherNode,
+      registerAsOther,
+      putKey,
+      deleteKey,
+      readOtherKey,
+      putLease,
+      publishAudit,
+    };
   }
 
   it('lets a node send only as itself and write nothing but its own outbox', async () => {
@@ -202,6 +216,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       putKey: 'refused',
       deleteKey: 'refused',
       readOtherKey: 'refused',
+      putLease: 'refused',
       publishAudit: 'refused',
     });
     expect(sup.supervisor.node(two)?.load).not.toBe(0.99);
@@ -221,6 +236,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       putKey: 'written',
       deleteKey: 'deleted',
       readOtherKey: 'read',
+      putLease: 'written',
       publishAudit: 'stored',
     });
     expect(sup.supervisor.node(two)?.load).toBe(0.99);
