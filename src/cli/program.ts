@@ -5,6 +5,7 @@ import { auditCommand } from './audit.js';
 import { runDemo } from './demo.js';
 import { diagramCommand } from './diagram.js';
 import { licenceCommand } from './licence.js';
+import { natsConfigCommand } from './nats-config.js';
 import { openapiCommand } from './openapi.js';
 import { durationOption, integerAtLeast, oneOf } from './parsers.js';
 import { policyCommand } from './policy.js';
@@ -107,6 +108,7 @@ export function createProgram(
   program.addCommand(agentCommand());
   program.addCommand(tokenCommand(write));
   program.addCommand(licenceCommand(write));
+  program.addCommand(natsConfigCommand(write));
 
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));

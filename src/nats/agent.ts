@@ -136,8 +136,13 @@ export function createNatsAgent(options: NatsAgentOptions): NatsAgent {
   }
 
   async function connectOnce(): Promise<{ kv: KV; shards: number }> {
-    nc = await connectNats(options.nats, { name: `wyneos-agent-${nodeId}` });
-    const kv = await new Kvm(nc).open(buckets.state);
+    nc = await connectNats(options.nats, {
+      name: `wyneos-agent-${nodeId}`,
+      inboxPrefix: subjects.inbox(nodeId),
+    });
+    // Direct gets name the key in the subject, so NATS permissions can limit a node's reads to
+    // its own keys (the supervisors create the bucket with direct gets on).
+    const kv = await new Kvm(nc).open(buckets.state, { allow_direct: true });
     const fleet = await kv.get(keys.fleet);
     if (fleet?.operation !== 'PUT') throw new Error('no supervisor has started this fleet yet');
     const { shards } = fleet.json<{ shards: number }>();

@@ -24,12 +24,15 @@ export interface NatsConnectOptions {
   readonly name?: string;
   /** Time limit of the first connection, in ms. @defaultValue 5000 */
   readonly timeoutMs?: number;
+  /** Where replies come back (a node's own inbox, see `subjects.inbox`). @defaultValue `_INBOX` */
+  readonly inboxPrefix?: string;
 }
 
 /**
  * Connects to a NATS server and checks that it can carry wyneos: JetStream enabled, version
  * 2.9 or later. The connection reconnects forever (a restarted server is waited for, and what
- * failed meanwhile is retried by the next commit).
+ * failed meanwhile is retried by the next commit). Credentials may be given in the URL,
+ * `nats://user:password@host:4222` (percent-encoded), as `wyneos nats-config --url` prints.
  */
 export async function connectNats(
   url: string,
@@ -38,17 +41,20 @@ export async function connectNats(
   if (typeof url !== 'string' || !/^(nats|tls|wss?):\/\/[^\s]+$/.test(url)) {
     throw new InvalidArgumentError('nats URL', `expected nats://host:port, got ${String(url)}`);
   }
+  const { servers, shown, user, pass } = credentialsOf(url);
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: url,
+      servers,
+      ...(user === undefined ? {} : { user, pass }),
+      ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
       name: options.name ?? 'wyneos',
       timeout: options.timeoutMs ?? 5000,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
     });
   } catch (error) {
-    throw new NatsError(`Cannot connect to NATS at ${url}: ${thrownMessage(error)}`, {
+    throw new NatsError(`Cannot connect to NATS at ${shown}: ${thrownMessage(error)}`, {
       cause: error,
     });
   }
@@ -59,6 +65,25 @@ export async function connectNats(
     throw error;
   }
   return nc;
+}
+
+// The NATS client takes no credentials from a URL: they are taken out here, and never shown.
+function credentialsOf(url: string): {
+  servers: string;
+  shown: string;
+  user?: string;
+  pass?: string;
+} {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed === undefined || (parsed.username === '' && parsed.password === '')) {
+    return { servers: url, shown: url };
+  }
+  const user = decodeURIComponent(parsed.username);
+  const pass = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  const servers = parsed.toString().replace(/\/$/, '');
+  return { servers, shown: servers, user, pass };
 }
 
 /** The connected server's version, such as `2.9.10`. */

@@ -20,6 +20,15 @@ export { FleetCounts } from './fleet-counts.js';
 export { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 export { KvStateStore, type ShardCounts, type StoredNode } from './kv-state-store.js';
 export { type LeaseHandlers, ShardLeases } from './leases.js';
+export {
+  fleetAccount,
+  type NatsServerConfigOptions,
+  natsPassword,
+  natsServerConfig,
+  natsUrl,
+  nodePermissions,
+  supervisorUser,
+} from './server-config.js';
 export { StreamAuditLog } from './stream-audit-log.js';
 export {
   auditStream,

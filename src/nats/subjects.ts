@@ -46,11 +46,19 @@ export const subjects = {
   /** Where a node registers (request/reply, answered by the shard's holder). */
   register: (shard: number, nodeId: string) => `wyneos.reg.${shard}.${encodeId(nodeId)}`,
   shardRegistrations: (shard: number) => `wyneos.reg.${shard}.*`,
+  /** Every heartbeat and registration subject of one node, whatever the shard count. */
+  nodeHeartbeats: (nodeId: string) => `wyneos.hb.*.${encodeId(nodeId)}`,
+  nodeRegistrations: (nodeId: string) => `wyneos.reg.*.${encodeId(nodeId)}`,
   /** Where a node is told what to do (request/reply, answered by the node). */
   enforce: (nodeId: string) => `wyneos.enforce.${encodeId(nodeId)}`,
   /** The audit trail of one supervisor, in the audit stream. */
   audit: (writer: string) => `wyneos.audit.${encodeId(writer)}`,
   allAudit: 'wyneos.audit.>',
+  /**
+   * The prefix of a node's reply subjects: an inbox of its own, so NATS permissions can let it
+   * read its replies and no one else's (the default `_INBOX.>` would be everybody's).
+   */
+  inbox: (nodeId: string) => `_WYNEOS_INBOX.${encodeId(nodeId)}`,
 } as const;
 
 /** The node id at the end of a heartbeat, registration or enforcement subject. */

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,14 +64,30 @@ async function listening(port: number, deadlineMs = 15_000): Promise<void> {
   }
 }
 
-export async function startNatsServer(): Promise<NatsServer> {
+/**
+ * `config`: configuration files by name, `server.conf` the one the server reads (it may
+ * include the others). Its own port, address and store directory win over the files'.
+ */
+export async function startNatsServer(
+  config?: Readonly<Record<string, string>>,
+): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wyneos-nats-'));
   const port = await freePort();
+  const file = join(dir, 'server.conf');
+  const store = join(dir, 'store');
+  for (const [name, text] of Object.entries(config ?? {})) {
+    // A store directory in the file and on the command line is refused: the file's is replaced.
+    const local = text.replace(/^(\s*store_dir:).*$/m, `$1 ${JSON.stringify(store)}`);
+    writeFileSync(join(dir, name), local, { mode: 0o600 });
+  }
   let child: ChildProcess;
   const launch = async () => {
     child = spawn(
       natsServerPath as string,
-      ['-js', '-sd', join(dir, 'store'), '-p', String(port), '-a', '127.0.0.1'],
+      [
+        ...(config === undefined ? ['-sd', store] : ['-c', file]),
+        ...['-js', '-p', String(port), '-a', '127.0.0.1'],
+      ],
       { stdio: 'ignore' },
     );
     await listening(port);
