@@ -22,6 +22,7 @@ export {
   HeartbeatResyncError,
   InternalError,
   InvalidArgumentError,
+  InvalidConditionError,
   InvalidExemptionError,
   InvalidHeartbeatError,
   InvalidNodeError,
@@ -29,6 +30,7 @@ export {
   InvalidPolicyError,
   InvalidRequestError,
   InvalidRuleError,
+  InvalidTraceError,
   LeaseLostError,
   LicenceRefusedError,
   NatsError,
@@ -143,6 +145,7 @@ export {
   shardOf,
   startDistributedSupervisor,
 } from './nats/index.js';
+export type { RecordOptions } from './replay/index.js';
 export {
   type AuditLog,
   type AuditQuery,

@@ -7,6 +7,7 @@ import { diagramCommand } from './diagram.js';
 import { licenceCommand } from './licence.js';
 import { durationOption, integerAtLeast, oneOf } from './parsers.js';
 import { policyCommand } from './policy.js';
+import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
 import { tokenCommand } from './token.js';
@@ -61,6 +62,7 @@ export function createProgram(
     )
     .option('--invariants <module>', 'a JS/TS module exporting more invariants to check')
     .option('--json <file>', 'write the full result as JSON (byte-identical for the same seed)')
+    .option('--record <dir>', "record the fleet's inputs as a trace for wyneos replay")
     .action(
       async (flags: {
         nodes: number;
@@ -73,6 +75,7 @@ export function createProgram(
         policy?: string;
         invariants?: string;
         json?: string;
+        record?: string;
       }) => {
         const result = await runSimulation(
           {
@@ -86,6 +89,7 @@ export function createProgram(
             ...(flags.policy === undefined ? {} : { policy: flags.policy }),
             ...(flags.invariants === undefined ? {} : { invariants: flags.invariants }),
             ...(flags.json === undefined ? {} : { json: flags.json }),
+            ...(flags.record === undefined ? {} : { record: flags.record }),
           },
           { write, progress },
         );
@@ -110,6 +114,7 @@ export function createProgram(
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));
   program.addCommand(policyCommand(write));
+  program.addCommand(replayCommand(write));
 
   return behaveAsCli(program);
 }

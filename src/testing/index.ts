@@ -42,6 +42,20 @@ export {
 
 import * as arbitraries from './arbitraries.js';
 
+export {
+  type ReplayDifference,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplayStep,
+  type RuleCompliance,
+  readTrace,
+  replayTrace,
+  type SummaryRow,
+  type Trace,
+  type TraceDamage,
+  type TraceEntry,
+  type TraceHeader,
+} from '../replay/index.js';
 export { advanceClock } from './clock.js';
 export { createNodeSnapshot } from './node-snapshot.js';
 export { arbitraries };

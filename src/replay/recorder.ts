@@ -1,0 +1,226 @@
+import { appendFile, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { Logger } from '../logger.js';
+import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
+import {
+  type OperatorEntry,
+  segmentName,
+  segmentNumber,
+  type TraceHeader,
+  traceFormat,
+  traceVersion,
+} from './format.js';
+
+const gzipAsync = promisify(gzip);
+
+/** Where and how much a supervisor records (`createSupervisor({ record })`). */
+export interface RecordOptions {
+  /** The trace directory; created when missing. A trace already there is continued. */
+  readonly dir: string;
+  /**
+   * The most bytes the trace may take on disk: once over, the oldest segments are dropped.
+   * @defaultValue 1 GiB
+   */
+  readonly maxBytes?: number;
+}
+
+/** @internal What the recorder writes into each segment's header. */
+export interface RecorderTerms {
+  readonly tickMs: number;
+  readonly heartbeatTimeoutMs: number;
+}
+
+export const defaultRecordMaxBytes = 1024 ** 3;
+// A segment is closed at an eighth of the bound (within 64 KiB..64 MiB), so dropping the oldest
+// one gives back a small part of the budget, not most of it.
+const segmentShare = 8;
+// A batch is cut this often, or sooner once this many entries wait.
+const flushMs = 200;
+const flushEntries = 50_000;
+
+/**
+ * @internal The supervisor's recorder: `heartbeat` and the others only copy what they are given
+ * into arrays, which is all an accepted heartbeat pays; serialising, compressing (gzip, on libuv's
+ * thread pool) and writing happen later, a batch at a time, one write after another.
+ */
+export class TraceRecorder {
+  private readonly dir: string;
+  private readonly maxBytes: number;
+  private readonly segmentBytes: number;
+  private readonly terms: RecorderTerms;
+  private readonly log: Logger;
+  // The pending batch, as columns: one array of times, kinds and values.
+  private times: number[] = [];
+  private kinds: string[] = [];
+  private values: unknown[] = [];
+  private readonly known = new Map<string, NodeRegistration>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private segments: Array<{ n: number; bytes: number }> | undefined;
+  private failed = false;
+  // The first batch opens a segment of its own, even when continuing a trace found on disk.
+  private fresh = true;
+
+  constructor(options: RecordOptions, terms: RecorderTerms, log: Logger) {
+    this.dir = options.dir;
+    this.maxBytes = options.maxBytes ?? defaultRecordMaxBytes;
+    this.segmentBytes = Math.min(64 * 1024 ** 2, Math.max(64 * 1024, this.maxBytes / segmentShare));
+    this.terms = terms;
+    this.log = log;
+  }
+
+  heartbeat(beat: Heartbeat, at: number): void {
+    // Copied: a caller may reuse its heartbeat object for the next one.
+    const copy: Heartbeat =
+      beat.metrics === undefined
+        ? { nodeId: beat.nodeId, seq: beat.seq, epoch: beat.epoch ?? 0, load: beat.load }
+        : {
+            nodeId: beat.nodeId,
+            seq: beat.seq,
+            epoch: beat.epoch ?? 0,
+            load: beat.load,
+            metrics: beat.metrics,
+          };
+    this.push(at, 'h', copy);
+  }
+
+  register(registrations: readonly NodeRegistration[], at: number): void {
+    for (const { id, labels, version } of registrations) {
+      // The licence stays out: replay does not check licences, and a trace should hold no secret.
+      const kept: NodeRegistration = {
+        id,
+        ...(labels === undefined ? {} : { labels }),
+        ...(version === undefined ? {} : { version }),
+      };
+      this.known.set(id, kept);
+      this.push(at, 'r', kept);
+    }
+  }
+
+  deregister(nodeId: string, at: number): void {
+    this.known.delete(nodeId);
+    this.push(at, 'd', nodeId);
+  }
+
+  operator(command: OperatorEntry[2], nodeId: string, value: unknown, at: number): void {
+    this.push(at, 'o', [command, nodeId, value]);
+  }
+
+  /** Writes what waits and resolves once every batch is on disk. */
+  close(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.cut();
+    return this.writing;
+  }
+
+  private push(at: number, kind: string, value: unknown): void {
+    this.times.push(at);
+    this.kinds.push(kind);
+    this.values.push(value);
+    if (this.times.length >= flushEntries) {
+      this.cut();
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.cut();
+      }, flushMs);
+      this.timer.unref();
+    }
+  }
+
+  // Takes the pending entries as one batch and queues its write behind the previous one.
+  private cut(): void {
+    if (this.times.length === 0) return;
+    const lines = this.serialise();
+    const known = [...this.known.values()];
+    this.writing = this.writing.then(() => this.write(lines, known));
+  }
+
+  private serialise(): string {
+    const { times, kinds, values } = this;
+    this.times = [];
+    this.kinds = [];
+    this.values = [];
+    let text = '';
+    for (let i = 0; i < times.length; i++) {
+      const kind = kinds[i] as string;
+      const value = values[i];
+      const rest =
+        kind === 'o' ? JSON.stringify(value).slice(1, -1) : JSON.stringify(value ?? null);
+      text += `[${times[i]},"${kind}",${rest}]\n`;
+    }
+    return text;
+  }
+
+  private async write(lines: string, known: readonly NodeRegistration[]): Promise<void> {
+    if (this.failed) return;
+    try {
+      const segments = await this.openSegments();
+      let current = segments[segments.length - 1];
+      let text = lines;
+      if (current === undefined || this.fresh || current.bytes >= this.segmentBytes) {
+        this.fresh = false;
+        current = { n: (current?.n ?? 0) + 1, bytes: 0 };
+        segments.push(current);
+        const header: TraceHeader = {
+          format: traceFormat,
+          version: traceVersion,
+          segment: current.n,
+          ...this.terms,
+        };
+        // The fleet as it was when this batch began (known is taken when the batch is cut, so
+        // it is read back before the batch's own registrations).
+        const first = Number(lines.slice(1, lines.indexOf(',')));
+        let carried = '';
+        const inBatch = new Set(registeredIn(lines));
+        for (const node of known) {
+          if (!inBatch.has(node.id)) carried += `[${first},"k",${JSON.stringify(node)}]\n`;
+        }
+        text = `${JSON.stringify(header)}\n${carried}${lines}`;
+      }
+      const packed = await gzipAsync(text);
+      await appendFile(join(this.dir, segmentName(current.n)), packed);
+      current.bytes += packed.length;
+      await this.dropOldest(segments);
+    } catch (error) {
+      // Recording is an observer: a full disk stops the trace, never the supervisor.
+      this.failed = true;
+      this.log.error({ error: (error as Error).message, dir: this.dir }, 'trace recording stopped');
+    }
+  }
+
+  private async openSegments(): Promise<Array<{ n: number; bytes: number }>> {
+    if (this.segments !== undefined) return this.segments;
+    await mkdir(this.dir, { recursive: true });
+    const found: Array<{ n: number; bytes: number }> = [];
+    for (const name of await readdir(this.dir)) {
+      const n = segmentNumber(name);
+      if (n !== undefined) found.push({ n, bytes: (await stat(join(this.dir, name))).size });
+    }
+    found.sort((a, b) => a.n - b.n);
+    this.segments = found;
+    return found;
+  }
+
+  private async dropOldest(segments: Array<{ n: number; bytes: number }>): Promise<void> {
+    let total = 0;
+    for (const s of segments) total += s.bytes;
+    while (total > this.maxBytes && segments.length > 1) {
+      const oldest = segments.shift() as { n: number; bytes: number };
+      total -= oldest.bytes;
+      await unlink(join(this.dir, segmentName(oldest.n)));
+    }
+  }
+}
+
+// The ids this batch registers: carried registrations must not repeat them.
+function registeredIn(lines: string): string[] {
+  const ids: string[] = [];
+  for (const line of lines.split('\n')) {
+    if (line.includes(',"r",')) ids.push((JSON.parse(line)[2] as NodeRegistration).id);
+  }
+  return ids;
+}
