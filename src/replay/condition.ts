@@ -37,7 +37,7 @@ export function parseCondition(text: string): Condition {
       if (match === null) {
         throw new InvalidConditionError(
           text,
-          here + (part.length - part.trimStart().length),
+          part.trim().length === 0 ? here : here + (part.length - part.trimStart().length),
           `expected name op number, such as 'isolations > 0' (op: ${operators.join(' ')})`,
         );
       }

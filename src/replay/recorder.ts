@@ -33,12 +33,17 @@ export interface RecorderTerms {
 }
 
 export const defaultRecordMaxBytes = 1024 ** 3;
-// A segment is closed at an eighth of the bound (within 64 KiB..64 MiB), so dropping the oldest
+// A segment is closed at an eighth of the bound (within 4 KiB..64 MiB), so dropping the oldest
 // one gives back a small part of the budget, not most of it.
 const segmentShare = 8;
-// A batch is cut this often, or sooner once this many entries wait.
-const flushMs = 200;
-const flushEntries = 50_000;
+
+/** @internal When a batch is cut: this often (real time), or sooner once this many entries wait. */
+export interface BatchTerms {
+  readonly flushMs: number;
+  readonly flushEntries: number;
+}
+
+const defaultBatch: BatchTerms = { flushMs: 200, flushEntries: 50_000 };
 
 /**
  * @internal The supervisor's recorder: `heartbeat` and the others only copy what they are given
@@ -63,10 +68,15 @@ export class TraceRecorder {
   // The first batch opens a segment of its own, even when continuing a trace found on disk.
   private fresh = true;
 
-  constructor(options: RecordOptions, terms: RecorderTerms, log: Logger) {
+  constructor(
+    options: RecordOptions,
+    terms: RecorderTerms,
+    log: Logger,
+    private readonly batch: BatchTerms = defaultBatch,
+  ) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes ?? defaultRecordMaxBytes;
-    this.segmentBytes = Math.min(64 * 1024 ** 2, Math.max(64 * 1024, this.maxBytes / segmentShare));
+    this.segmentBytes = Math.min(64 * 1024 ** 2, Math.max(4096, this.maxBytes / segmentShare));
     this.terms = terms;
     this.log = log;
   }
@@ -120,13 +130,13 @@ export class TraceRecorder {
     this.times.push(at);
     this.kinds.push(kind);
     this.values.push(value);
-    if (this.times.length >= flushEntries) {
+    if (this.times.length >= this.batch.flushEntries) {
       this.cut();
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.cut();
-      }, flushMs);
+      }, this.batch.flushMs);
       this.timer.unref();
     }
   }
