@@ -99,3 +99,31 @@ describe('wyneos replay (real processes)', () => {
     ]);
   }, 60_000);
 });
+
+describe('the policy-CI walk-through in docs/replay.md', () => {
+  it('runs as written and prints what the page shows', async () => {
+    const page = await readFile('docs/replay.md', 'utf8');
+    const walk = page.slice(page.indexOf('## Walk-through'));
+    const commands = [...walk.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
+      (m[1] as string).replace(/\\\n\s*/g, '').trim(),
+    );
+    const printed = /It prints \(exit code 1\):\n\n\s*```\n([\s\S]*?)\n\s*```/.exec(walk)?.[1];
+    expect(commands).toHaveLength(2);
+    expect(printed).toBeDefined();
+    const dir = await mkdtemp(join(tmpdir(), 'wyneos-walk-'));
+    // The page's `trace` directory, in a temporary directory rather than the checkout.
+    const argsOf = (command: string) =>
+      (command.match(/'[^']*'|\S+/g) as string[])
+        .slice(1)
+        .map((arg) => (arg === 'trace' ? join(dir, 'trace') : arg.replace(/^'(.*)'$/, '$1')));
+    const sim = wyneos(argsOf(commands[0] as string));
+    expect(await sim.exited()).toBe(0);
+    const replay = wyneos(argsOf(commands[1] as string));
+    expect(await replay.exited()).toBe(1);
+    const expected = (printed as string)
+      .split('\n')
+      .map((line) => line.replace(/^ {3}/, ''))
+      .join('\n');
+    expect(text(replay)).toBe(expected);
+  }, 120_000);
+});

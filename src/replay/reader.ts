@@ -55,11 +55,8 @@ export function readTrace(dir: string): Trace {
   let header: TraceHeader | undefined;
   // The header of the first segment that can be read at all.
   for (const file of segments) {
-    const first = decodeSegment(dir, file, [], true);
-    if (first.header !== undefined) {
-      header = first.header;
-      break;
-    }
+    header = headerOf(dir, file);
+    if (header !== undefined) break;
   }
   if (header === undefined) throw new InvalidTraceError(dir, 'no segment has a readable header');
   return {
@@ -67,19 +64,14 @@ export function readTrace(dir: string): Trace {
     damage,
     segments,
     *entries() {
-      for (const file of segments) yield* decodeSegment(dir, file, damage, false).entries;
+      for (const file of segments) yield* decodeSegment(dir, file, damage);
     },
   };
 }
 
-function decodeSegment(
-  dir: string,
-  file: string,
-  damage: TraceDamage[],
-  headerOnly: boolean,
-): { header: TraceHeader | undefined; entries: TraceEntry[] } {
+// The segment's entries, a gzip member at a time, so only one batch is parsed at once.
+function* decodeSegment(dir: string, file: string, damage: TraceDamage[]): Generator<TraceEntry> {
   const bytes = readFileSync(join(dir, file));
-  const entries: TraceEntry[] = [];
   let header: TraceHeader | undefined;
   let pos = 0;
   while (pos < bytes.length) {
@@ -95,14 +87,27 @@ function decodeSegment(
       damage.push({ file, offset: pos, bytes: member.end - pos, problem: 'a line is not JSON' });
     } else {
       for (const line of lines) {
-        if (Array.isArray(line)) entries.push(line as unknown as TraceEntry);
+        if (Array.isArray(line)) yield line as unknown as TraceEntry;
         else if (header === undefined) header = checkedHeader(dir, file, line);
       }
     }
     pos = member.end;
-    if (headerOnly && header !== undefined) break;
   }
-  return { header, entries };
+}
+
+// The header of a segment, from its first readable member (undefined when none is).
+function headerOf(dir: string, file: string): TraceHeader | undefined {
+  const bytes = readFileSync(join(dir, file));
+  let pos = 0;
+  while (pos < bytes.length) {
+    const member = readMember(bytes, pos);
+    if (typeof member !== 'string') {
+      const first = parseLines(member.text.slice(0, member.text.indexOf('\n') + 1));
+      return first?.[0] === undefined ? undefined : checkedHeader(dir, file, first[0]);
+    }
+    pos = nextMember(bytes, pos + 1);
+  }
+  return undefined;
 }
 
 function checkedHeader(dir: string, file: string, line: unknown): TraceHeader {

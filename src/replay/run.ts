@@ -1,10 +1,10 @@
 import { pino } from 'pino';
-import { SimulatedClock } from 'xstate';
 import type { Policy } from '../governance/index.js';
 import { createSupervisor, type Supervisor } from '../supervisor/index.js';
 import type { NodeRegistration } from '../telemetry/index.js';
 import type { ActionRecord, NodeTransition } from '../types.js';
 import type { TraceEntry, TraceHeader } from './format.js';
+import { ReplayClock } from './replay-clock.js';
 
 /** What one supervisor did over the replayed window. */
 export interface SideRun {
@@ -43,7 +43,7 @@ export async function runBoth(
   policies: { readonly policy: Policy; readonly baseline: Policy },
   window: Window,
 ): Promise<{ policy: SideRun; baseline: SideRun; applied: number; outside: number }> {
-  const clock = new SimulatedClock();
+  const clock = new ReplayClock();
   const sides: Array<{ sup: Supervisor; run: SideRun }> = [];
   let applied = 0;
   let outside = 0;
@@ -61,7 +61,7 @@ export async function runBoth(
       }
       for (const { sup } of sides) sup.start();
     } else {
-      advance(clock, at, header.tickMs);
+      clock.advance(at);
     }
     last = Math.max(last, at);
     for (const s of sides) {
@@ -72,7 +72,7 @@ export async function runBoth(
   // One tick past the last input, so what it brought is judged; or on to the window's end.
   if (sides.length > 0) {
     const end = Number.isFinite(window.to) ? window.to : last + header.tickMs;
-    advance(clock, end, header.tickMs);
+    clock.advance(end);
   }
   for (const { sup } of sides) await sup.stop();
   const empty = (): SideRun => ({
@@ -90,7 +90,7 @@ export async function runBoth(
   };
 }
 
-function side(header: TraceHeader, policy: Policy, clock: SimulatedClock, window: Window) {
+function side(header: TraceHeader, policy: Policy, clock: ReplayClock, window: Window) {
   const sup = createSupervisor({
     policy,
     clock,
@@ -126,12 +126,6 @@ function side(header: TraceHeader, policy: Policy, clock: SimulatedClock, window
     }
   });
   return { sup, run };
-}
-
-// In steps of a tick at most: a simulated clock jumps to the end before it fires its timers.
-function advance(clock: SimulatedClock, to: number, tickMs: number): void {
-  while (to - clock.now() > tickMs) clock.increment(tickMs);
-  if (to > clock.now()) clock.increment(to - clock.now());
 }
 
 // Whether the supervisor took it: a refusal under one policy is part of what replay shows.

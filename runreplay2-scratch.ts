@@ -1,0 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readTrace, replayTrace } from './src/testing/index.js';
+const dir = process.argv[2] as string;
+let t = performance.now();
+let n = 0;
+for (const _ of readTrace(dir).entries()) n++;
+console.log('decode', n, ((performance.now() - t) / 1000).toFixed(2));
+t = performance.now();
+const none = { version: 'none', rules: [] };
+await replayTrace(dir, { policy: none, baseline: none });
+console.log('replay no rules', ((performance.now() - t) / 1000).toFixed(2));
