@@ -4,7 +4,6 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from '../logger.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
-import type { Metrics } from '../types.js';
 import {
   type OperatorEntry,
   segmentName,
@@ -69,6 +68,9 @@ export class TraceRecorder {
   private readonly names: Array<string | undefined>;
   private readonly values: unknown[];
   private readonly known = new Map<string, NodeRegistration>();
+  // The fleet as of the last cut, taken again only after a registration or deregistration.
+  private knownList: readonly NodeRegistration[] = [];
+  private knownStale = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
   private segments: Array<{ n: number; bytes: number }> | undefined;
@@ -118,12 +120,14 @@ export class TraceRecorder {
         ...(version === undefined ? {} : { version }),
       };
       this.known.set(id, kept);
+      this.knownStale = true;
       this.push(at, 'r', kept);
     }
   }
 
   deregister(nodeId: string, at: number): void {
     this.known.delete(nodeId);
+    this.knownStale = true;
     this.push(at, 'd', nodeId);
   }
 
@@ -164,36 +168,50 @@ export class TraceRecorder {
   private cut(): void {
     if (this.count === 0) return;
     const lines = this.serialise();
-    const known = [...this.known.values()];
+    if (this.knownStale) {
+      this.knownList = [...this.known.values()];
+      this.knownStale = false;
+    }
+    const known = this.knownList;
     this.writing = this.writing.then(() => this.write(lines, known));
   }
 
-  private serialise(): string {
+  // Each line goes straight into an off-heap buffer, so no long string of the whole batch is
+  // built on the heap (its pieces would outlive a scavenge and cost a major GC).
+  private serialise(): Buffer {
     const { times, kinds, names, values } = this;
-    let text = '';
+    let out = Buffer.allocUnsafe(this.count * 128);
+    let at = 0;
     for (let i = 0; i < this.count; i++) {
       const name = names[i] as string;
       const value = values[i];
+      let line: string;
       if (kinds[i] === heartbeatKind) {
-        text += `[${times[i]},"h",{"nodeId":"${name}","seq":${this.seqs[i]},"epoch":${this.epochs[i]},"load":${this.loads[i]}`;
-        text += value === undefined ? '}]\n' : `,"metrics":${metricsJson(value as Metrics)}}]\n`;
+        line = `[${times[i]},"h",{"nodeId":"${name}","seq":${this.seqs[i]},"epoch":${this.epochs[i]},"load":${this.loads[i]}${value === undefined ? '}]\n' : `,"metrics":${JSON.stringify(value)}}]\n`}`;
       } else {
         const rest =
           name === 'o' ? JSON.stringify(value).slice(1, -1) : JSON.stringify(value ?? null);
-        text += `[${times[i]},"${name}",${rest}]\n`;
+        line = `[${times[i]},"${name}",${rest}]\n`;
       }
       values[i] = undefined; // not kept alive until overwritten
+      // A line's UTF-8 is at most three bytes per UTF-16 unit.
+      if (out.length - at < line.length * 3) {
+        const grown = Buffer.allocUnsafe(Math.max(out.length * 2, at + line.length * 3));
+        out.copy(grown, 0, 0, at);
+        out = grown;
+      }
+      at += out.write(line, at, 'utf8');
     }
     this.count = 0;
-    return text;
+    return out.subarray(0, at);
   }
 
-  private async write(lines: string, known: readonly NodeRegistration[]): Promise<void> {
+  private async write(lines: Buffer, known: readonly NodeRegistration[]): Promise<void> {
     if (this.failed) return;
     try {
       const segments = await this.openSegments();
       let current = segments[segments.length - 1];
-      let text = lines;
+      let text: Buffer = lines;
       if (current === undefined || this.fresh || current.bytes >= this.segmentBytes) {
         this.fresh = false;
         current = { n: (current?.n ?? 0) + 1, bytes: 0 };
@@ -206,13 +224,13 @@ export class TraceRecorder {
         };
         // The fleet as it was when this batch began (known is taken when the batch is cut, so
         // it is read back before the batch's own registrations).
-        const first = Number(lines.slice(1, lines.indexOf(',')));
+        const first = Number(lines.toString('latin1', 1, lines.indexOf(',')));
         let carried = '';
-        const inBatch = new Set(registeredIn(lines));
+        const inBatch = new Set(registeredIn(lines.toString('utf8')));
         for (const node of known) {
           if (!inBatch.has(node.id)) carried += `[${first},"k",${JSON.stringify(node)}]\n`;
         }
-        text = `${JSON.stringify(header)}\n${carried}${lines}`;
+        text = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n${carried}`), lines]);
       }
       // Level 1: a third of the default's time for about 10% more bytes; a trace is written far
       // more often than it is read.
@@ -253,20 +271,6 @@ export class TraceRecorder {
 
 const heartbeatKind = 0;
 const otherKind = 1;
-const plainName = /^[A-Za-z0-9_.:-]*$/;
-
-// Heartbeats are most of a trace, so written by hand rather than by JSON.stringify: the id of a
-// node taken is a registered id (letters, digits, . _ : -, nothing to escape), every number is
-// finite (so its string is JSON), and only an unusual metric name needs escaping.
-function metricsJson(metrics: Metrics): string {
-  let text = '{';
-  for (const name in metrics) {
-    const key = plainName.test(name) ? name : JSON.stringify(name).slice(1, -1);
-    text += `${text.length === 1 ? '' : ','}"${key}":${metrics[name]}`;
-  }
-  return `${text}}`;
-}
-
 // The ids this batch registers: carried registrations must not repeat them.
 function registeredIn(lines: string): string[] {
   const ids: string[] = [];
