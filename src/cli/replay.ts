@@ -9,7 +9,7 @@ export function replayCommand(write: (line: string) => void): Command {
     .description(
       'Replay a recorded trace under a policy and a baseline on a simulated clock, and report what they did differently.',
     )
-    .requiredOption('--trace <dir>', 'the trace directory (serve --record or simulate --record)')
+    .requiredOption('--trace <dir>', 'the trace directory that serve or simulate recorded')
     .requiredOption('--policy <file>', 'the policy to try (YAML, JSON or a JS/TS module)')
     .option('--baseline <file>', 'the policy to compare with (default: a policy with no rules)')
     .option('--from <time>', 'first receive time that counts: ISO date or epoch ms', time)
