@@ -14,7 +14,9 @@ import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
 import { httpIngest } from './scenarios/http-ingest.js';
 import { memory } from './scenarios/memory.js';
 import { natsIngest } from './scenarios/nats-ingest.js';
+import { recordOverhead } from './scenarios/record-overhead.js';
 import { registrationPersist } from './scenarios/registration-persist.js';
+import { replay } from './scenarios/replay.js';
 import { simulation } from './scenarios/simulation.js';
 import { sseFanout } from './scenarios/sse-fanout.js';
 import { tick } from './scenarios/tick.js';
@@ -24,6 +26,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'governance-vs-hand-written': governanceVsHandWritten,
   'governance-vs-json-rules-engine': governanceVsJsonRulesEngine,
   'heartbeat-ingest': heartbeatIngest,
+  'record-overhead': recordOverhead,
   'http-ingest': httpIngest,
   'nats-ingest': natsIngest,
   'registration-persist': registrationPersist,
@@ -33,6 +36,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'sse-fanout': sseFanout,
   'core-budgets': coreBudgets,
   cel,
+  replay,
 };
 
 const resultsFile = new URL('./results.json', import.meta.url);

@@ -1,5 +1,11 @@
 import { pino } from 'pino';
-import { type Clock, createSupervisor, type NodeSnapshot, type Supervisor } from 'wyneos';
+import {
+  type Clock,
+  createSupervisor,
+  type NodeSnapshot,
+  type Supervisor,
+  type SupervisorOptions,
+} from 'wyneos';
 import { BaselineFleet } from './baseline.js';
 import { wyneosRules } from './ten-rules.js';
 
@@ -36,8 +42,13 @@ export interface ReusableBeat {
 const registerBatch = 10_000;
 
 /** A started supervisor with the ten rules and the nodes registered, on `clock`. */
-export function wyneosFleet(nodes: readonly NodeSnapshot[], clock: Clock): Supervisor {
+export function wyneosFleet(
+  nodes: readonly NodeSnapshot[],
+  clock: Clock,
+  extra: SupervisorOptions = {},
+): Supervisor {
   const sup = createSupervisor({
+    ...extra,
     ...tickOptions,
     clock,
     logger: pino({ level: 'silent' }),

@@ -44,6 +44,9 @@ export const errorCodes = {
   WYNEOS_ERR_FLEET_FULL: 'registering would take the fleet past the maxNodes cap',
   WYNEOS_ERR_BATCH_REFUSED:
     'a heartbeat of an all-or-nothing batch was not taken because another one was refused',
+  WYNEOS_ERR_INVALID_TRACE:
+    'a trace directory holds no readable segment, or one in a format this release cannot read',
+  WYNEOS_ERR_INVALID_CONDITION: 'a --fail-if condition is malformed',
 } as const;
 
 /** The stable code of a {@link WyneosError}, such as `WYNEOS_ERR_UNKNOWN_NODE` (docs/errors.md). */
@@ -557,5 +560,28 @@ export class FleetFullError extends WyneosError {
     );
     this.maxNodes = maxNodes;
     this.requested = requested;
+  }
+}
+
+/** `dir` holds no trace this release can replay; the message says why. */
+export class InvalidTraceError extends WyneosError {
+  readonly dir: string;
+
+  constructor(dir: string, problem: string) {
+    super('WYNEOS_ERR_INVALID_TRACE', `Invalid trace ${dir}: ${problem}`);
+    this.dir = dir;
+  }
+}
+
+/** A `--fail-if` condition is malformed: `column` (from 1) says where. */
+export class InvalidConditionError extends WyneosError {
+  readonly column: number;
+
+  constructor(condition: string, column: number, problem: string) {
+    super(
+      'WYNEOS_ERR_INVALID_CONDITION',
+      `Invalid condition '${condition}' at column ${column}: ${problem}`,
+    );
+    this.column = column;
   }
 }

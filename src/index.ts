@@ -43,6 +43,7 @@ export {
   HeartbeatResyncError,
   InternalError,
   InvalidArgumentError,
+  InvalidConditionError,
   InvalidExemptionError,
   InvalidHeartbeatError,
   InvalidNodeError,
@@ -50,6 +51,7 @@ export {
   InvalidPolicyError,
   InvalidRequestError,
   InvalidRuleError,
+  InvalidTraceError,
   LeaseLostError,
   LicenceRefusedError,
   MethodNotAllowedError,
@@ -143,6 +145,7 @@ export {
   type TrustedKey,
 } from './licensing/index.js';
 export type { Logger } from './logger.js';
+export type { RecordOptions } from './replay/index.js';
 export {
   type AuditLog,
   type AuditQuery,

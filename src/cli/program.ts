@@ -9,6 +9,7 @@ import { natsConfigCommand } from './nats-config.js';
 import { openapiCommand } from './openapi.js';
 import { durationOption, integerAtLeast, oneOf } from './parsers.js';
 import { policyCommand } from './policy.js';
+import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
 import { tokenCommand } from './token.js';
@@ -63,6 +64,7 @@ export function createProgram(
     )
     .option('--invariants <module>', 'a JS/TS module exporting more invariants to check')
     .option('--json <file>', 'write the full result as JSON (byte-identical for the same seed)')
+    .option('--record <dir>', "record the fleet's inputs as a trace for wyneos replay")
     .action(
       async (flags: {
         nodes: number;
@@ -75,6 +77,7 @@ export function createProgram(
         policy?: string;
         invariants?: string;
         json?: string;
+        record?: string;
       }) => {
         const result = await runSimulation(
           {
@@ -88,6 +91,7 @@ export function createProgram(
             ...(flags.policy === undefined ? {} : { policy: flags.policy }),
             ...(flags.invariants === undefined ? {} : { invariants: flags.invariants }),
             ...(flags.json === undefined ? {} : { json: flags.json }),
+            ...(flags.record === undefined ? {} : { record: flags.record }),
           },
           { write, progress },
         );
@@ -114,6 +118,7 @@ export function createProgram(
   program.addCommand(diagramCommand(write));
   program.addCommand(policyCommand(write));
   program.addCommand(openapiCommand(write));
+  program.addCommand(replayCommand(write));
 
   return behaveAsCli(program);
 }

@@ -49,6 +49,8 @@ export interface ServeFlags {
   readonly onPropagate?: string;
   readonly stateDir?: string;
   readonly recover?: boolean;
+  readonly record?: string;
+  readonly recordMaxBytes?: number;
   readonly inspectLog?: string;
   readonly licenceKey?: readonly string[];
   readonly licenceOptional?: boolean;
@@ -210,6 +212,7 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
             : resolve(base, text(supervisor.stateDir, 'config supervisor.stateDir'))),
         recover: flags.recover,
         maxNodes: flags.maxNodes,
+        record: recordFlags(flags),
       }),
       overload: {
         ...(supervisor.overload as object),
@@ -238,6 +241,19 @@ export async function resolveServeConfig(flags: ServeFlags): Promise<ServeConfig
       },
       onAction,
     } as SupervisorOptions,
+  };
+}
+
+function recordFlags(flags: ServeFlags): SupervisorOptions['record'] {
+  if (flags.record === undefined) {
+    if (flags.recordMaxBytes !== undefined) {
+      throw new InvalidArgumentError('--record-max-bytes', 'needs --record');
+    }
+    return undefined;
+  }
+  return {
+    dir: flags.record,
+    ...(flags.recordMaxBytes === undefined ? {} : { maxBytes: flags.recordMaxBytes }),
   };
 }
 

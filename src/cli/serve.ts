@@ -158,6 +158,12 @@ export function serveCommand(): Command {
       'keep the durable state and the audit log here, and restore from it',
     )
     .option('--recover', 'start from the last good copy when the state file is corrupt')
+    .option('--record <dir>', 'record every accepted input as a trace for wyneos replay')
+    .option(
+      '--record-max-bytes <bytes>',
+      'disk bound of the trace; the oldest segments go first (default 1 GiB)',
+      integerAtLeast(65_536),
+    )
     .option(
       '--inspect-log <file>',
       'append every XState inspection event to this file, as JSON lines',

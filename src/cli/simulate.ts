@@ -28,6 +28,8 @@ export interface SimulateFlags {
   /** A module of the user's own invariants, checked beside the built-in ones. */
   readonly invariants?: string;
   readonly json?: string;
+  /** A directory to record the fleet's inputs to, as `serve --record` does. */
+  readonly record?: string;
 }
 
 /** The scenario `npm start` runs: every kind of fault, and a partition the safety guard must ride out. */
@@ -54,7 +56,12 @@ export async function runSimulation(
     nodes: flags.nodes,
     seed: flags.seed,
     tickMs: flags.tickMs,
-    supervisor: { policy, heartbeatTimeoutMs: flags.heartbeatTimeoutMs, detector: flags.detector },
+    supervisor: {
+      policy,
+      heartbeatTimeoutMs: flags.heartbeatTimeoutMs,
+      detector: flags.detector,
+      ...(flags.record === undefined ? {} : { record: { dir: flags.record } }),
+    },
   });
   // The mix has its own generator, so changing it does not shift the fleet's random choices.
   const faults = expandFaultMix(
@@ -89,6 +96,7 @@ export async function runSimulation(
   io.write(
     `simulated ${formatDuration(flags.durationMs)} in ${wallS.toFixed(1)} s (${Math.round(flags.durationMs / 1000 / wallS)}× real time)`,
   );
+  if (flags.record !== undefined) io.write(`trace recorded to ${flags.record}`);
   if (flags.json !== undefined) {
     await writeFile(flags.json, `${JSON.stringify(result, null, 2)}\n`);
     io.write(`result written to ${flags.json}`);

@@ -5,6 +5,22 @@
  */
 export { SimulatedClock } from 'xstate';
 export {
+  type OperatorEntry,
+  type ReplayDifference,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplayStep,
+  type RuleCompliance,
+  type RuleTally,
+  readTrace,
+  replayTrace,
+  type SummaryRow,
+  type Trace,
+  type TraceDamage,
+  type TraceEntry,
+  type TraceHeader,
+} from '../replay/index.js';
+export {
   type CompliancePoint,
   createSimulatedFleet,
   defaultInvariants,

@@ -9,6 +9,7 @@ import {
 } from '../errors.js';
 import { GovernanceEngine } from '../governance/index.js';
 import { FlapCounter, LoadTrends, OverloadStreaks, SafetyGuard } from '../healing/index.js';
+import { TraceRecorder } from '../replay/recorder.js';
 import type { StateStore } from '../storage/index.js';
 import { TelemetryStore } from '../telemetry/index.js';
 import { TrustBook } from '../trust/index.js';
@@ -97,6 +98,14 @@ export function createShardHost(
     // With durable state, action ids name the boot too, so no id repeats across restarts.
     journal.enabled ? `action-${boots}.` : 'action-',
   );
+  const recorder =
+    config.record === undefined
+      ? undefined
+      : new TraceRecorder(
+          config.record,
+          { tickMs: config.tickMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+          config.logger.child({ component: 'record' }),
+        );
   const flaps = new FlapCounter(config.flapping);
   const trust = new TrustBook(config.trust, store);
   const trends =
@@ -221,6 +230,7 @@ export function createShardHost(
     rate: config.heartbeatRate,
     licence: licensing.book === undefined ? undefined : (id, at) => licensing.view(id, at),
     stopped: () => stopped,
+    taken: recorder === undefined ? undefined : (beat, at) => recorder.heartbeat(beat, at),
   });
 
   return {
@@ -251,6 +261,7 @@ export function createShardHost(
       outputs.complete();
       licensing.complete();
       await closing;
+      await recorder?.close();
     },
 
     durable() {
@@ -282,6 +293,7 @@ export function createShardHost(
 
     register(node) {
       const [nodeId] = durably('register a node', () => registerAll([node], false));
+      recorder?.register([node], clock.now());
       return view(nodeId as string) as NodeSnapshot;
     },
 
@@ -290,6 +302,7 @@ export function createShardHost(
         throw new InvalidNodeError('', 'registerMany expects an array of registrations');
       }
       durably('register nodes', () => registerAll(nodes, true));
+      recorder?.register(nodes, clock.now());
     },
 
     deregister(nodeId) {
@@ -301,6 +314,7 @@ export function createShardHost(
         outputs.deregistered(node.id);
         journal.record('registration', node.id, { deregistered: true });
       });
+      recorder?.deregister(node.id, clock.now());
     },
 
     heartbeat,
@@ -338,11 +352,15 @@ export function createShardHost(
     },
 
     isolate(nodeId, reason = 'isolated by operator') {
-      return durably('isolate a node', () => operatorCommand(nodeId, 'ISOLATE', reason));
+      const node = durably('isolate a node', () => operatorCommand(nodeId, 'ISOLATE', reason));
+      recorder?.operator('isolate', node.id, reason, clock.now());
+      return node;
     },
 
     reinstate(nodeId, reason = 'reinstated by operator') {
-      return durably('reinstate a node', () => operatorCommand(nodeId, 'REINSTATE', reason));
+      const node = durably('reinstate a node', () => operatorCommand(nodeId, 'REINSTATE', reason));
+      recorder?.operator('reinstate', node.id, reason, clock.now());
+      return node;
     },
 
     ...licenceAndTrust,
@@ -356,6 +374,7 @@ export function createShardHost(
       existing,
       assertRunning,
       durably,
+      recorder,
     }),
 
     [nodeBookKey]: nodes,

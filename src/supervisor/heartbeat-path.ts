@@ -33,6 +33,8 @@ export interface HeartbeatPathDeps {
   /** The node's licence view, or undefined without licensing (not called then). */
   readonly licence: ((nodeId: string, at: number) => NodeLicence | undefined) | undefined;
   readonly stopped: () => boolean;
+  /** Told of every heartbeat taken (the trace recorder), or undefined. */
+  readonly taken?: ((beat: Heartbeat, at: number) => void) | undefined;
 }
 
 const noOptions: HeartbeatBatchOptions = {};
@@ -186,6 +188,7 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
   function take(record: NodeEntry, beat: Beat, rate: HeartbeatRate | undefined, now: number): void {
     store.take(record, beat, now);
     if (rate !== undefined) rateTake(record);
+    deps.taken?.(beat, now);
   }
 
   // The reply's few fields, read from the node's record and actor: never a snapshot copy.

@@ -20,6 +20,7 @@ import {
 } from '../healing/index.js';
 import { type ResolvedLicensing, resolveLicensing } from '../licensing/index.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
+import { defaultRecordMaxBytes, type RecordOptions } from '../replay/recorder.js';
 import { show } from '../show.js';
 import type { DetectorState } from '../telemetry/index.js';
 import { resolveTrust, type TrustOptions } from '../trust/index.js';
@@ -28,6 +29,19 @@ import type { HeartbeatRate } from './heartbeat-rate.js';
 import { fraction, numbersIn, positiveInteger, rejectUnknown } from './option-checks.js';
 import { type ResolvedStorage, resolveStorage } from './storage-options.js';
 import type { SupervisorOptions } from './types.js';
+
+function resolveRecord(input: RecordOptions | undefined): RecordOptions | undefined {
+  if (input === undefined) return undefined;
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidOptionsError('record', 'expected { dir, maxBytes? }');
+  }
+  rejectUnknown(input, new Set(['dir', 'maxBytes']), 'record.');
+  if (typeof input.dir !== 'string' || input.dir.length === 0) {
+    throw new InvalidOptionsError('record.dir', `must be a directory path, got ${show(input.dir)}`);
+  }
+  const maxBytes = positiveInteger(input.maxBytes ?? defaultRecordMaxBytes, 'record.maxBytes');
+  return { dir: input.dir, maxBytes };
+}
 
 /** @internal Options with every default filled in and every value checked. */
 export interface ResolvedOptions {
@@ -57,6 +71,8 @@ export interface ResolvedOptions {
   readonly maxNodes: number | undefined;
   /** The per-node heartbeat rate of calls that name none; undefined: unlimited. */
   readonly heartbeatRate: HeartbeatRate | undefined;
+  /** Where accepted inputs are recorded; undefined: nowhere. */
+  readonly record: RecordOptions | undefined;
 }
 
 /**
@@ -113,6 +129,7 @@ const knownOptions = new Set([
   'predictive',
   'maxNodes',
   'heartbeatRate',
+  'record',
 ]);
 const knownOverloadOptions = new Set(['high', 'low', 'ticks']);
 const knownSafetyOptions = new Set(Object.keys(defaultOptions.safety));
@@ -301,6 +318,7 @@ export function resolveOptions(options: SupervisorOptions = {}): ResolvedOptions
             'heartbeatRate',
             { burst: 1 },
           ),
+    record: resolveRecord(options.record),
     // Opened last, once every other option is known to be good: it touches the disk.
     storage: resolveStorage(options, (message) => logger.warn({ component: 'storage' }, message)),
   };

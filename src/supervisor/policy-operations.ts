@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { GovernanceEngine } from '../governance/index.js';
 import type { SafetyGuard } from '../healing/index.js';
+import type { TraceRecorder } from '../replay/recorder.js';
 import type { Journal } from './journal.js';
 import type { SupervisorOutputs } from './outputs.js';
 import type { Supervisor } from './types.js';
@@ -18,11 +19,22 @@ export function policyOperations(parts: {
   readonly existing: (nodeId: unknown, operation: string) => { readonly id: string };
   readonly assertRunning: (operation: string) => void;
   readonly durably: <T>(operation: string, run: () => T) => T;
+  readonly recorder: TraceRecorder | undefined;
 }): Pick<
   Supervisor,
   'policy' | 'setPolicy' | 'exempt' | 'exemptions' | 'protect' | 'pin' | 'overrides'
 > {
-  const { governance, safety, outputs, journal, clock, existing, assertRunning, durably } = parts;
+  const {
+    governance,
+    safety,
+    outputs,
+    journal,
+    clock,
+    existing,
+    assertRunning,
+    durably,
+    recorder,
+  } = parts;
   return {
     policy() {
       return governance.policy;
@@ -44,11 +56,13 @@ export function policyOperations(parts: {
 
     exempt(request) {
       assertRunning('add an exemption');
-      return durably('add an exemption', () => {
+      const exemption = durably('add an exemption', () => {
         const exemption = governance.exempt(request, clock.now());
         journal.record('operator', exemption.nodeId, { command: 'exempt', ...exemption });
         return exemption;
       });
+      recorder?.operator('exempt', exemption.nodeId ?? '', request, clock.now());
+      return exemption;
     },
 
     exemptions() {
@@ -61,6 +75,7 @@ export function policyOperations(parts: {
         safety.protect(id, on);
         journal.record('operator', id, { command: 'protect', on });
       });
+      recorder?.operator('protect', id, on, clock.now());
     },
 
     pin(nodeId, on = true) {
@@ -69,6 +84,7 @@ export function policyOperations(parts: {
         safety.pin(id, on);
         journal.record('operator', id, { command: 'pin', on });
       });
+      recorder?.operator('pin', id, on, clock.now());
     },
 
     overrides() {

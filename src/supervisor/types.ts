@@ -24,6 +24,7 @@ import type {
   Revocation,
 } from '../licensing/index.js';
 import type { Logger } from '../logger.js';
+import type { RecordOptions } from '../replay/recorder.js';
 import type { AuditLog, StateStore } from '../storage/index.js';
 import type { Heartbeat, HeartbeatAck, NodeRegistration } from '../telemetry/index.js';
 import type { TrustExplanation, TrustIncidentKind, TrustWeights } from '../trust/index.js';
@@ -148,6 +149,14 @@ export interface SupervisorOptions {
    * @defaultValue not set: a corrupt state file stops the start
    */
   readonly recover?: boolean;
+  /**
+   * Record every accepted registration, heartbeat, deregistration and operator command, with
+   * its receive time, to a compressed, rotated trace in `record.dir`, for `wyneos replay`
+   * (docs/replay.md). Written in batches off the heartbeat path; `record.maxBytes` bounds the
+   * disk use (the oldest segments go first).
+   * @defaultValue undefined (nothing is recorded)
+   */
+  readonly record?: RecordOptions;
   /**
    * Signed licences: nodes present one when they register (`register({ id, licence })`), it is
    * checked against these public keys, and every tick gates nodes whose licence expired or was
