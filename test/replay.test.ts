@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readTrace, replayTrace, type TraceEntry } from '../src/exports/testing.js';
 import { InvalidConditionError, InvalidTraceError, type Policy } from '../src/index.js';
@@ -117,6 +118,34 @@ describe('replay', () => {
     expect(entries[entries.length - 1]?.[0]).toBe(200_000);
     const result = await replayTrace(trace, { policy: strict });
     expect(result.summary.find((r) => r.figure === 'refused')?.policy).toBe(0);
+  });
+
+  it('stops recording, and only recording, when the disk falls behind the fleet', async () => {
+    const dir = freshDir();
+    const lines: string[] = [];
+    const log = pino({ level: 'error' }, { write: (line: string) => lines.push(line) });
+    const recorder = new TraceRecorder({ dir }, { tickMs: 1000, heartbeatTimeoutMs: 3000 }, log, {
+      flushMs: 1_000_000,
+      flushEntries: 10,
+      maxQueued: 200,
+    });
+    recorder.register([{ id: 'n0' }], 0);
+    // Synchronously, so no write can land in between: 1,000 entries wait for the disk at once.
+    for (let seq = 1; seq <= 1000; seq++) {
+      recorder.heartbeat({ nodeId: 'n0', seq, load: 0.5 }, seq);
+    }
+    await recorder.close();
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({
+        msg: 'trace recording stopped',
+        error: 'the disk does not keep up with the fleet',
+      }),
+    ]);
+    // What was queued before the bound is on disk, in order; nothing after it.
+    const beats = [...readTrace(dir).entries()].filter((e) => e[1] === 'h');
+    expect(beats.length).toBeGreaterThan(0);
+    expect(beats.length).toBeLessThan(1000);
+    expect(beats.map((e) => e[0])).toEqual(beats.map((_, i) => i + 1));
   });
 
   it('shows what a stricter policy would have done differently, per node and time', async () => {

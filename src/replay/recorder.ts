@@ -41,9 +41,13 @@ const segmentShare = 8;
 export interface BatchTerms {
   readonly flushMs: number;
   readonly flushEntries: number;
+  /** Entries serialised and not yet written, at most; past it the recording stops. */
+  readonly maxQueued?: number;
 }
 
 const defaultBatch: BatchTerms = { flushMs: 200, flushEntries: 50_000 };
+// A million heartbeats, some 100 MB of serialised text: far more than a working disk lags.
+const defaultMaxQueued = 1_000_000;
 
 /**
  * @internal The supervisor's recorder: `heartbeat` and the others only copy what they are given
@@ -73,6 +77,10 @@ export class TraceRecorder {
   private knownStale = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
+  // Entries serialised and waiting for the disk: bounded (`maxQueued`), so a disk slower than
+  // the fleet stops the trace instead of growing the heap without end.
+  private queued = 0;
+  private overrun = false;
   private segments: Array<{ n: number; bytes: number }> | undefined;
   private failed = false;
   // The first batch opens a segment of its own, even when continuing a trace found on disk.
@@ -167,13 +175,36 @@ export class TraceRecorder {
   // Takes the pending entries as one batch and queues its write behind the previous one.
   private cut(): void {
     if (this.count === 0) return;
-    const lines = this.serialise();
+    if (
+      this.failed ||
+      this.overrun ||
+      this.queued + this.count > (this.batch.maxQueued ?? defaultMaxQueued)
+    ) {
+      this.count = 0;
+      this.values.fill(undefined);
+      if (!this.failed && !this.overrun) {
+        // What is queued is still written: the trace ends whole, at the last batch taken.
+        this.overrun = true;
+        this.log.error(
+          { error: 'the disk does not keep up with the fleet', dir: this.dir },
+          'trace recording stopped',
+        );
+      }
+      return;
+    }
     if (this.knownStale) {
       this.knownList = [...this.known.values()];
       this.knownStale = false;
     }
     const known = this.knownList;
-    this.writing = this.writing.then(() => this.write(lines, known));
+    const entries = this.count;
+    const lines = this.serialise();
+    this.queued += entries;
+    this.writing = this.writing
+      .then(() => this.write(lines, known))
+      .finally(() => {
+        this.queued -= entries;
+      });
   }
 
   // Each line goes straight into an off-heap buffer, so no long string of the whole batch is
