@@ -44,6 +44,7 @@ export const errorCodes = {
   WYNEOS_ERR_FLEET_FULL: 'registering would take the fleet past the maxNodes cap',
   WYNEOS_ERR_BATCH_REFUSED:
     'a heartbeat of an all-or-nothing batch was not taken because another one was refused',
+  WYNEOS_ERR_RELAY_FULL: "a relay's queue for a shard is full: the heartbeat was not queued",
 } as const;
 
 /** The stable code of a {@link WyneosError}, such as `WYNEOS_ERR_UNKNOWN_NODE` (docs/errors.md). */
@@ -557,5 +558,23 @@ export class FleetFullError extends WyneosError {
     );
     this.maxNodes = maxNodes;
     this.requested = requested;
+  }
+}
+
+/**
+ * A relay holds `maxQueued` heartbeats for a shard already (NATS is slow or away): this one was
+ * not queued, so the sender knows to try again rather than believing it was relayed.
+ */
+export class RelayFullError extends WyneosError {
+  readonly shard: number;
+  readonly maxQueued: number;
+
+  constructor(shard: number, maxQueued: number) {
+    super(
+      'WYNEOS_ERR_RELAY_FULL',
+      `Relay full: ${maxQueued} heartbeats of shard ${shard} wait to be published; this one was not queued`,
+    );
+    this.shard = shard;
+    this.maxQueued = maxQueued;
   }
 }

@@ -58,6 +58,7 @@ export {
   NoRouteError,
   NotStartedError,
   RateLimitedError,
+  RelayFullError,
   StaleHeartbeatError,
   StateCorruptError,
   StateLockedError,
