@@ -30,6 +30,8 @@ export interface Relay {
    * waiting, and `InvalidArgumentError` for a token that names no node.
    */
   offer(token: string, heartbeat: unknown): void;
+  /** One node's heartbeats, queued all or none (one node is one shard): as `offer`. */
+  offerMany(token: string, heartbeats: readonly unknown[]): void;
   /** Publishes everything queued and waits until the server has it; answers the messages sent. */
   flush(): Promise<number>;
   /** Heartbeats waiting to be published, all shards together. */
@@ -117,6 +119,9 @@ export function createRelay(options: RelayOptions): Relay {
   return {
     counts,
     offer(token, heartbeat) {
+      this.offerMany(token, [heartbeat]);
+    },
+    offerMany(token, heartbeats) {
       if (stopped) throw new InvalidArgumentError('relay', 'the relay is stopped');
       const dot = typeof token === 'string' ? token.lastIndexOf('.') : -1;
       const nodeId = dot > 0 ? token.slice(0, dot) : '';
@@ -125,10 +130,10 @@ export function createRelay(options: RelayOptions): Relay {
       }
       const shard = shardOf(nodeId, shards);
       const queue = queues[shard] as Item[];
-      if (queue.length >= maxQueued) throw new RelayFullError(shard, maxQueued);
-      queue.push({ token, heartbeat });
-      waiting++;
-      counts.offered++;
+      if (queue.length + heartbeats.length > maxQueued) throw new RelayFullError(shard, maxQueued);
+      for (const heartbeat of heartbeats) queue.push({ token, heartbeat });
+      waiting += heartbeats.length;
+      counts.offered += heartbeats.length;
       if (queue.length >= batchSize && fullSoon === undefined) {
         fullSoon = setImmediate(() => {
           fullSoon = undefined;

@@ -10,6 +10,7 @@ import {
   startDistributedSupervisor,
   subjects,
 } from '../../src/nats/index.js';
+import { createRelayHttp } from '../../src/nats/relay-http.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // A relay gathers many nodes' heartbeats and publishes each shard's in batches; the shard's
@@ -187,5 +188,51 @@ describe.skipIf(natsServerPath === undefined)('relay', () => {
     expect(sup().node(a)?.seq).toBe(seq + 99);
     expect(sup().node(b)?.seq).toBe(bSeq);
     expect(sup().node(c)?.seq).toBe(seq);
+  });
+
+  it('takes heartbeats over HTTP as POST /v1/heartbeats does, and says when it is full', async () => {
+    const relay = createRelay({
+      connection: nc,
+      relayId: 'r3',
+      shards,
+      batchSize: 4,
+      maxQueued: 4,
+      intervalMs: 0,
+    });
+    const app = createRelayHttp({ relay });
+    const [a] = inShard(1) as [string];
+    const before = distributed.heartbeats.accepted;
+    const post = (body: unknown, authorization?: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/heartbeats',
+        payload: body as object,
+        headers: authorization === undefined ? {} : { authorization },
+      });
+    seq++;
+    const batchOf = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ nodeId: a, seq: seq + i, load: 0.3 }));
+    const noToken = await post(batchOf(1));
+    expect([noToken.statusCode, noToken.json().error.code]).toEqual([
+      401,
+      'WYNEOS_ERR_UNAUTHENTICATED',
+    ]);
+    const one = await post(batchOf(1)[0], `Bearer ${token(a)}`);
+    expect([one.statusCode, one.json()]).toEqual([202, { queued: 1 }]);
+    // Four do not fit next to the one queued: none of them is queued.
+    const full = await post(batchOf(4), `Bearer ${token(a)}`);
+    expect([full.statusCode, full.json().error.code, full.headers['retry-after']]).toEqual([
+      503,
+      'WYNEOS_ERR_RELAY_FULL',
+      '1',
+    ]);
+    expect(relay.queued()).toBe(1);
+    await relay.stop();
+    await app.close();
+    await eventually(
+      () => distributed.heartbeats.accepted - before,
+      (n) => n >= 1,
+    );
+    expect(sup().node(a)?.seq).toBe(seq);
   });
 });
