@@ -15,6 +15,7 @@ import { httpIngest } from './scenarios/http-ingest.js';
 import { memory } from './scenarios/memory.js';
 import { natsIngest } from './scenarios/nats-ingest.js';
 import { registrationPersist } from './scenarios/registration-persist.js';
+import { relayIngest } from './scenarios/relay-ingest.js';
 import { simulation } from './scenarios/simulation.js';
 import { sseFanout } from './scenarios/sse-fanout.js';
 import { tick } from './scenarios/tick.js';
@@ -26,6 +27,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'heartbeat-ingest': heartbeatIngest,
   'http-ingest': httpIngest,
   'nats-ingest': natsIngest,
+  'relay-ingest': relayIngest,
   'registration-persist': registrationPersist,
   tick,
   memory,

@@ -108,6 +108,12 @@ function itemsOf(data: Uint8Array): readonly unknown[] | undefined {
   return undefined;
 }
 
+// A node's token never changes, so one proved once is remembered: a relayed heartbeat then
+// costs a map lookup, not an HMAC. Only tokens that verified are kept, so a flood of forged ones
+// costs each its HMAC and no memory; the map starts over at its cap.
+const provedCap = 1 << 18;
+const proved = new WeakMap<Authenticator, Map<string, string>>();
+
 // The node the token proves, or why it proves none. Without a secret the supervisor cannot tell
 // a relay's own items from any node's, so it takes none of them.
 function verified(token: string, auth: Authenticator | undefined): string | WyneosErrorType {
@@ -116,9 +122,19 @@ function verified(token: string, auth: Authenticator | undefined): string | Wyne
       'this supervisor has no secret to check relayed heartbeats with (start it with one)',
     );
   }
+  let known = proved.get(auth);
+  const nodeId = known?.get(token);
+  if (nodeId !== undefined) return nodeId;
   try {
     const principal = auth.verify(`Bearer ${token}`);
-    if (principal.kind === 'node') return principal.id;
+    if (principal.kind === 'node') {
+      if (known === undefined || known.size >= provedCap) {
+        known = new Map();
+        proved.set(auth, known);
+      }
+      known.set(token, principal.id);
+      return principal.id;
+    }
     return new UnauthenticatedError('a relayed heartbeat carries a node token, not the operator');
   } catch (error) {
     if (error instanceof WyneosError) return error;
