@@ -29,6 +29,7 @@ export {
   natsServerConfig,
   natsUrl,
   nodePermissions,
+  relayPermissions,
   supervisorUser,
 } from './server-config.js';
 export { StreamAuditLog } from './stream-audit-log.js';
