@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +73,8 @@ export async function relayIngest(): Promise<ScenarioResult | undefined> {
       derived: [
         { label: 'supervisor CPU, one a message', value: single.cpu, unit: '' },
         { label: 'supervisor CPU, relayed', value: relayed.cpu, unit: '' },
+        { label: 'publisher CPU, one a message', value: single.publisherCpu, unit: '' },
+        { label: 'publisher CPU, relayed', value: relayed.publisherCpu, unit: '' },
         { label: 'relayed batches taken', value: sup.heartbeats.batches, unit: '' },
         { label: 'heartbeats refused', value: sup.heartbeats.refused, unit: '' },
       ],
@@ -86,7 +89,7 @@ async function measure(
   sup: DistributedSupervisor,
   url: string,
   mode: readonly string[],
-): Promise<{ perSecond: number; accepted: number; cpu: number }> {
+): Promise<{ perSecond: number; accepted: number; cpu: number; publisherCpu: number }> {
   let publisher: ChildProcess | undefined;
   try {
     publisher = spawn(
@@ -102,6 +105,7 @@ async function measure(
     const from = sup.heartbeats.accepted;
     const started = performance.now();
     const cpuFrom = process.cpuUsage();
+    const publisherFrom = await cpuSeconds(publisher.pid);
     await delay(durationMs);
     const elapsedS = (performance.now() - started) / 1000;
     const accepted = sup.heartbeats.accepted - from;
@@ -110,11 +114,23 @@ async function measure(
       perSecond: accepted / elapsedS,
       accepted,
       cpu: (cpu.user + cpu.system) / 1e6 / elapsedS,
+      publisherCpu: ((await cpuSeconds(publisher.pid)) - publisherFrom) / elapsedS,
     };
   } finally {
     publisher?.kill('SIGKILL');
     // What the killed publisher left in flight drains before the next run counts.
     await delay(500);
+  }
+}
+
+// A process's CPU time in seconds, from /proc (Linux); NaN elsewhere.
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
   }
 }
 
