@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { pino } from 'pino';
@@ -41,7 +42,12 @@ export function relayCommand(): Command {
       const { createRelay } = await import('../nats/relay.js');
       const { createRelayHttp } = await import('../nats/relay-http.js');
       const relayId = flags.id ?? `relay-${hostname()}-${process.pid}`;
-      const nc = await connectNats(flags.nats, { name: `wyneos-${relayId}` });
+      const { subjects } = await import('../nats/subjects.js');
+      // Its own inbox, as a relay user's permissions allow (nats-config --relay).
+      const nc = await connectNats(flags.nats, {
+        name: `wyneos-${relayId}`,
+        inboxPrefix: subjects.inbox(relayId),
+      });
       const relay = createRelay({
         connection: nc,
         relayId,
@@ -61,7 +67,8 @@ export function relayCommand(): Command {
         await nc.close();
         throw error;
       }
-      log.info({ url: `http://${flags.host}:${flags.port}`, relay: relayId }, 'relay listening');
+      const { port } = app.server.address() as AddressInfo;
+      log.info({ url: `http://${flags.host}:${port}`, relay: relayId }, 'relay listening');
       stopOnSignals(async () => {
         await app.close();
         // What was queued is published before the process goes.

@@ -11,6 +11,7 @@ import {
   subjects,
 } from '../../src/nats/index.js';
 import { createRelayHttp } from '../../src/nats/relay-http.js';
+import { killAll, wyneos } from '../processes.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // A relay gathers many nodes' heartbeats and publishes each shard's in batches; the shard's
@@ -53,6 +54,7 @@ describe.skipIf(natsServerPath === undefined)('relay', () => {
     }
   });
   afterAll(async () => {
+    killAll();
     await nc?.close();
     await distributed?.stop();
     await server?.stop();
@@ -234,5 +236,31 @@ describe.skipIf(natsServerPath === undefined)('relay', () => {
       (n) => n >= 1,
     );
     expect(sup().node(a)?.seq).toBe(seq);
+  });
+
+  it('wyneos relay: takes heartbeats over HTTP, and publishes what it holds when it is stopped', async () => {
+    const [a] = inShard(0) as [string];
+    const relay = wyneos([
+      ...['relay', '--nats', server.url, '--id', 'cli-relay', '--shards', String(shards)],
+      ...['--port', '0', '--interval', '1h'],
+    ]);
+    const { url } = (await relay.waitFor((l) => l.msg === 'relay listening', 'listening')) as {
+      url: string;
+    };
+    const next = (sup().node(a)?.seq ?? 0) + 1;
+    const answer = await fetch(`${url}/v1/heartbeats`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token(a)}` },
+      body: JSON.stringify({ nodeId: a, seq: next, load: 0.7 }),
+    });
+    expect([answer.status, await answer.json()]).toEqual([202, { queued: 1 }]);
+    // An hour's interval: only the shutdown publishes it.
+    relay.child.kill('SIGTERM');
+    expect(await relay.exited()).toBe(0);
+    await eventually(
+      () => sup().node(a)?.seq,
+      (n) => n === next,
+    );
+    expect(sup().node(a)?.load).toBe(0.7);
   });
 });
