@@ -16,6 +16,7 @@ import { memory } from './scenarios/memory.js';
 import { natsIngest } from './scenarios/nats-ingest.js';
 import { recordOverhead } from './scenarios/record-overhead.js';
 import { registrationPersist } from './scenarios/registration-persist.js';
+import { relayIngest } from './scenarios/relay-ingest.js';
 import { replay } from './scenarios/replay.js';
 import { simulation } from './scenarios/simulation.js';
 import { sseFanout } from './scenarios/sse-fanout.js';
@@ -29,6 +30,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'record-overhead': recordOverhead,
   'http-ingest': httpIngest,
   'nats-ingest': natsIngest,
+  'relay-ingest': relayIngest,
   'registration-persist': registrationPersist,
   tick,
   memory,

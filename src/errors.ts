@@ -47,6 +47,7 @@ export const errorCodes = {
   WYNEOS_ERR_INVALID_TRACE:
     'a trace directory holds no readable segment, or one in a format this release cannot read',
   WYNEOS_ERR_INVALID_CONDITION: 'a --fail-if condition is malformed',
+  WYNEOS_ERR_RELAY_FULL: "a relay's queue for a shard is full: the heartbeat was not queued",
 } as const;
 
 /** The stable code of a {@link WyneosError}, such as `WYNEOS_ERR_UNKNOWN_NODE` (docs/errors.md). */
@@ -583,5 +584,23 @@ export class InvalidConditionError extends WyneosError {
       `Invalid condition '${condition}' at column ${column}: ${problem}`,
     );
     this.column = column;
+  }
+}
+
+/**
+ * A relay holds `maxQueued` heartbeats for a shard already (NATS is slow or away): this one was
+ * not queued, so the sender knows to try again rather than believing it was relayed.
+ */
+export class RelayFullError extends WyneosError {
+  readonly shard: number;
+  readonly maxQueued: number;
+
+  constructor(shard: number, maxQueued: number) {
+    super(
+      'WYNEOS_ERR_RELAY_FULL',
+      `Relay full: ${maxQueued} heartbeats of shard ${shard} wait to be published; this one was not queued`,
+    );
+    this.shard = shard;
+    this.maxQueued = maxQueued;
   }
 }

@@ -60,6 +60,7 @@ export {
   NoRouteError,
   NotStartedError,
   RateLimitedError,
+  RelayFullError,
   StaleHeartbeatError,
   StateCorruptError,
   StateLockedError,

@@ -8,6 +8,7 @@ interface NatsConfigFlags {
   readonly secretFile: string;
   readonly node?: readonly string[];
   readonly nodesFile?: string;
+  readonly relay?: readonly string[];
   readonly url?: string;
   readonly supervisor?: boolean;
 }
@@ -25,7 +26,8 @@ export function natsConfigCommand(write: (line: string) => void): Command {
     .requiredOption('--secret-file <file>', 'the secret the passwords are derived from')
     .option('--node <id>', 'a node of the fleet (repeatable)', collect)
     .option('--nodes-file <file>', 'node ids, one a line (# starts a comment)')
-    .option('--url <url>', "print this server's URL with one node's credentials")
+    .option('--relay <id>', 'a relay of the fleet, `wyneos relay --id` (repeatable)', collect)
+    .option('--url <url>', "print this server's URL with one node's or relay's credentials")
     .option('--supervisor', "with --url: the supervisors' credentials instead")
     .action(async (flags: NatsConfigFlags) => {
       const secret = parseSecret(
@@ -44,13 +46,17 @@ export function natsConfigCommand(write: (line: string) => void): Command {
         if (flags.supervisor === true) {
           throw new InvalidArgumentError('--supervisor', 'needs --url');
         }
-        write(natsServerConfig({ secret, nodes }).trimEnd());
+        write(natsServerConfig({ secret, nodes, relays: flags.relay ?? [] }).trimEnd());
         return;
       }
-      if ((flags.supervisor === true) === (nodes.length === 1)) {
-        throw new InvalidArgumentError('--url', 'give one --node <id> or --supervisor');
+      const users = [...nodes, ...(flags.relay ?? [])];
+      if ((flags.supervisor === true) === (users.length === 1)) {
+        throw new InvalidArgumentError(
+          '--url',
+          'give one --node <id>, one --relay <id> or --supervisor',
+        );
       }
-      const user = flags.supervisor === true ? supervisorUser : (nodes[0] as string);
+      const user = flags.supervisor === true ? supervisorUser : (users[0] as string);
       write(natsUrl(checkUrl(flags.url), user, natsPassword(secret, user)));
     });
 }

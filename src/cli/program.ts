@@ -9,6 +9,7 @@ import { natsConfigCommand } from './nats-config.js';
 import { openapiCommand } from './openapi.js';
 import { durationOption, integerAtLeast, oneOf } from './parsers.js';
 import { policyCommand } from './policy.js';
+import { relayCommand } from './relay.js';
 import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 import { defaultFaultMix, type ProgressStyle, runSimulation } from './simulate.js';
@@ -113,6 +114,7 @@ export function createProgram(
   program.addCommand(tokenCommand(write));
   program.addCommand(licenceCommand(write));
   program.addCommand(natsConfigCommand(write));
+  program.addCommand(relayCommand());
 
   program.addCommand(auditCommand(write));
   program.addCommand(diagramCommand(write));

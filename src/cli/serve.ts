@@ -235,6 +235,8 @@ export async function runServe(flags: ServeFlags, logger?: Logger): Promise<Runn
           ...options,
           nats: config.nats.url,
           ...defined(config.nats),
+          // Relayed heartbeats are proved by the nodes' tokens, which derive from this secret.
+          ...(secret === undefined ? {} : { relaySecret: secret }),
         });
   const supervisor = distributed?.supervisor ?? createSupervisor(options);
   let app: Awaited<ReturnType<typeof createServer>> | undefined;

@@ -11,4 +11,5 @@ export {
   distributedDefaults,
   startDistributedSupervisor,
 } from '../nats/distributed.js';
+export { createRelay, type Relay, type RelayOptions } from '../nats/relay.js';
 export { shardOf } from '../nats/subjects.js';

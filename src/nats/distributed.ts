@@ -3,6 +3,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { InvalidArgumentError, InvalidOptionsError, NatsError } from '../errors.js';
+import { Authenticator, parseSecret } from '../http/auth.js';
 import { createDefaultLogger } from '../logger.js';
 import { thrownMessage } from '../show.js';
 import { createShardHost, type Supervisor, type SupervisorOptions } from '../supervisor/index.js';
@@ -31,6 +32,12 @@ export interface DistributedOptions
    * lost); set when they are first created. @defaultValue 1
    */
   readonly replicas?: number;
+  /**
+   * The server secret the nodes' tokens derive from (as `serve --secret-file`): a relay's
+   * batches are taken only item by item, each with its node's token under it. Without it,
+   * relayed heartbeats are refused. @defaultValue none
+   */
+  readonly relaySecret?: string | Buffer;
 }
 
 /** A supervisor that shares a fleet with others through NATS. */
@@ -46,6 +53,10 @@ export interface DistributedSupervisor {
     readonly accepted: number;
     readonly refused: number;
     readonly unknown: number;
+    /** Relayed items refused as speaking for a node the relay may not speak for. */
+    readonly impersonation: number;
+    /** Relayed batches taken off the bus. */
+    readonly batches: number;
   };
   /**
    * The rest of the fleet as the safety limits see it on the next tick: the nodes the other
@@ -79,7 +90,11 @@ export const distributedDefaults = { shards: 16, leaseMs: 10_000 } as const;
 export async function startDistributedSupervisor(
   options: DistributedOptions,
 ): Promise<DistributedSupervisor> {
-  const { nats, supervisorId, replicas = 1, ...withoutNats } = options;
+  const { nats, supervisorId, replicas = 1, relaySecret, ...withoutNats } = options;
+  const auth =
+    relaySecret === undefined
+      ? undefined
+      : new Authenticator(parseSecret(relaySecret, 'relaySecret'));
   const { shards: shardOption, leaseMs: leaseOption, ...rest } = withoutNats;
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
     throw new InvalidOptionsError('replicas', `expected an integer from 1 to 5, got ${replicas}`);
@@ -151,6 +166,7 @@ export async function startDistributedSupervisor(
       const shard = shardOf(nodeId, shards);
       return { shard, held: stateStore.shards().includes(shard) && holds(shard) };
     },
+    auth,
   );
 
   function nodesOf(shard: number): string[] {

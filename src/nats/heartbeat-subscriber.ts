@@ -1,7 +1,9 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { HeartbeatResyncError, LeaseLostError, WyneosError } from '../errors.js';
+import type { Authenticator } from '../http/auth.js';
 import type { Logger } from '../logger.js';
 import type { HeartbeatResult, Supervisor } from '../supervisor/index.js';
+import { ingestRelayBatch } from './relay-batches.js';
 import { nodeIdOfSubject, subjects } from './subjects.js';
 
 /** What happened to the heartbeats received so far. */
@@ -9,6 +11,10 @@ export interface HeartbeatCounts {
   accepted: number;
   refused: number;
   unknown: number;
+  /** Relayed items whose token does not prove their node, or that name another node. */
+  impersonation: number;
+  /** Relayed batches taken off the bus (their items are counted above). */
+  batches: number;
 }
 
 const codec = new TextDecoder();
@@ -20,7 +26,13 @@ const codec = new TextDecoder();
  * A heartbeat is fire-and-forget; a registration is answered, once durable.
  */
 export class HeartbeatSubscriber {
-  readonly counts: HeartbeatCounts = { accepted: 0, refused: 0, unknown: 0 };
+  readonly counts: HeartbeatCounts = {
+    accepted: 0,
+    refused: 0,
+    unknown: 0,
+    impersonation: 0,
+    batches: 0,
+  };
   private readonly subscriptions = new Map<number, Subscription[]>();
 
   constructor(
@@ -34,6 +46,8 @@ export class HeartbeatSubscriber {
       readonly shard: number;
       readonly held: boolean;
     },
+    /** Checks each relayed item's node token; without it, relayed items are refused. */
+    private readonly auth?: Authenticator,
   ) {}
 
   hold(shard: number): void {
@@ -47,6 +61,11 @@ export class HeartbeatSubscriber {
       this.nc.subscribe(subjects.shardRegistrations(shard), {
         callback: (error, msg) => {
           if (error === null) this.register(msg);
+        },
+      }),
+      this.nc.subscribe(subjects.shardRelays(shard), {
+        callback: (error, msg) => {
+          if (error === null) this.relayed(shard, msg);
         },
       }),
     ]);
@@ -94,6 +113,49 @@ export class HeartbeatSubscriber {
       if (this.shardOf(nodeId).held) this.unknownNode(nodeId);
     } else {
       this.counts.refused++;
+    }
+  }
+
+  // A relay's batch: each item proved by its own node's token, and taken or refused alone.
+  private relayed(shard: number, msg: Msg): void {
+    let ingested: ReturnType<typeof ingestRelayBatch>;
+    try {
+      ingested = ingestRelayBatch(msg.data, shard, {
+        supervisor: this.supervisor,
+        auth: this.auth,
+        shardOf: (nodeId) => this.shardOf(nodeId).shard,
+      });
+    } catch (error) {
+      // Stopped meanwhile: the batch is refused like a heartbeat would be.
+      if (!(error instanceof WyneosError)) throw error;
+      this.counts.refused++;
+      if (msg.reply) msg.respond(JSON.stringify(errorReply(error, this.log)));
+      return;
+    }
+    const { outcome, results } = ingested;
+    this.counts.batches++;
+    this.counts.accepted += outcome.accepted;
+    this.counts.refused += outcome.refused;
+    this.counts.impersonation += outcome.impersonation;
+    this.counts.unknown += outcome.unknown.length;
+    for (const nodeId of outcome.unknown) if (this.shardOf(nodeId).held) this.unknownNode(nodeId);
+    if (outcome.impersonation > 0) {
+      this.log.warn(
+        { relay: nodeIdOfSubject(msg.subject), items: outcome.impersonation },
+        'relayed heartbeats for nodes the relay may not speak for were refused',
+      );
+    }
+    // Published without a reply subject; one sent as a request learns each item's fate.
+    if (msg.reply) {
+      msg.respond(
+        JSON.stringify({
+          results: results.map((result) =>
+            result.ok
+              ? { nodeId: result.nodeId, boot: result.boot }
+              : { nodeId: result.nodeId, ...(errorReply(result.error, this.log) as object) },
+          ),
+        }),
+      );
     }
   }
 

@@ -20,6 +20,8 @@ export { FleetCounts } from './fleet-counts.js';
 export { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 export { KvStateStore, type ShardCounts, type StoredNode } from './kv-state-store.js';
 export { type LeaseHandlers, ShardLeases } from './leases.js';
+export { createRelay, type Relay, type RelayOptions } from './relay.js';
+export { ingestRelayBatch, type RelayBatch, type RelayOutcome } from './relay-batches.js';
 export {
   fleetAccount,
   type NatsServerConfigOptions,
@@ -27,6 +29,7 @@ export {
   natsServerConfig,
   natsUrl,
   nodePermissions,
+  relayPermissions,
   supervisorUser,
 } from './server-config.js';
 export { StreamAuditLog } from './stream-audit-log.js';

@@ -43,6 +43,10 @@ export const subjects = {
   heartbeat: (shard: number, nodeId: string) => `wyneos.hb.${shard}.${encodeId(nodeId)}`,
   /** Every heartbeat of one shard: what the shard's holder subscribes to. */
   shardHeartbeats: (shard: number) => `wyneos.hb.${shard}.*`,
+  /** Where relay `relayId` publishes its batches of the shard's heartbeats. */
+  relay: (shard: number, relayId: string) => `wyneos.relay.${shard}.${encodeId(relayId)}`,
+  /** Every relay's batches of one shard: what the shard's holder subscribes to. */
+  shardRelays: (shard: number) => `wyneos.relay.${shard}.*`,
   /** Where a node registers (request/reply, answered by the shard's holder). */
   register: (shard: number, nodeId: string) => `wyneos.reg.${shard}.${encodeId(nodeId)}`,
   shardRegistrations: (shard: number) => `wyneos.reg.${shard}.*`,

@@ -57,11 +57,20 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
     }
     const now = clock.now();
     const rate = options.rate ?? deps.rate;
-    const { sender } = options;
+    const { sender, senders } = options;
+    if (senders !== undefined && senders.length !== batch.length) {
+      throw new InvalidArgumentError('senders', 'expected one sender per heartbeat of the batch');
+    }
     const results: HeartbeatResult[] = new Array(batch.length);
-    if (options.allOrNothing === true) return wholeOrNothing(batch, sender, rate, now, results);
+    if (options.allOrNothing === true) {
+      if (senders !== undefined) {
+        throw new InvalidArgumentError('senders', 'an all-or-nothing batch has one sender');
+      }
+      return wholeOrNothing(batch, sender, rate, now, results);
+    }
     for (let i = 0; i < batch.length; i++) {
       const input = batch[i];
+      const sender = senders === undefined ? options.sender : senders[i];
       const refusal = invalid(input, sender);
       if (refusal !== undefined) {
         results[i] = refusal;

@@ -11,6 +11,12 @@ export interface HeartbeatBatchOptions {
    * sender's trust as `impersonation`. Default: none (the caller may speak for any node).
    */
   readonly sender?: string;
+  /**
+   * One sender per heartbeat, in place of `sender`, for a batch whose items each carry their
+   * own identity (a relay's batch: each item proved by its node's token). Not with
+   * `allOrNothing`.
+   */
+  readonly senders?: readonly string[];
   /** This call's rate limit, in place of the supervisor's `heartbeatRate`. */
   readonly rate?: HeartbeatRate;
   /**
