@@ -14,6 +14,7 @@ import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
 import { httpIngest } from './scenarios/http-ingest.js';
 import { memory } from './scenarios/memory.js';
 import { natsIngest } from './scenarios/nats-ingest.js';
+import { natsRegistration } from './scenarios/nats-registration.js';
 import { registrationPersist } from './scenarios/registration-persist.js';
 import { simulation } from './scenarios/simulation.js';
 import { sseFanout } from './scenarios/sse-fanout.js';
@@ -26,6 +27,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'heartbeat-ingest': heartbeatIngest,
   'http-ingest': httpIngest,
   'nats-ingest': natsIngest,
+  'nats-registration': natsRegistration,
   'registration-persist': registrationPersist,
   tick,
   memory,
