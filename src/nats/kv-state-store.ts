@@ -71,7 +71,8 @@ export interface KvStateStoreOptions {
  * The state store of a distributed supervisor: one KV key per node, written only when the
  * node's record changes (a tick that changes three nodes writes three keys), every write a
  * compare-and-set at the revision this store last wrote or read. `save` compares the state
- * with what is in KV at once, keeping each changed node's newest record until it is written,
+ * (`saveChanges` only the nodes that changed, which is what a commit hands it) with what is in
+ * KV at once, keeping each changed node's newest record until it is written,
  * so saves that queue up behind a slow one collapse into one round of writes and no change
  * is lost to a newer state that no longer holds the node (one handed over meanwhile). A shard is written only while
  * its lease is certainly held, and taking a shard over (`claim`) rewrites each of its keys

@@ -16,6 +16,9 @@ import { StorageHealth } from './storage-health.js';
  * durable changed, once per tick (a group commit) and right after each operator command. The
  * log goes first: a crash between the two then leaves audit lines for a decision the state
  * lacks (the decision is lost, as any uncommitted one is), never a decision without its record.
+ * A store that saves changes (`saveChanges`, NATS KV) is handed only the nodes marked changed
+ * since the last save, so a commit costs what changed; anything else, a failed write and `close`
+ * make the next save whole.
  *
  * With synchronous stores (the files) a commit is on disk when it returns, so a decision is
  * durable before anything outside the process can see it. An asynchronous store (NATS) returns
