@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createSupervisor, type DurableState, MemoryStateStore } from 'wyneos';
+import { createSupervisor, type DurableNode, type DurableState, MemoryStateStore } from 'wyneos';
 import { advanceClock, SimulatedClock } from 'wyneos/testing';
+import { createShardHost } from '../src/supervisor/create-supervisor.js';
 import { silentLogger } from './helpers.js';
 
 const tickMs = 1000;
@@ -99,5 +100,33 @@ describe('commits proportional to what changed', () => {
     // An override is no node's lifecycle: saved whole, as the policy and exemptions are.
     sup.protect('n-006');
     expect(store.take().wholes).toBe(1);
+  });
+
+  it('saves a node adopted with a shard that it already had, since the store may hold it otherwise', () => {
+    const store = new ChangesStore();
+    const host = createShardHost({
+      logger: silentLogger,
+      clock: new SimulatedClock(),
+      stateStore: store,
+    });
+    host.start();
+    host.registerMany([{ id: 'a' }, { id: 'b' }]);
+    store.take();
+    const saved = (id: string): DurableNode => ({
+      id,
+      labels: {},
+      registeredAt: 0,
+      state: 'online',
+      since: 0,
+      reason: 'registered',
+      isolations: 0,
+      reinstateAt: null,
+      probationUntil: null,
+      escalation: 0,
+      seq: -1,
+    });
+    expect(host.adopt([saved('a'), saved('c')], { protected: [], pinned: [] })).toBe(1);
+    host.tick();
+    expect(store.take()).toEqual({ wholes: 0, changes: [{ ids: ['a'], present: ['a'] }] });
   });
 });
