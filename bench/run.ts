@@ -14,6 +14,7 @@ import { heartbeatIngest } from './scenarios/heartbeat-ingest.js';
 import { httpIngest } from './scenarios/http-ingest.js';
 import { memory } from './scenarios/memory.js';
 import { natsIngest } from './scenarios/nats-ingest.js';
+import { natsRegistration } from './scenarios/nats-registration.js';
 import { recordOverhead } from './scenarios/record-overhead.js';
 import { registrationPersist } from './scenarios/registration-persist.js';
 import { relayIngest } from './scenarios/relay-ingest.js';
@@ -31,6 +32,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'http-ingest': httpIngest,
   'nats-ingest': natsIngest,
   'relay-ingest': relayIngest,
+  'nats-registration': natsRegistration,
   'registration-persist': registrationPersist,
   tick,
   memory,

@@ -11,6 +11,7 @@ import {
 import { KeptChanges, type StoredNode, sameness } from './kept-changes.js';
 import { isWrongRevision } from './leases.js';
 import { listKeys } from './list-keys.js';
+import { ShardTally } from './shard-tally.js';
 import { keys, shardOf } from './subjects.js';
 import { takeOver } from './takeover.js';
 
@@ -35,6 +36,8 @@ interface HeldShard {
   readonly fence: number;
   /** What is in KV for each node of the shard, as this store last wrote or read it. */
   readonly nodes: Map<string, Written>;
+  /** What the shard adds up to as the supervisor last handed it over, kept as nodes change. */
+  readonly tally: ShardTally;
   counts: string;
   /** Being handed over: its nodes leave the supervisor, which must not delete them in KV. */
   draining: boolean;
@@ -68,7 +71,8 @@ export interface KvStateStoreOptions {
  * The state store of a distributed supervisor: one KV key per node, written only when the
  * node's record changes (a tick that changes three nodes writes three keys), every write a
  * compare-and-set at the revision this store last wrote or read. `save` compares the state
- * with what is in KV at once, keeping each changed node's newest record until it is written,
+ * (`saveChanges` only the nodes that changed, which is what a commit hands it) with what is in
+ * KV at once, keeping each changed node's newest record until it is written,
  * so saves that queue up behind a slow one collapse into one round of writes and no change
  * is lost to a newer state that no longer holds the node (one handed over meanwhile). A shard is written only while
  * its lease is certainly held, and taking a shard over (`claim`) rewrites each of its keys
@@ -129,16 +133,18 @@ export class KvStateStore implements StateStore {
       const stamped = await takeOver(this.kv, list, shard, fence, this.kept.of(shard), dropped);
       this.kept.taken(shard, dropped.length);
       const written = new Map<string, Written>();
+      const tally = new ShardTally();
       const nodes: DurableNode[] = [];
       const overrides = { protected: [] as string[], pinned: [] as string[] };
       for (const stored of stamped) {
         const { node } = stored.value;
         nodes.push(node);
+        tally.set(node);
         if (stored.value.protected) overrides.protected.push(node.id);
         if (stored.value.pinned) overrides.pinned.push(node.id);
         written.set(node.id, { same: sameness(stored.value), revision: stored.revision });
       }
-      this.held.set(shard, { fence, nodes: written, counts: '', draining: false });
+      this.held.set(shard, { fence, nodes: written, tally, counts: '', draining: false });
       return { nodes, overrides };
     });
   }
@@ -181,8 +187,45 @@ export class KvStateStore implements StateStore {
   }
 
   save(state: DurableState): Promise<void> {
-    this.compare(state);
-    // One round of writes queued at a time: a later save's changes join it before it starts.
+    const present = new Set<string>();
+    for (const held of this.held.values()) held.tally.clear();
+    this.compare(state, (node) => present.add(node.id));
+    for (const [shard, held] of this.held) {
+      if (held.draining) continue;
+      for (const id of held.nodes.keys()) {
+        if (!present.has(id)) this.pending.set(id, { shard, json: null });
+      }
+    }
+    return this.enqueue(state.savedAt);
+  }
+
+  /**
+   * Saves the changed nodes alone: compares and writes those, deletes those the supervisor no
+   * longer has, and leaves every other node as KV has it (see StateStore.saveChanges).
+   */
+  saveChanges(state: DurableState, nodes: ReadonlySet<string>): Promise<void> {
+    const { shards } = this.options;
+    const gone = new Set(nodes);
+    this.compare(state, (node) => gone.delete(node.id));
+    for (const id of gone) {
+      const shard = shardOf(id, shards);
+      const held = this.held.get(shard);
+      if (held === undefined || held.draining) continue;
+      held.tally.remove(id);
+      // A deletion even where KV lacks the node yet: its creation may be in flight, and the
+      // deletion, queued behind it, then finds it (and otherwise writes nothing).
+      this.pending.set(id, { shard, json: null });
+    }
+    return this.enqueue(state.savedAt);
+  }
+
+  // One round of writes queued at a time: a later save's changes join it before it starts.
+  private enqueue(savedAt: number): Promise<void> {
+    for (const [shard, held] of this.held) {
+      if (held.draining) continue;
+      const counts = held.tally.counts(savedAt - this.options.windowMs);
+      this.counts.set(shard, JSON.stringify(counts satisfies ShardCounts));
+    }
     this.queued ??= this.serially(() => {
       this.queued = undefined;
       return this.write();
@@ -190,23 +233,22 @@ export class KvStateStore implements StateStore {
     return this.queued;
   }
 
-  /** What differs from KV, kept as pending writes: each node's newest record or a deletion. */
-  private compare(state: DurableState): void {
-    const { shards, windowMs } = this.options;
+  /**
+   * Compares the state's nodes with KV, keeping each that differs as a pending write of its
+   * newest record, and counts them into their shard's tally.
+   */
+  private compare(state: DurableState, seen: (node: DurableNode) => void): void {
+    const { shards } = this.options;
     const protectedIds = new Set(state.overrides.protected);
     const pinnedIds = new Set(state.overrides.pinned);
-    const present = new Set<string>();
-    const tallies = new Map<
-      number,
-      { nodes: number; isolated: number; offline: number; recentOffline: number[] }
-    >();
     for (const node of state.nodes) {
       const shard = shardOf(node.id, shards);
       const held = this.held.get(shard);
       // Nodes of shards not held here (registered over HTTP, or just handed over) are not
       // this store's to write: the holder of their shard keeps them.
       if (held === undefined) continue;
-      present.add(node.id);
+      seen(node);
+      held.tally.set(node);
       const value: StoredNode = {
         node,
         protected: protectedIds.has(node.id),
@@ -219,25 +261,6 @@ export class KvStateStore implements StateStore {
       const json = JSON.stringify(value);
       if (held.nodes.get(node.id)?.same === sameness(value)) this.pending.delete(node.id);
       else this.pending.set(node.id, { shard, json });
-      let tally = tallies.get(shard);
-      if (tally === undefined) {
-        tally = { nodes: 0, isolated: 0, offline: 0, recentOffline: [] };
-        tallies.set(shard, tally);
-      }
-      tally.nodes++;
-      if (node.state === 'isolated') tally.isolated++;
-      else if (node.state === 'offline') {
-        tally.offline++;
-        if (node.since > state.savedAt - windowMs) tally.recentOffline.push(node.since);
-      }
-    }
-    for (const [shard, held] of this.held) {
-      if (held.draining) continue;
-      for (const id of held.nodes.keys()) {
-        if (!present.has(id)) this.pending.set(id, { shard, json: null });
-      }
-      const tally = tallies.get(shard) ?? { nodes: 0, isolated: 0, offline: 0, recentOffline: [] };
-      this.counts.set(shard, JSON.stringify(tally satisfies ShardCounts));
     }
   }
 

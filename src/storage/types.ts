@@ -84,6 +84,15 @@ export interface StateStore {
    * without it keeps a node's seq only when something else about the node is saved.
    */
   saveMarks?(marks: readonly (readonly [nodeId: string, epoch: number, seq: number])[]): Durability;
+  /**
+   * Optional: saves what changed since the last save, as `save` does the whole state. `nodes`
+   * names every node that changed; `state.nodes` holds those of them still present (the rest
+   * were deregistered or let go), and everything else in `state` is whole. A store that has it
+   * is handed only the changed nodes at most commits (each registration batch, each tick), and
+   * the whole state after a failed write or an operator command. Same errors and ordering as
+   * `save`.
+   */
+  saveChanges?(state: DurableState, nodes: ReadonlySet<string>): Durability;
 }
 
 /** What an audit record is about. */

@@ -17,7 +17,7 @@ import type { NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
 import { heartbeatPath } from './heartbeat-path.js';
-import { Journal } from './journal.js';
+import { type Capture, Journal } from './journal.js';
 import { journalOutputs } from './journal-outputs.js';
 import { licenceAndTrustOperations } from './licence-trust-api.js';
 import { SupervisorLicensing } from './licensing.js';
@@ -89,7 +89,12 @@ export function createShardHost(
     },
   );
   const durableParts = { store, safety, governance, clock, licensing };
-  const capture = () => captureState(durableParts, boots);
+  const capture: Capture = (nodeIds) => captureState(durableParts, boots, nodeIds);
+  // A store that saves changes alone is told of a node's new agent incarnation (its epoch):
+  // nothing else marks the node changed, and its marks are not saved on their own.
+  if (config.storage.stateStore?.saveChanges !== undefined && !store.trackMarks) {
+    store.epochMoved = (nodeId) => journal.changed(nodeId);
+  }
   const ledger = new ActionLedger(
     (record) => outputs.action(record),
     config.onAction,
@@ -185,13 +190,15 @@ export function createShardHost(
   // Operator commands are saved before they return: what an operator was told happened did.
   // While storage is degraded they are refused before `run` changes anything; the one whose own
   // write fails throws too, since its change is not durable (the retry saves it later).
-  function durably<T>(operation: string, run: () => T): T {
+  // `nodesOnly`: the command changes nodes alone, each marked changed where it changes (its
+  // admission, its transition), so the commit saves those nodes, not the whole state.
+  function durably<T>(operation: string, run: () => T, nodesOnly = false): T {
     journal.health.assertWritable(operation);
     let result: T;
     try {
       result = run();
     } finally {
-      journal.changed();
+      if (!nodesOnly) journal.changed();
       journal.commit(capture);
     }
     if (journal.health.degraded) throw journal.health.refusal(operation, true);
@@ -292,7 +299,7 @@ export function createShardHost(
     }),
 
     register(node) {
-      const [nodeId] = durably('register a node', () => registerAll([node], false));
+      const [nodeId] = durably('register a node', () => registerAll([node], false), true);
       recorder?.register([node], clock.now());
       return view(nodeId as string) as NodeSnapshot;
     },
@@ -301,19 +308,24 @@ export function createShardHost(
       if (!Array.isArray(nodes)) {
         throw new InvalidNodeError('', 'registerMany expects an array of registrations');
       }
-      durably('register nodes', () => registerAll(nodes, true));
+      durably('register nodes', () => registerAll(nodes, true), true);
       recorder?.register(nodes, clock.now());
     },
 
     deregister(nodeId) {
       const node = existing(nodeId, 'deregister a node');
-      durably('deregister a node', () => {
-        // Everything kept per node goes: a node registered again under this id starts afresh
-        // (found by the model test: it inherited rule and overload streaks).
-        nodes.forget([node.id]);
-        outputs.deregistered(node.id);
-        journal.record('registration', node.id, { deregistered: true });
-      });
+      durably(
+        'deregister a node',
+        () => {
+          // Everything kept per node goes: a node registered again under this id starts afresh
+          // (found by the model test: it inherited rule and overload streaks).
+          nodes.forget([node.id]);
+          outputs.deregistered(node.id);
+          journal.record('registration', node.id, { deregistered: true });
+          journal.changed(node.id);
+        },
+        true,
+      );
       recorder?.deregister(node.id, clock.now());
     },
 
@@ -352,13 +364,21 @@ export function createShardHost(
     },
 
     isolate(nodeId, reason = 'isolated by operator') {
-      const node = durably('isolate a node', () => operatorCommand(nodeId, 'ISOLATE', reason));
+      const node = durably(
+        'isolate a node',
+        () => operatorCommand(nodeId, 'ISOLATE', reason),
+        true,
+      );
       recorder?.operator('isolate', node.id, reason, clock.now());
       return node;
     },
 
     reinstate(nodeId, reason = 'reinstated by operator') {
-      const node = durably('reinstate a node', () => operatorCommand(nodeId, 'REINSTATE', reason));
+      const node = durably(
+        'reinstate a node',
+        () => operatorCommand(nodeId, 'REINSTATE', reason),
+        true,
+      );
       recorder?.operator('reinstate', node.id, reason, clock.now());
       return node;
     },

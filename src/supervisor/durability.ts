@@ -22,16 +22,24 @@ export interface DurableParts {
   readonly licensing: SupervisorLicensing;
 }
 
-/** The supervisor's durable state now: every node's registration and lifecycle, overrides, exemptions. */
-export function captureState(parts: DurableParts, boots: number): DurableState {
+/**
+ * The supervisor's durable state now: every node's registration and lifecycle (or only those
+ * of `nodeIds` still registered), overrides, exemptions.
+ */
+export function captureState(
+  parts: DurableParts,
+  boots: number,
+  nodeIds?: ReadonlySet<string>,
+): DurableState {
   const { store, safety, governance, clock, licensing } = parts;
   // Another supervisor's revocations first, so saving ours never drops theirs.
   licensing.pollShared();
   const at = clock.now();
   const nodes: DurableNode[] = [];
-  for (const record of store.values()) {
-    const actor = record.attached;
-    if (actor === undefined) continue;
+  const records = nodeIds === undefined ? store.values() : [...nodeIds].map((id) => store.get(id));
+  for (const record of records) {
+    const actor = record?.attached;
+    if (record === undefined || actor === undefined) continue;
     const snapshot = actor.getSnapshot();
     const licence = licensing.book?.token(record.id);
     const seq = store.columns.seq[record.slot] as number;

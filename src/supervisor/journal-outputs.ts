@@ -14,12 +14,12 @@ export function journalOutputs(
   if (!journal.enabled) return;
   outputs.transitions.subscribe(({ nodeId, ...transition }) => {
     journal.record('transition', nodeId, transition);
-    journal.changed();
+    journal.changed(nodeId);
   });
   outputs.actions.subscribe(({ nodeId, ...action }) => journal.record('action', nodeId, action));
   outputs.admissions.subscribe(({ nodeId, ...decision }) => {
     journal.record('admission', nodeId, decision);
-    if (decision.admitted) journal.changed();
+    if (decision.admitted) journal.changed(nodeId);
   });
   outputs.reports.subscribe(({ tick, policyVersion, fleetCompliance, changes }) => {
     if (changes.newlyFailing.length === 0 && changes.resolved.length === 0) return;

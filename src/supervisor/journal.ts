@@ -16,6 +16,9 @@ import { StorageHealth } from './storage-health.js';
  * durable changed, once per tick (a group commit) and right after each operator command. The
  * log goes first: a crash between the two then leaves audit lines for a decision the state
  * lacks (the decision is lost, as any uncommitted one is), never a decision without its record.
+ * A store that saves changes (`saveChanges`, NATS KV) is handed only the nodes marked changed
+ * since the last save, so a commit costs what changed; anything else, a failed write and `close`
+ * make the next save whole.
  *
  * With synchronous stores (the files) a commit is on disk when it returns, so a decision is
  * durable before anything outside the process can see it. An asynchronous store (NATS) returns
@@ -33,7 +36,10 @@ import { StorageHealth } from './storage-health.js';
  */
 export class Journal {
   readonly health: StorageHealth;
+  // Something beyond single nodes changed (or a write failed): the next save is whole.
   private dirty = false;
+  // Nodes changed since the last save: all a store that saves changes (NATS KV) is handed.
+  private changedNodes = new Set<string>();
   private closed = false;
   private commits = 0;
   private lastSave: Promise<void> = Promise.resolve();
@@ -71,12 +77,17 @@ export class Journal {
     });
   }
 
-  /** Something the state store holds changed: save it at the next commit. */
-  changed(): void {
-    this.dirty = true;
+  /**
+   * Something the state store holds changed: save it at the next commit. Given a node, only
+   * that node changed: a store that saves changes is then handed that node alone, so a commit
+   * costs what changed, not the fleet.
+   */
+  changed(nodeId?: string): void {
+    if (nodeId === undefined) this.dirty = true;
+    else this.changedNodes.add(nodeId);
   }
 
-  commit(capture: () => DurableState): void {
+  commit(capture: Capture): void {
     if (this.closed) return;
     this.write(capture);
   }
@@ -118,7 +129,7 @@ export class Journal {
   }
 
   /** A last commit, backoff or not; rejects if the log or the state could not be written. */
-  async close(capture: () => DurableState): Promise<void> {
+  async close(capture: Capture): Promise<void> {
     if (this.closed) return;
     this.dirty = true;
     this.write(capture, true);
@@ -127,14 +138,13 @@ export class Journal {
     await Promise.all([this.lastSave, this.lastFlush, closing]);
   }
 
-  private write(capture: () => DurableState, closing = false): void {
+  private write(capture: Capture, closing = false): void {
     const retry = this.health.degraded;
     if (retry && !closing && !this.health.due()) return;
     // A retry writes everything: the state may have changed in ways no commit saved.
     if (retry) this.dirty = true;
     const commit = ++this.commits;
-    const state = this.dirty && this.stateStore !== undefined ? capture() : undefined;
-    this.dirty = false;
+    const state = this.capture(capture);
     let flushed: Durability;
     try {
       flushed = this.audit?.flush();
@@ -188,8 +198,24 @@ export class Journal {
     }
   }
 
-  private save(state: DurableState): Durability {
-    const saved = (this.stateStore as StateStore).save(state);
+  // What this commit saves: nothing, the changed nodes alone, or the whole state.
+  private capture(capture: Capture): Save | undefined {
+    const store = this.stateStore;
+    const nodes = this.changedNodes;
+    const whole = this.dirty;
+    this.dirty = false;
+    if (nodes.size > 0) this.changedNodes = new Set();
+    if ((!whole && nodes.size === 0) || store === undefined) return undefined;
+    if (whole || store.saveChanges === undefined) return { state: capture() };
+    return { state: capture(nodes), nodes };
+  }
+
+  private save({ state, nodes }: Save): Durability {
+    const store = this.stateStore as StateStore;
+    const saved =
+      nodes === undefined || store.saveChanges === undefined
+        ? store.save(state)
+        : store.saveChanges(state, nodes);
     if (saved === undefined) {
       this.hooks.afterSave?.();
       return undefined;
@@ -230,6 +256,18 @@ export class Journal {
     promise.catch(() => {});
     return promise;
   }
+}
+
+/**
+ * The durable state now: every node, or (given ids) only those of them still present, with
+ * everything else whole.
+ */
+export type Capture = (nodeIds?: ReadonlySet<string>) => DurableState;
+
+interface Save {
+  readonly state: DurableState;
+  /** Set when only these nodes changed: `state` holds those of them still present. */
+  readonly nodes?: ReadonlySet<string>;
 }
 
 /** Runs a write that may throw or return a promise, as a promise. */

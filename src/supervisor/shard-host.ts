@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { type DurableNode, type DurableState, stateFormatVersion } from '../storage/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
 import { restoreState } from './durability.js';
-import type { Journal } from './journal.js';
+import type { Capture, Journal } from './journal.js';
 import type { SupervisorLicensing } from './licensing.js';
 import type { NodeBook, nodeBookKey } from './node-book.js';
 import type { Supervisor } from './types.js';
@@ -71,7 +71,7 @@ interface HostParts {
   /** Saves the durable state now (starting the write; `durable()` says when it landed). */
   readonly commit: () => void;
   /** The durable state now, as a commit would save it. */
-  readonly capture: () => DurableState;
+  readonly capture: Capture;
 }
 
 /** The adopt and release operations of a supervisor, over its parts. */
@@ -81,7 +81,12 @@ export function shardOperations(
   const { store, governance, journal, send, log } = parts;
   return {
     adopt(nodes, overrides) {
-      const fresh = nodes.filter((node) => store.get(node.id) === undefined);
+      const fresh: DurableNode[] = [];
+      for (const node of nodes) {
+        if (store.get(node.id) === undefined) fresh.push(node);
+        // One it has already may differ from what the store holds of it: saved at the next commit.
+        else journal.changed(node.id);
+      }
       if (fresh.length === 0) return 0;
       const ids = new Set(fresh.map((node) => node.id));
       const state: DurableState = {
@@ -112,7 +117,7 @@ export function shardOperations(
     },
     records(nodeIds) {
       const ids = new Set(nodeIds);
-      const { nodes, overrides } = parts.capture();
+      const { nodes, overrides } = parts.capture(ids);
       return {
         nodes: nodes.filter((node) => ids.has(node.id)),
         overrides: {

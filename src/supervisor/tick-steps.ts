@@ -21,12 +21,11 @@ import {
   planHealing,
   type SafetyGuard,
 } from '../healing/index.js';
-import type { DurableState } from '../storage/index.js';
 import type { TelemetryStore } from '../telemetry/index.js';
 import type { TrustBook } from '../trust/index.js';
 import type { ActionProposal } from '../types.js';
 import type { ActionLedger } from './action-ledger.js';
-import type { Journal } from './journal.js';
+import type { Capture, Journal } from './journal.js';
 import { trustNotes } from './licence-trust-api.js';
 import type { SupervisorLicensing } from './licensing.js';
 import type { ResolvedOptions } from './options.js';
@@ -52,7 +51,7 @@ export interface TickParts {
   readonly outputs: SupervisorOutputs;
   readonly journal: Journal;
   /** The durable state now, for the journal to save. */
-  readonly capture: () => DurableState;
+  readonly capture: Capture;
   /** Other supervisors' counts, in a distributed deployment. */
   readonly peers: (() => PeerCounts | undefined) | undefined;
 }

@@ -22,6 +22,8 @@ export class TelemetryStore<A = unknown> {
   private moved: NodeRecord<A>[] = [];
   /** Whether marks that move are kept for `takeMarks` (only when something saves them). */
   trackMarks = false;
+  /** Told of each node whose heartbeat brings a new epoch (a new incarnation of its agent). */
+  epochMoved: ((nodeId: string) => void) | undefined;
 
   constructor(
     private readonly detector: FailureDetector<DetectorState>,
@@ -163,7 +165,9 @@ export class TelemetryStore<A = unknown> {
     const { columns } = this;
     const { slot } = record;
     columns.seq[slot] = heartbeat.seq;
-    columns.epoch[slot] = heartbeat.epoch ?? 0;
+    const epoch = heartbeat.epoch ?? 0;
+    if (this.epochMoved !== undefined && columns.epoch[slot] !== epoch) this.epochMoved(record.id);
+    columns.epoch[slot] = epoch;
     columns.load[slot] = heartbeat.load;
     columns.lastHeartbeatAt[slot] = receivedAt;
     record.unheard = false;

@@ -1,0 +1,116 @@
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DurableNode, DurableState } from 'wyneos';
+import { connectNats, KvStateStore, keys } from '../../src/nats/index.js';
+import { stateFormatVersion } from '../../src/storage/index.js';
+import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
+
+const log = pino({ level: 'silent' });
+
+function node(id: string, state: DurableNode['state'] = 'online'): DurableNode {
+  return {
+    id,
+    labels: {},
+    registeredAt: 1,
+    state,
+    since: 5,
+    reason: state,
+    isolations: 0,
+    reinstateAt: null,
+    probationUntil: null,
+    escalation: 0,
+    seq: 1,
+  };
+}
+
+function stateOf(nodes: DurableNode[]): DurableState {
+  return {
+    format: 'wyneos-state',
+    version: stateFormatVersion,
+    savedAt: 10,
+    boots: 1,
+    policyVersion: 'p',
+    nodes,
+    overrides: { protected: [], pinned: [] },
+    exemptions: [],
+  };
+}
+
+/** The KV, with every write it is asked for listed as `<operation> <key>`. */
+function counted(kv: KV): { kv: KV; writes: string[] } {
+  const writes: string[] = [];
+  const wrapped = new Proxy(kv, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      return (key: string, ...rest: unknown[]) => {
+        if (['create', 'update', 'put', 'purge', 'delete'].includes(String(name))) {
+          writes.push(`${String(name)} ${key}`);
+        }
+        return value.call(target, key, ...rest);
+      };
+    },
+  });
+  return { kv: wrapped, writes };
+}
+
+describe.skipIf(natsServerPath === undefined)('nats: a save of changes writes what changed', () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connectNats(server.url);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
+
+  it('writes exactly the changed nodes and the counts they move, and a takeover reads them all', async () => {
+    const kv = await new Kvm(nc).create('changes', { history: 1 });
+    const { kv: wrapped, writes } = counted(kv);
+    const options = { shards: 1, windowMs: 3000, log, fenced: () => {} };
+    const store = new KvStateStore(wrapped, 1, { ...options, fenceOf: () => 7 });
+    await store.claim(0, 7);
+    const fleet = Array.from({ length: 100 }, (_, i) => node(`n-${i}`));
+    writes.length = 0;
+
+    // A registration batch: its nodes and the shard's counts.
+    await store.saveChanges(
+      stateOf(fleet.slice(0, 90)),
+      new Set(fleet.slice(0, 90).map((n) => n.id)),
+    );
+    await store.saveChanges(stateOf(fleet.slice(90)), new Set(fleet.slice(90).map((n) => n.id)));
+    expect(writes.filter((w) => w.startsWith('create'))).toHaveLength(100);
+    expect(writes.filter((w) => !w.startsWith('create'))).toEqual([
+      `put ${keys.counts(0)}`,
+      `put ${keys.counts(0)}`,
+    ]);
+
+    // One node of the hundred goes offline: that node and the counts, nothing else.
+    writes.length = 0;
+    await store.saveChanges(stateOf([node('n-42', 'offline')]), new Set(['n-42']));
+    expect(writes).toEqual([`update ${keys.node(0, 'n-42')}`, `put ${keys.counts(0)}`]);
+    // A change back and forth before the save writes nothing.
+    writes.length = 0;
+    await store.saveChanges(stateOf([node('n-7')]), new Set(['n-7']));
+    expect(writes).toEqual([]);
+    // A deregistration deletes its key.
+    await store.saveChanges(stateOf([]), new Set(['n-8']));
+    expect(writes).toEqual([`purge ${keys.node(0, 'n-8')}`, `put ${keys.counts(0)}`]);
+    expect((await kv.get(keys.counts(0)))?.json()).toEqual({
+      nodes: 99,
+      isolated: 0,
+      offline: 1,
+      recentOffline: [5],
+    });
+
+    const next = new KvStateStore(kv, 2, { ...options, fenceOf: () => 9 });
+    const { nodes } = await next.claim(0, 9);
+    expect(nodes).toHaveLength(99);
+    expect(nodes.find((n) => n.id === 'n-42')?.state).toBe('offline');
+    expect(nodes.find((n) => n.id === 'n-8')).toBeUndefined();
+  });
+});
