@@ -1,19 +1,13 @@
 import { createActor } from 'xstate';
 import type { NodeActorRef } from '../../machines/supervisor.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
-import {
-  InvalidNodeError,
-  NotStartedError,
-  SupervisorStoppedError,
-  TickInProgressError,
-} from '../errors.js';
+import { NotStartedError, SupervisorStoppedError, TickInProgressError } from '../errors.js';
 import { GovernanceEngine } from '../governance/index.js';
 import { FlapCounter, LoadTrends, OverloadStreaks, SafetyGuard } from '../healing/index.js';
 import { TraceRecorder } from '../replay/recorder.js';
 import type { StateStore } from '../storage/index.js';
 import { TelemetryStore } from '../telemetry/index.js';
 import { TrustBook } from '../trust/index.js';
-import type { NodeSnapshot } from '../types.js';
 import { ActionLedger } from './action-ledger.js';
 import { captureState, restoreState } from './durability.js';
 import { heartbeatPath } from './heartbeat-path.js';
@@ -22,6 +16,7 @@ import { journalOutputs } from './journal-outputs.js';
 import { licenceAndTrustOperations } from './licence-trust-api.js';
 import { SupervisorLicensing } from './licensing.js';
 import { nodeBookKey } from './node-book.js';
+import { nodeCommands } from './node-commands.js';
 import { nodeOperations } from './node-operations.js';
 import { resolveOptions } from './options.js';
 import { SupervisorOutputs } from './outputs.js';
@@ -208,7 +203,7 @@ export function createShardHost(
   function assertRunning(operation: string): void {
     if (stopped) throw new SupervisorStoppedError(operation);
   }
-  const { view, existing, operatorCommand, registerAll } = nodeOperations({
+  const operations = nodeOperations({
     config,
     store,
     outputs,
@@ -218,6 +213,7 @@ export function createShardHost(
     assertRunning,
     licensing,
   });
+  const { view, existing } = operations;
 
   const licenceAndTrust = licenceAndTrustOperations({
     config,
@@ -298,37 +294,6 @@ export function createShardHost(
       capture,
     }),
 
-    register(node) {
-      const [nodeId] = durably('register a node', () => registerAll([node], false), true);
-      recorder?.register([node], clock.now());
-      return view(nodeId as string) as NodeSnapshot;
-    },
-
-    registerMany(nodes) {
-      if (!Array.isArray(nodes)) {
-        throw new InvalidNodeError('', 'registerMany expects an array of registrations');
-      }
-      durably('register nodes', () => registerAll(nodes, true), true);
-      recorder?.register(nodes, clock.now());
-    },
-
-    deregister(nodeId) {
-      const node = existing(nodeId, 'deregister a node');
-      durably(
-        'deregister a node',
-        () => {
-          // Everything kept per node goes: a node registered again under this id starts afresh
-          // (found by the model test: it inherited rule and overload streaks).
-          nodes.forget([node.id]);
-          outputs.deregistered(node.id);
-          journal.record('registration', node.id, { deregistered: true });
-          journal.changed(node.id);
-        },
-        true,
-      );
-      recorder?.deregister(node.id, clock.now());
-    },
-
     heartbeat,
     heartbeats,
 
@@ -363,25 +328,7 @@ export function createShardHost(
       return governance.explain(node, ctx);
     },
 
-    isolate(nodeId, reason = 'isolated by operator') {
-      const node = durably(
-        'isolate a node',
-        () => operatorCommand(nodeId, 'ISOLATE', reason),
-        true,
-      );
-      recorder?.operator('isolate', node.id, reason, clock.now());
-      return node;
-    },
-
-    reinstate(nodeId, reason = 'reinstated by operator') {
-      const node = durably(
-        'reinstate a node',
-        () => operatorCommand(nodeId, 'REINSTATE', reason),
-        true,
-      );
-      recorder?.operator('reinstate', node.id, reason, clock.now());
-      return node;
-    },
+    ...nodeCommands({ operations, nodes, outputs, journal, clock, durably, recorder }),
 
     ...licenceAndTrust,
 
