@@ -70,7 +70,7 @@ describe('replay', () => {
     const trace = readTrace(dir);
     expect(trace.header).toEqual({
       format: 'wyneos-trace',
-      version: 1,
+      version: 2,
       segment: 1,
       tickMs: 1000,
       heartbeatTimeoutMs: 3000,

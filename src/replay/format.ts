@@ -1,13 +1,16 @@
 import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
 
 /**
- * The trace format, version 1 (docs/replay.md). A trace is a directory of segments
- * `trace-<n>.ndjson.gz`, numbered from 1; each segment is one or more gzip members (one per
- * batch written), so `zcat` reads it. Its lines are JSON: the first is the header, every other
- * line an entry, an array whose second element says what it is.
+ * The trace format (docs/replay.md). A trace is a directory of segments `trace-<n>.ndjson.gz`,
+ * numbered from 1; each segment is one or more gzip members. Version 1: every member is JSON
+ * lines, the first the header, every other an entry, an array whose second element says what it
+ * is. Version 2 (written now): the header (and carried fleet) is such a member, and each batch
+ * after it is one binary member of columns (src/replay/batch-codec.ts).
  */
 export const traceFormat = 'wyneos-trace';
-export const traceVersion = 1;
+export const traceVersion = 2;
+/** The versions this release reads. */
+export const readableTraceVersions: readonly number[] = [1, 2];
 
 /** The first line of every segment: enough to replay it without the others. */
 export interface TraceHeader {

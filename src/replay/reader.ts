@@ -2,12 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { InvalidTraceError } from '../errors.js';
+import { batchTag, decodeBatch } from './batch-codec.js';
 import {
+  readableTraceVersions,
   segmentNumber,
   type TraceEntry,
   type TraceHeader,
   traceFormat,
-  traceVersion,
 } from './format.js';
 
 /** A part of a segment that could not be read: skipped, and the rest replayed. */
@@ -73,6 +74,8 @@ export function readTrace(dir: string): Trace {
 function* decodeSegment(dir: string, file: string, damage: TraceDamage[]): Generator<TraceEntry> {
   const bytes = readFileSync(join(dir, file));
   let header: TraceHeader | undefined;
+  // The segment's node ids by index, as its binary batches define them (version 2).
+  const ids: string[] = [];
   let pos = 0;
   while (pos < bytes.length) {
     const member = readMember(bytes, pos);
@@ -82,7 +85,22 @@ function* decodeSegment(dir: string, file: string, damage: TraceDamage[]): Gener
       pos = next;
       continue;
     }
-    const lines = parseLines(member.text);
+    if (member.data[0] === batchTag) {
+      const batch = decodeBatch(member.data, ids);
+      if (typeof batch === 'string') {
+        damage.push({ file, offset: pos, bytes: member.end - pos, problem: batch });
+      } else {
+        if (batch.orphans > 0) {
+          // Their ids were defined in a batch that was skipped: nothing more to skip here.
+          const problem = `${batch.orphans} heartbeats of nodes defined in a damaged batch`;
+          damage.push({ file, offset: pos, bytes: 0, problem });
+        }
+        yield* batch.entries;
+      }
+      pos = member.end;
+      continue;
+    }
+    const lines = parseLines(member.data.toString('utf8'));
     if (lines === undefined) {
       damage.push({ file, offset: pos, bytes: member.end - pos, problem: 'a line is not JSON' });
     } else {
@@ -102,7 +120,8 @@ function headerOf(dir: string, file: string): TraceHeader | undefined {
   while (pos < bytes.length) {
     const member = readMember(bytes, pos);
     if (typeof member !== 'string') {
-      const first = parseLines(member.text.slice(0, member.text.indexOf('\n') + 1));
+      const text = member.data.toString('utf8');
+      const first = parseLines(text.slice(0, text.indexOf('\n') + 1));
       return first?.[0] === undefined ? undefined : checkedHeader(dir, file, first[0]);
     }
     pos = nextMember(bytes, pos + 1);
@@ -115,10 +134,10 @@ function checkedHeader(dir: string, file: string, line: unknown): TraceHeader {
   if (header?.format !== traceFormat) {
     throw new InvalidTraceError(dir, `${file} is not a wyneos trace segment`);
   }
-  if (header.version !== traceVersion) {
+  if (!readableTraceVersions.includes(header.version as number)) {
     throw new InvalidTraceError(
       dir,
-      `${file} is trace format version ${String(header.version)}; this release reads version ${traceVersion}`,
+      `${file} is trace format version ${String(header.version)}; this release reads versions ${readableTraceVersions.join(' and ')}`,
     );
   }
   return header as TraceHeader;
@@ -126,7 +145,7 @@ function checkedHeader(dir: string, file: string, line: unknown): TraceHeader {
 
 // One gzip member at `pos` (as node:zlib writes them: a 10-byte header without options), or
 // what is wrong with it. The trailer's CRC catches a damaged member that still inflates.
-function readMember(bytes: Buffer, pos: number): { text: string; end: number } | string {
+function readMember(bytes: Buffer, pos: number): { data: Buffer; end: number } | string {
   if (bytes.length - pos < 18) return 'truncated (shorter than a gzip member)';
   if (bytes[pos] !== 0x1f || bytes[pos + 1] !== 0x8b || bytes[pos + 2] !== 8) {
     return 'not the start of a gzip member';
@@ -145,7 +164,7 @@ function readMember(bytes: Buffer, pos: number): { text: string; end: number } |
   if (bytes.readUInt32LE(trailer + 4) !== out.buffer.length % 2 ** 32) {
     return 'gzip length mismatch';
   }
-  return { text: out.buffer.toString('utf8'), end };
+  return { data: out.buffer, end };
 }
 
 // Where the next member might start, after damage: the next gzip magic, or the end.

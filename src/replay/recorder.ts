@@ -4,10 +4,12 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from '../logger.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
+import { type BatchColumns, encodeBatch, noMetrics } from './batch-codec.js';
 import {
   type OperatorEntry,
   segmentName,
   segmentNumber,
+  type TraceEntry,
   type TraceHeader,
   traceFormat,
   traceVersion,
@@ -65,12 +67,22 @@ export class TraceRecorder {
   private count = 0;
   private readonly times: Float64Array;
   private readonly kinds: Uint8Array;
+  private readonly nodes: Uint32Array;
   private readonly seqs: Float64Array;
   private readonly epochs: Float64Array;
   private readonly loads: Float64Array;
-  // A heartbeat's node id and metrics; any other entry's kind letter and value.
-  private readonly names: Array<string | undefined>;
-  private readonly values: unknown[];
+  private readonly metricCounts: Uint32Array;
+  private metricNames: Uint32Array;
+  private metricValues: Float64Array;
+  private metricCount = 0;
+  private others: TraceEntry[] = [];
+  // Node ids and metric names by index, for as long as the recorder lives; a segment defines
+  // each id it uses once (`definedIn`), a batch each metric name it uses.
+  private readonly idIndex = new Map<string, number>();
+  private readonly idList: string[] = [];
+  private definedIn = new Float64Array(1024);
+  private readonly metricIndex = new Map<string, number>();
+  private readonly metricList: string[] = [];
   private readonly known = new Map<string, NodeRegistration>();
   // The fleet as of the last cut, taken again only after a registration or deregistration.
   private knownList: readonly NodeRegistration[] = [];
@@ -100,23 +112,64 @@ export class TraceRecorder {
     const size = batch.flushEntries;
     this.times = new Float64Array(size);
     this.kinds = new Uint8Array(size);
+    this.nodes = new Uint32Array(size);
     this.seqs = new Float64Array(size);
     this.epochs = new Float64Array(size);
     this.loads = new Float64Array(size);
-    this.names = new Array(size).fill(undefined);
-    this.values = new Array(size).fill(undefined);
+    this.metricCounts = new Uint32Array(size);
+    this.metricNames = new Uint32Array(size * 4);
+    this.metricValues = new Float64Array(size * 4);
   }
 
   heartbeat(beat: Heartbeat, at: number): void {
     // Copied field by field: a caller may reuse its heartbeat object for the next one.
     const i = this.count;
     this.kinds[i] = heartbeatKind;
-    this.names[i] = beat.nodeId;
+    let node = this.idIndex.get(beat.nodeId);
+    if (node === undefined) node = this.newId(beat.nodeId);
+    this.nodes[i] = node;
     this.seqs[i] = beat.seq;
     this.epochs[i] = beat.epoch ?? 0;
     this.loads[i] = beat.load;
-    this.values[i] = beat.metrics;
+    const metrics = beat.metrics;
+    if (metrics === undefined) {
+      this.metricCounts[i] = noMetrics;
+    } else {
+      let m = this.metricCount;
+      for (const name in metrics) {
+        if (m === this.metricValues.length) this.growMetrics();
+        let index = this.metricIndex.get(name);
+        if (index === undefined) {
+          index = this.metricList.push(name) - 1;
+          this.metricIndex.set(name, index);
+        }
+        this.metricNames[m] = index;
+        this.metricValues[m++] = metrics[name] as number;
+      }
+      this.metricCounts[i] = m - this.metricCount;
+      this.metricCount = m;
+    }
     this.pushed(at);
+  }
+
+  private newId(id: string): number {
+    const index = this.idList.push(id) - 1;
+    this.idIndex.set(id, index);
+    if (index === this.definedIn.length) {
+      const grown = new Float64Array(index * 2);
+      grown.set(this.definedIn);
+      this.definedIn = grown;
+    }
+    return index;
+  }
+
+  private growMetrics(): void {
+    const names = new Uint32Array(this.metricNames.length * 2);
+    names.set(this.metricNames);
+    this.metricNames = names;
+    const values = new Float64Array(this.metricValues.length * 2);
+    values.set(this.metricValues);
+    this.metricValues = values;
   }
 
   register(registrations: readonly NodeRegistration[], at: number): void {
@@ -129,18 +182,18 @@ export class TraceRecorder {
       };
       this.known.set(id, kept);
       this.knownStale = true;
-      this.push(at, 'r', kept);
+      this.push([at, 'r', kept]);
     }
   }
 
   deregister(nodeId: string, at: number): void {
     this.known.delete(nodeId);
     this.knownStale = true;
-    this.push(at, 'd', nodeId);
+    this.push([at, 'd', nodeId]);
   }
 
   operator(command: OperatorEntry[2], nodeId: string, value: unknown, at: number): void {
-    this.push(at, 'o', [command, nodeId, value]);
+    this.push([at, 'o', command, nodeId, value] as OperatorEntry);
   }
 
   /** Writes what waits and resolves once every batch is on disk. */
@@ -151,12 +204,10 @@ export class TraceRecorder {
     return this.writing;
   }
 
-  private push(at: number, kind: string, value: unknown): void {
-    const i = this.count;
-    this.kinds[i] = otherKind;
-    this.names[i] = kind;
-    this.values[i] = value;
-    this.pushed(at);
+  private push(entry: TraceEntry): void {
+    this.kinds[this.count] = otherKind;
+    this.others.push(entry);
+    this.pushed(entry[0]);
   }
 
   private pushed(at: number): void {
@@ -180,8 +231,7 @@ export class TraceRecorder {
       this.overrun ||
       this.queued + this.count > (this.batch.maxQueued ?? defaultMaxQueued)
     ) {
-      this.count = 0;
-      this.values.fill(undefined);
+      this.reset();
       if (!this.failed && !this.overrun) {
         // What is queued is still written: the trace ends whole, at the last batch taken.
         this.overrun = true;
@@ -198,51 +248,66 @@ export class TraceRecorder {
     }
     const known = this.knownList;
     const entries = this.count;
-    const lines = this.serialise();
+    const batch = this.take();
     this.queued += entries;
     this.writing = this.writing
-      .then(() => this.write(lines, known))
+      .then(() => this.write(batch, known))
       .finally(() => {
         this.queued -= entries;
       });
   }
 
-  // Each line goes straight into an off-heap buffer, so no long string of the whole batch is
-  // built on the heap (its pieces would outlive a scavenge and cost a major GC).
-  private serialise(): Buffer {
-    const { times, kinds, names, values } = this;
-    let out = Buffer.allocUnsafe(this.count * 128);
-    let at = 0;
-    for (let i = 0; i < this.count; i++) {
-      const name = names[i] as string;
-      const value = values[i];
-      let line: string;
-      if (kinds[i] === heartbeatKind) {
-        line = `[${times[i]},"h",{"nodeId":"${name}","seq":${this.seqs[i]},"epoch":${this.epochs[i]},"load":${this.loads[i]}${value === undefined ? '}]\n' : `,"metrics":${JSON.stringify(value)}}]\n`}`;
-      } else {
-        const rest =
-          name === 'o' ? JSON.stringify(value).slice(1, -1) : JSON.stringify(value ?? null);
-        line = `[${times[i]},"${name}",${rest}]\n`;
-      }
-      values[i] = undefined; // not kept alive until overwritten
-      // A line's UTF-8 is at most three bytes per UTF-16 unit.
-      if (out.length - at < line.length * 3) {
-        const grown = Buffer.allocUnsafe(Math.max(out.length * 2, at + line.length * 3));
-        out.copy(grown, 0, 0, at);
-        out = grown;
-      }
-      at += out.write(line, at, 'utf8');
-    }
-    this.count = 0;
-    return out.subarray(0, at);
+  // The pending columns, copied (one memcpy each), so the next batch can fill them.
+  private take(): BatchColumns {
+    const n = this.count;
+    const m = this.metricCount;
+    const batch: BatchColumns = {
+      count: n,
+      times: this.times.slice(0, n),
+      kinds: this.kinds.slice(0, n),
+      nodes: this.nodes.slice(0, n),
+      seqs: this.seqs.slice(0, n),
+      epochs: this.epochs.slice(0, n),
+      loads: this.loads.slice(0, n),
+      metricCounts: this.metricCounts.slice(0, n),
+      metricNames: this.metricNames.slice(0, m),
+      metricValues: this.metricValues.slice(0, m),
+      others: this.others,
+    };
+    this.reset();
+    return batch;
   }
 
-  private async write(lines: Buffer, known: readonly NodeRegistration[]): Promise<void> {
+  private reset(): void {
+    this.count = 0;
+    this.metricCount = 0;
+    this.others = [];
+  }
+
+  // The batch's binary member, defining the ids this segment has not seen and its metric names.
+  private encode(batch: BatchColumns, segment: number): Buffer {
+    const ids: Array<[number, string]> = [];
+    const used = new Set<number>();
+    const { nodes, kinds, metricNames } = batch;
+    for (let i = 0; i < batch.count; i++) {
+      if (kinds[i] !== heartbeatKind) continue;
+      const node = nodes[i] as number;
+      if (this.definedIn[node] !== segment) {
+        this.definedIn[node] = segment;
+        ids.push([node, this.idList[node] as string]);
+      }
+    }
+    for (const name of metricNames) used.add(name);
+    const names = [...used].map((m): [number, string] => [m, this.metricList[m] as string]);
+    return encodeBatch(batch, ids, names);
+  }
+
+  private async write(batch: BatchColumns, known: readonly NodeRegistration[]): Promise<void> {
     if (this.failed) return;
     try {
       const segments = await this.openSegments();
       let current = segments[segments.length - 1];
-      let text: Buffer = lines;
+      let head: Buffer | undefined;
       if (current === undefined || this.fresh || current.bytes >= this.segmentBytes) {
         this.fresh = false;
         current = { n: (current?.n ?? 0) + 1, bytes: 0 };
@@ -255,17 +320,19 @@ export class TraceRecorder {
         };
         // The fleet as it was when this batch began (known is taken when the batch is cut, so
         // it is read back before the batch's own registrations).
-        const first = Number(lines.toString('latin1', 1, lines.indexOf(',')));
+        const first = batch.times[0] as number;
         let carried = '';
-        const inBatch = new Set(registeredIn(lines.toString('utf8')));
+        const inBatch = new Set(registeredIn(batch.others));
         for (const node of known) {
           if (!inBatch.has(node.id)) carried += `[${first},"k",${JSON.stringify(node)}]\n`;
         }
-        text = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n${carried}`), lines]);
+        // The header and carried fleet as JSON lines, a gzip member of their own.
+        head = await gzipAsync(`${JSON.stringify(header)}\n${carried}`, { level: 1 });
       }
       // Level 1: a third of the default's time for about 10% more bytes; a trace is written far
       // more often than it is read.
-      const packed = await gzipAsync(text, { level: 1 });
+      const body = await gzipAsync(this.encode(batch, current.n), { level: 1 });
+      const packed = head === undefined ? body : Buffer.concat([head, body]);
       await appendFile(join(this.dir, segmentName(current.n)), packed);
       current.bytes += packed.length;
       await this.dropOldest(segments);
@@ -303,10 +370,8 @@ export class TraceRecorder {
 const heartbeatKind = 0;
 const otherKind = 1;
 // The ids this batch registers: carried registrations must not repeat them.
-function registeredIn(lines: string): string[] {
+function registeredIn(entries: readonly TraceEntry[]): string[] {
   const ids: string[] = [];
-  for (const line of lines.split('\n')) {
-    if (line.includes(',"r",')) ids.push((JSON.parse(line)[2] as NodeRegistration).id);
-  }
+  for (const entry of entries) if (entry[1] === 'r') ids.push(entry[2].id);
   return ids;
 }
