@@ -74,6 +74,9 @@ async function writeTrace(dir: string): Promise<void> {
     { dir },
     { tickMs: 1000, heartbeatTimeoutMs: 3000 },
     pino({ level: 'silent' }),
+    // Unbounded queue: the loop below outruns the disk, and a bounded one stopped the trace
+    // short of the hour (the recording stops, silently here, at a million queued entries).
+    { flushMs: 200, flushEntries: 50_000, maxQueued: Number.POSITIVE_INFINITY },
   );
   const ids = Array.from({ length: nodeCount }, (_, i) => `node-${String(i).padStart(4, '0')}`);
   recorder.register(
