@@ -22,14 +22,16 @@ import {
 import { killAll, type Process, until, wyneos } from '../processes.js';
 import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
-// Issue 20's CI scale check: real `wyneos serve --nats` processes share a fleet (50,000 nodes
-// unless WYNEOS_SCALE_NODES says fewer), its heartbeats come through a relay, a policy
-// isolates one node in 200, and one supervisor is killed with SIGKILL. Its shards must be held
-// again within the lease plus two ticks, and every isolation acknowledged before the kill must
-// still stand afterwards, decided and carried out once. Ticks every 2 s and heartbeats every
-// 5 s: what four supervisors, the relay and nats-server sustain together on two cores.
-
-const nodes = Number(process.env.WYNEOS_SCALE_NODES ?? 50_000);
+// Issue 20's CI scale check: real `wyneos serve --nats` processes share a fleet, its heartbeats
+// come through a relay, a policy isolates one node in 200, and one supervisor is killed with
+// SIGKILL. Its shards must be held again within the lease plus two ticks, and every isolation
+// acknowledged before the kill must still stand afterwards, decided and carried out once.
+// Ticks every 2 s and heartbeats every 5 s: what four supervisors, the relay and nats-server
+// sustain together on two cores. Not part of `npm test`, as it needs the machine to itself:
+// `npm run test:scale` (CI runs it after `npm test`) sets WYNEOS_SCALE_NODES to 50,000; set it
+// to 2000 for a quick local run. Without it the test is skipped.
+const scale = process.env.WYNEOS_SCALE_NODES;
+const nodes = Number(scale ?? 0);
 const supervisors = 4;
 const shards = 16;
 const tickMs = 2000;
@@ -52,7 +54,7 @@ const config = 'supervisor:\n  escalation: { baseMs: 3600000, maxMs: 3600000 }\n
 
 type Receipt = { nodeId: string; actionId: string; type: string };
 
-describe.skipIf(natsServerPath === undefined)('nats at scale', () => {
+describe.skipIf(natsServerPath === undefined || scale === undefined)('nats at scale', () => {
   let server: NatsServer;
   let nc: NatsConnection;
   let relay: Relay | undefined;
