@@ -107,7 +107,15 @@ export async function scaleOut(): Promise<ScenarioResult | undefined> {
     const registeredIn = await register(nc, ids);
     log(`registered ${nodes} in ${registeredIn} ms`);
 
-    const relay = createRelay({ connection: nc, relayId: 'scale-out', shards, intervalMs: 0 });
+    // A round offers a whole shard's heartbeats at once: room for two rounds.
+    const maxQueued = Math.max(10_000, 2 * Math.ceil(nodes / shards));
+    const relay = createRelay({
+      connection: nc,
+      relayId: 'scale-out',
+      shards,
+      intervalMs: 0,
+      maxQueued,
+    });
     const tokens = ids.map((id) => nodeToken(secret, id));
     const overloaded = (i: number) => i % 100 === 3;
     const crashed = (i: number) => i % 100 === 5;
