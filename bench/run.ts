@@ -19,6 +19,7 @@ import { recordOverhead } from './scenarios/record-overhead.js';
 import { registrationPersist } from './scenarios/registration-persist.js';
 import { relayIngest } from './scenarios/relay-ingest.js';
 import { replay } from './scenarios/replay.js';
+import { scaleOut } from './scenarios/scale-out.js';
 import { simulation } from './scenarios/simulation.js';
 import { sseFanout } from './scenarios/sse-fanout.js';
 import { tick } from './scenarios/tick.js';
@@ -33,6 +34,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'nats-ingest': natsIngest,
   'relay-ingest': relayIngest,
   'nats-registration': natsRegistration,
+  'scale-out': scaleOut,
   'registration-persist': registrationPersist,
   tick,
   memory,
