@@ -45,6 +45,10 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   replay,
 };
 
+// Minutes whatever the size (processes, kills, lease waits): run only when named. Its small
+// version is a test of its own (`npm run test:scale`).
+const onlyWhenNamed = new Set(['scale-out']);
+
 const resultsFile = new URL('./results.json', import.meta.url);
 
 async function main(args: readonly string[]): Promise<void> {
@@ -55,7 +59,8 @@ async function main(args: readonly string[]): Promise<void> {
       `unknown scenario ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}`,
     );
   }
-  const selected = names.length > 0 ? names : Object.keys(scenarios);
+  const selected =
+    names.length > 0 ? names : Object.keys(scenarios).filter((name) => !onlyWhenNamed.has(name));
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,

@@ -94,5 +94,5 @@ describe('bench', () => {
         new RegExp(`(ok|MISS) +${name}: [\\d.]+ \\(at (most|least) [\\d.]+\\)`),
       );
     }
-  }, 180_000);
+  }, 300_000);
 });
