@@ -44,8 +44,9 @@ describe("the README's quick start", () => {
     // Appended after the block, in the same shell (it knows "$d"): wait until both agents are
     // listed, since they may still be starting when the block's own curl runs.
     const check = `
-for i in $(seq 1 150); do
-  listed=$(curl -s http://127.0.0.1:7070/v1/nodes -H "authorization: Bearer $(npx wyneos token --operator --secret-file "$d/secret")")
+operator=$(npx wyneos token --operator --secret-file "$d/secret")
+for i in $(seq 1 300); do
+  listed=$(curl -s http://127.0.0.1:7070/v1/nodes -H "authorization: Bearer $operator")
   case "$listed" in *'"id":"node-1"'*'"id":"node-2"'*) printf '\\nFLEET %s\\n' "$listed"; exit 0;; esac
   sleep 0.2
 done
@@ -76,5 +77,5 @@ exit 9`;
     expect(fleet.nodes?.map((n) => n.id).sort()).toEqual(['node-1', 'node-2']);
     // The quick start's policy admits both, and the server logged no refusal.
     expect(err).not.toContain('WYNEOS_ERR');
-  });
+  }, 180_000);
 });
