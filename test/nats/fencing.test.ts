@@ -2,7 +2,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DurableNode, type DurableState, LeaseLostError } from 'wyneos';
+import { LeaseLostError } from 'wyneos';
 import {
   buckets,
   connectNats,
@@ -12,39 +12,10 @@ import {
   type StoredNode,
   shardOf,
 } from '../../src/nats/index.js';
-import { stateFormatVersion } from '../../src/storage/index.js';
+import { durableNode, durableState } from './durable-fixtures.js';
 import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 const log = pino({ level: 'silent' });
-
-function node(id: string, state: DurableNode['state']): DurableNode {
-  return {
-    id,
-    labels: {},
-    registeredAt: 1,
-    state,
-    since: 1,
-    reason: state,
-    isolations: state === 'isolated' ? 1 : 0,
-    reinstateAt: null,
-    probationUntil: null,
-    escalation: 0,
-    seq: 1,
-  };
-}
-
-function fleet(nodes: DurableNode[]): DurableState {
-  return {
-    format: 'wyneos-state',
-    version: stateFormatVersion,
-    savedAt: 10,
-    boots: 1,
-    policyVersion: 'p',
-    nodes,
-    overrides: { protected: [], pinned: [] },
-    exemptions: [],
-  };
-}
 
 describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', () => {
   let server: NatsServer;
@@ -70,19 +41,21 @@ describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', 
       fenced: (s) => fencedOld.push(s),
     });
     await old.claim(shard, 7);
-    await old.save(fleet([node('n-1', 'online')]));
+    await old.save(durableState([durableNode('n-1', 'online')]));
 
     const next = new KvStateStore(kv, 2, { ...options, fenceOf: () => 9, fenced: () => {} });
     const { nodes } = await next.claim(shard, 9);
     expect(nodes.map((n) => n.id)).toEqual(['n-1']);
 
-    await expect(old.save(fleet([node('n-1', 'isolated')]))).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(old.save(durableState([durableNode('n-1', 'isolated')]))).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
     expect(fencedOld).toEqual([shard]);
     const stored = (await kv.get(keys.node(shard, 'n-1')))?.json<StoredNode>();
     expect(stored?.fence).toBe(9);
     expect(stored?.node.state).toBe('online');
     // The new holder writes on.
-    await next.save(fleet([node('n-1', 'isolated')]));
+    await next.save(durableState([durableNode('n-1', 'isolated')]));
     expect((await kv.get(keys.node(shard, 'n-1')))?.json<StoredNode>().node.state).toBe('isolated');
   });
 
@@ -98,7 +71,9 @@ describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', 
     });
     await store.claim(0, 3);
     fence = undefined; // not renewed within the TTL
-    const error = await store.save(fleet([node('quiet', 'online')])).catch((e: unknown) => e);
+    const error = await store
+      .save(durableState([durableNode('quiet', 'online')]))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeaseLostError);
     expect((error as LeaseLostError).code).toBe('WYNEOS_ERR_LEASE_LOST');
     expect(await kv.get(keys.node(0, 'quiet'))).toBeNull();

@@ -2,9 +2,9 @@ import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DurableNode, DurableState } from 'wyneos';
+import type { DurableNode } from 'wyneos';
 import { connectNats, KvStateStore, keys } from '../../src/nats/index.js';
-import { stateFormatVersion } from '../../src/storage/index.js';
+import { durableState } from './durable-fixtures.js';
 import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 const log = pino({ level: 'silent' });
@@ -22,19 +22,6 @@ function node(id: string, state: DurableNode['state'] = 'online'): DurableNode {
     probationUntil: null,
     escalation: 0,
     seq: 1,
-  };
-}
-
-function stateOf(nodes: DurableNode[]): DurableState {
-  return {
-    format: 'wyneos-state',
-    version: stateFormatVersion,
-    savedAt: 10,
-    boots: 1,
-    policyVersion: 'p',
-    nodes,
-    overrides: { protected: [], pinned: [] },
-    exemptions: [],
   };
 }
 
@@ -79,10 +66,13 @@ describe.skipIf(natsServerPath === undefined)('nats: a save of changes writes wh
 
     // A registration batch: its nodes and the shard's counts.
     await store.saveChanges(
-      stateOf(fleet.slice(0, 90)),
+      durableState(fleet.slice(0, 90)),
       new Set(fleet.slice(0, 90).map((n) => n.id)),
     );
-    await store.saveChanges(stateOf(fleet.slice(90)), new Set(fleet.slice(90).map((n) => n.id)));
+    await store.saveChanges(
+      durableState(fleet.slice(90)),
+      new Set(fleet.slice(90).map((n) => n.id)),
+    );
     expect(writes.filter((w) => w.startsWith('create'))).toHaveLength(100);
     expect(writes.filter((w) => !w.startsWith('create'))).toEqual([
       `put ${keys.counts(0)}`,
@@ -91,14 +81,14 @@ describe.skipIf(natsServerPath === undefined)('nats: a save of changes writes wh
 
     // One node of the hundred goes offline: that node and the counts, nothing else.
     writes.length = 0;
-    await store.saveChanges(stateOf([node('n-42', 'offline')]), new Set(['n-42']));
+    await store.saveChanges(durableState([node('n-42', 'offline')]), new Set(['n-42']));
     expect(writes).toEqual([`update ${keys.node(0, 'n-42')}`, `put ${keys.counts(0)}`]);
     // A change back and forth before the save writes nothing.
     writes.length = 0;
-    await store.saveChanges(stateOf([node('n-7')]), new Set(['n-7']));
+    await store.saveChanges(durableState([node('n-7')]), new Set(['n-7']));
     expect(writes).toEqual([]);
     // A deregistration deletes its key.
-    await store.saveChanges(stateOf([]), new Set(['n-8']));
+    await store.saveChanges(durableState([]), new Set(['n-8']));
     expect(writes).toEqual([`purge ${keys.node(0, 'n-8')}`, `put ${keys.counts(0)}`]);
     expect((await kv.get(keys.counts(0)))?.json()).toEqual({
       nodes: 99,

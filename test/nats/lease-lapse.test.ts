@@ -2,7 +2,7 @@ import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DurableNode, type DurableState, LeaseLostError } from 'wyneos';
+import { LeaseLostError } from 'wyneos';
 import { type DistributedSupervisor, startDistributedSupervisor } from 'wyneos/nats';
 import {
   buckets,
@@ -13,7 +13,7 @@ import {
   type StoredNode,
   shardOf,
 } from '../../src/nats/index.js';
-import { stateFormatVersion } from '../../src/storage/index.js';
+import { durableNode, durableState } from './durable-fixtures.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // A lease that runs out while NATS is away (the restart test's flake): the supervisor lets the
@@ -23,35 +23,6 @@ import { eventually, type NatsServer, natsServerPath, startNatsServer } from './
 // and writes them when it takes the shard back, unless another supervisor held it meanwhile.
 
 const log = pino({ level: 'silent' });
-
-function node(id: string, state: DurableNode['state']): DurableNode {
-  return {
-    id,
-    labels: {},
-    registeredAt: 1,
-    state,
-    since: 1,
-    reason: state,
-    isolations: state === 'isolated' ? 1 : 0,
-    reinstateAt: null,
-    probationUntil: null,
-    escalation: 0,
-    seq: 1,
-  };
-}
-
-function fleet(nodes: DurableNode[]): DurableState {
-  return {
-    format: 'wyneos-state',
-    version: stateFormatVersion,
-    savedAt: 10,
-    boots: 1,
-    policyVersion: 'p',
-    nodes,
-    overrides: { protected: [], pinned: [] },
-    exemptions: [],
-  };
-}
 
 async function stored(kv: KV, id: string): Promise<StoredNode | undefined> {
   const entry = await kv.get(keys.node(0, id));
@@ -91,18 +62,18 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     const fence = { now: 3 as number | undefined };
     const first = store(fence);
     await first.claim(0, 3);
-    await first.save(fleet([node('a', 'online'), node('b', 'online')]));
+    await first.save(durableState([durableNode('a', 'online'), durableNode('b', 'online')]));
 
     // The isolation of a and the registration of c were never saved; the lease runs out and
     // the supervisor lets the shard's nodes go with their records as they are.
     fence.now = undefined;
     first.release(0, {
-      nodes: [node('a', 'isolated'), node('b', 'online'), node('c', 'online')],
+      nodes: [durableNode('a', 'isolated'), durableNode('b', 'online'), durableNode('c', 'online')],
       overrides: { protected: [], pinned: ['a'] },
     });
     expect((await stored(kv, 'a'))?.node.state).toBe('online');
     // Not durable until written: a save meanwhile (another shard's nodes) says so.
-    await expect(first.save(fleet([]))).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(first.save(durableState([]))).rejects.toBeInstanceOf(LeaseLostError);
     expect(first.waiting()).toEqual([0]);
 
     fence.now = 5;
@@ -121,7 +92,11 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     // The store knows what it wrote: a save of the same state writes nothing again.
     const revision = (await kv.get(keys.node(0, 'a')))?.revision;
     await first.save({
-      ...fleet([node('a', 'isolated'), node('b', 'online'), node('c', 'online')]),
+      ...durableState([
+        durableNode('a', 'isolated'),
+        durableNode('b', 'online'),
+        durableNode('c', 'online'),
+      ]),
       overrides: { protected: [], pinned: ['a'] },
     });
     expect((await kv.get(keys.node(0, 'a')))?.revision).toBe(revision);
@@ -133,10 +108,10 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     const fenced: number[] = [];
     const first = store(fence, fenced);
     await first.claim(0, 3);
-    await first.save(fleet([node('a', 'online'), node('d', 'online')]));
+    await first.save(durableState([durableNode('a', 'online'), durableNode('d', 'online')]));
 
     fence.now = undefined;
-    const refused = first.save(fleet([node('a', 'isolated')]));
+    const refused = first.save(durableState([durableNode('a', 'isolated')]));
     await expect(refused).rejects.toBeInstanceOf(LeaseLostError);
     expect(fenced).toEqual([0]);
     expect(first.shards()).toEqual([]);
@@ -153,19 +128,19 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     const fence = { now: 3 as number | undefined };
     const first = store(fence);
     await first.claim(0, 3);
-    await first.save(fleet([node('a', 'online')]));
+    await first.save(durableState([durableNode('a', 'online')]));
     fence.now = undefined;
     first.release(0, {
-      nodes: [node('a', 'isolated'), node('c', 'online')],
+      nodes: [durableNode('a', 'isolated'), durableNode('c', 'online')],
       overrides: { protected: [], pinned: [] },
     });
 
     // Another supervisor takes the shard, decides for a, and creates c itself.
     const other = store({ now: 4 });
     await other.claim(0, 4);
-    await other.save(fleet([node('a', 'overloaded'), node('c', 'offline')]));
+    await other.save(durableState([durableNode('a', 'overloaded'), durableNode('c', 'offline')]));
     other.release(0);
-    await expect(first.save(fleet([]))).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(first.save(durableState([]))).rejects.toBeInstanceOf(LeaseLostError);
 
     fence.now = 6;
     const { nodes } = await first.claim(0, 6);
@@ -198,12 +173,15 @@ describe.skipIf(natsServerPath === undefined)('nats: kept changes of a shard ano
       fenced: () => {},
     });
     await first.claim(0, 3);
-    await first.save(fleet([node('a', 'online')]));
-    first.release(0, { nodes: [node('a', 'isolated')], overrides: { protected: [], pinned: [] } });
-    await expect(first.save(fleet([]))).rejects.toBeInstanceOf(LeaseLostError);
+    await first.save(durableState([durableNode('a', 'online')]));
+    first.release(0, {
+      nodes: [durableNode('a', 'isolated')],
+      overrides: { protected: [], pinned: [] },
+    });
+    await expect(first.save(durableState([]))).rejects.toBeInstanceOf(LeaseLostError);
     first.abandon(0);
     expect(first.waiting()).toEqual([]);
-    await first.save(fleet([]));
+    await first.save(durableState([]));
     expect((await kv.get(keys.node(0, 'a')))?.json<StoredNode>().node.state).toBe('online');
   });
 
