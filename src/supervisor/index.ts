@@ -1,6 +1,7 @@
 export { createShardHost, createSupervisor } from './create-supervisor.js';
+export type { DetectorOption } from './detector-option.js';
 export type { HeartbeatRate } from './heartbeat-rate.js';
-export { type DetectorOption, defaultOptions } from './options.js';
+export { defaultOptions } from './options.js';
 export type { PeerCounts, ShardHost, SupervisorInternals } from './shard-host.js';
 export type {
   AdmissionDecision,

@@ -12,11 +12,8 @@ import type {
 import {
   type FailureDetector,
   type HookPolicy,
-  type PhiAccrualOptions,
   type PredictiveOptions,
-  phiAccrualDetector,
   resolveHookPolicy,
-  timeoutDetector,
 } from '../healing/index.js';
 import { type ResolvedLicensing, resolveLicensing } from '../licensing/index.js';
 import { createDefaultLogger, type Logger } from '../logger.js';
@@ -25,6 +22,7 @@ import { show } from '../show.js';
 import type { DetectorState } from '../telemetry/index.js';
 import { resolveTrust, type TrustOptions } from '../trust/index.js';
 import type { ActionHooks } from './action-ledger.js';
+import { resolveDetector } from './detector-option.js';
 import type { HeartbeatRate } from './heartbeat-rate.js';
 import { fraction, numbersIn, positiveInteger, rejectUnknown } from './option-checks.js';
 import { type ResolvedStorage, resolveStorage } from './storage-options.js';
@@ -342,28 +340,4 @@ function resolvePredictive(
     );
   }
   return resolved;
-}
-
-/** The detector option: `'timeout'` (the default), `'phi'`, or `{ kind: 'phi', ...options }`. */
-export type DetectorOption =
-  | 'timeout'
-  | 'phi'
-  | { readonly kind: 'timeout' }
-  | ({ readonly kind: 'phi' } & PhiAccrualOptions);
-
-function resolveDetector(
-  option: DetectorOption | undefined,
-  heartbeatTimeoutMs: number,
-): { detector: FailureDetector<DetectorState>; failedAt: number } {
-  const kind = typeof option === 'string' ? option : (option?.kind ?? 'timeout');
-  if (kind === 'timeout') {
-    return { detector: timeoutDetector({ timeoutMs: heartbeatTimeoutMs }), failedAt: 1 };
-  }
-  if (kind !== 'phi') {
-    throw new InvalidOptionsError('detector', `must be 'timeout' or 'phi', got ${show(kind)}`);
-  }
-  const { kind: _kind, ...phiOptions } =
-    typeof option === 'object' ? (option as { kind: 'phi' } & PhiAccrualOptions) : { kind: 'phi' };
-  const detector = phiAccrualDetector(phiOptions);
-  return { detector, failedAt: detector.options.threshold };
 }

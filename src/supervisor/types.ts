@@ -35,7 +35,7 @@ import type { HeartbeatBatchOptions, HeartbeatResult } from './heartbeat-types.j
 
 export type { HeartbeatBatchOptions, HeartbeatResult } from './heartbeat-types.js';
 
-import type { DetectorOption } from './options.js';
+import type { DetectorOption } from './detector-option.js';
 
 /** The options of {@link createSupervisor}; every one has a default. */
 export interface SupervisorOptions {
