@@ -1,5 +1,10 @@
 import { type KV, Kvm } from '@nats-io/kv';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import {
+  type Msg,
+  type NatsConnection,
+  PermissionViolationError,
+  type Subscription,
+} from '@nats-io/nats-core';
 import type { Agent } from '../agent/index.js';
 import { backoffDelay, hostLoad, type LoadSource } from '../agent/index.js';
 import { systemClock } from '../clock.js';
@@ -201,7 +206,14 @@ export function createNatsAgent(options: NatsAgentOptions): NatsAgent {
         failures = 0;
       } catch (error) {
         wait = backoffDelay(++failures, intervalMs, maxBackoffMs);
-        log.warn({ error: thrownMessage(error), retryInMs: wait }, 'no supervisor answered');
+        if (refusedByServer(error)) {
+          // Not a supervisor's silence: these credentials are another node's (or none), and
+          // retrying changes nothing until the server's accounts or the URL do.
+          log.error(
+            { error: thrownMessage(error), retryInMs: wait },
+            `the NATS server refused this node's credentials: give it the URL of \`wyneos nats-config --node ${nodeId} --url ...\``,
+          );
+        } else log.warn({ error: thrownMessage(error), retryInMs: wait }, 'no supervisor answered');
         if (fleet === undefined && nc !== undefined) await nc.close().catch(() => {});
       }
       if (stopped) break;
@@ -234,4 +246,12 @@ export function createNatsAgent(options: NatsAgentOptions): NatsAgent {
       return [...applied];
     },
   };
+}
+
+/** Whether the server refused what these credentials tried (the client may wrap its error). */
+function refusedByServer(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof PermissionViolationError) return true;
+  }
+  return false;
 }

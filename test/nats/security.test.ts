@@ -130,7 +130,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
 
     const hostile = await connectNats(as(one), { inboxPrefix: subjects.inbox(one) });
     cleanup.push(() => hostile.close());
-    return { sup, agent, outcomes: await attempts(sup, hostile) };
+    return { sup, agent, as, outcomes: await attempts(sup, hostile) };
   }
 
   async function attempts(sup: DistributedSupervisor, nc: NatsConnection): Promise<Outcomes> {
@@ -209,7 +209,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
   }
 
   it('lets a node send only as itself and write nothing but its own outbox', async () => {
-    const { sup, agent, outcomes } = await fleet(true);
+    const { sup, agent, as, outcomes } = await fleet(true);
     expect(outcomes).toEqual({
       asOtherNode: 'refused',
       registerAsOther: 'refused',
@@ -220,6 +220,24 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       publishAudit: 'refused',
     });
     expect(sup.supervisor.node(two)?.load).not.toBe(0.99);
+    // An agent started as node-2 with node-1's URL: refused, and it says why rather than
+    // blaming the supervisors.
+    const lines: string[] = [];
+    const misconfigured = createNatsAgent({
+      ...{ nats: as(one), nodeId: two, intervalMs: 200 },
+      logger: pino({ level: 'warn' }, { write: (line: string) => lines.push(line) }),
+    });
+    misconfigured.start();
+    cleanup.push(() => misconfigured.stop());
+    const refusal = await eventually(
+      () => lines.map((line) => JSON.parse(line) as { level: number; msg: string }),
+      (logged) => logged.length > 0,
+    );
+    expect(refusal[0]).toMatchObject({
+      level: 50,
+      msg: expect.stringContaining(`refused this node's credentials`),
+    });
+    expect(sup.supervisor.node(two)?.seq ?? 0).toBe(0);
     // The supervisor still works: it reinstates the node, which applies it.
     sup.supervisor.reinstate(one, 'security test');
     await eventually(
