@@ -1,5 +1,4 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -7,20 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type AuditRecord, type DurableState, type NodeSnapshot, queryAudit } from 'wyneos';
 import { nodeToken, operatorToken } from 'wyneos/http';
 import { SeededRandom } from 'wyneos/testing';
-import { killAll, type Process, until, wyneos } from './processes.js';
+import { freePort, killAll, type Process, until, wyneos } from './processes.js';
 
 afterAll(killAll);
 
 const kills = 20;
 
 /** A port free now, so every restart of the server listens where the agents expect it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('crash safety', () => {
   it(`loses no isolation, applies no action twice and keeps a complete audit log through ${kills} SIGKILLs`, async () => {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -96,4 +97,13 @@ export async function until<T>(
 /** Kills every process a test started and left running. */
 export function killAll(): void {
   for (const proc of running) if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+}
+
+/** A loopback port free now (the OS picks it), for a server a test starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -1,44 +1,18 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { marked, type Tokens } from 'marked';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from './processes.js';
+import { readmeBlock, runScript } from './readme-blocks.js';
 
 // The README's HTTP quick start, run as written by bash against real processes: a supervisor,
 // two agents and curl. Only the port is changed (to a free one), so the test can run beside
 // others. It needs the built package (`npx wyneos` runs dist/), which `npm ci` builds.
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-function quickStart(): string {
-  const tokens = marked.lexer(readFileSync(`${root}README.md`, 'utf8'));
-  const block = tokens.find(
-    (t): t is Tokens.Code =>
-      t.type === 'code' && t.lang === 'sh' && t.text.includes('wyneos serve'),
-  );
-  if (block === undefined) throw new Error('no quick start with wyneos serve in the README');
-  return block.text;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe("the README's quick start", () => {
-  let group: number | undefined;
-  afterAll(() => {
-    // The block leaves the supervisor and the agents running in the background, as a user
-    // would in a terminal: stop the whole process group.
-    if (group !== undefined) process.kill(-group, 'SIGTERM');
-  });
+  // The block leaves the supervisor and the agents running in the background.
+  let stop = () => {};
+  afterAll(() => stop());
 
   it('runs as written: a supervisor, two agents, and curl listing the fleet', async () => {
-    const script = quickStart();
+    const script = readmeBlock('wyneos serve --port');
     expect(script).toContain('7070');
     const port = await freePort();
     // Appended after the block, in the same shell (it knows "$d"): wait until both agents are
@@ -51,21 +25,9 @@ for i in $(seq 1 300); do
   sleep 0.2
 done
 exit 9`;
-    const shell = spawn(
-      'bash',
-      ['-euo', 'pipefail', '-c', `${script}\n${check}`.replaceAll('7070', String(port))],
-      { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    group = shell.pid;
-    let out = '';
-    let err = '';
-    shell.stdout.on('data', (chunk: Buffer) => {
-      out += chunk;
-    });
-    shell.stderr.on('data', (chunk: Buffer) => {
-      err += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => shell.on('exit', resolve));
+    const run = runScript(`${script}\n${check}`.replaceAll('7070', String(port)));
+    stop = run.stop;
+    const { code, out, err } = await run.done;
     // Everything the processes log is JSON (pino); any other line on stderr is an error.
     const complaints = err.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
     expect({ code, complaints }).toEqual({ code: 0, complaints: [] });

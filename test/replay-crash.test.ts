@@ -1,11 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NodeSnapshot } from 'wyneos';
 import { nodeToken, operatorToken } from 'wyneos/http';
-import { killAll, type Process, until, wyneos } from './processes.js';
+import { freePort, killAll, type Process, until, wyneos } from './processes.js';
 
 afterAll(killAll);
 
@@ -14,14 +13,6 @@ const rounds = 6;
 interface Answer {
   readonly boot?: number;
   readonly error?: { readonly code: string; readonly boot?: number };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('heartbeat replay across a crash', () => {

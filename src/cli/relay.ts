@@ -47,6 +47,7 @@ export function relayCommand(): Command {
       const nc = await connectNats(flags.nats, {
         name: `wyneos-${relayId}`,
         inboxPrefix: subjects.inbox(relayId),
+        whileUnreachable: (problem, retryInMs) => log.warn({ retryInMs }, problem),
       });
       const relay = createRelay({
         connection: nc,

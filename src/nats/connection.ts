@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/nats-core';
+import { ConnectionError, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import semver from 'semver';
 import { InvalidArgumentError, NatsError, NatsUnsupportedError } from '../errors.js';
@@ -26,6 +26,12 @@ export interface NatsConnectOptions {
   readonly timeoutMs?: number;
   /** Where replies come back (a node's own inbox, see `subjects.inbox`). @defaultValue `_INBOX` */
   readonly inboxPrefix?: string;
+  /**
+   * Wait for a server that refuses connections (not started yet, or restarting), calling this
+   * before each retry; without it, the first refusal is an error. Credentials or a server that
+   * cannot carry wyneos are errors either way.
+   */
+  readonly whileUnreachable?: (problem: string, retryInMs: number) => void;
 }
 
 /**
@@ -41,25 +47,20 @@ export async function connectNats(
   if (typeof url !== 'string' || !/^(nats|tls|wss?):\/\/[^\s]+$/.test(url)) {
     throw new InvalidArgumentError('nats URL', `expected nats://host:port, got ${String(url)}`);
   }
-  const { servers, shown, user, pass } = credentialsOf(url);
-  let nc: NatsConnection;
-  try {
-    nc = await connect({
-      servers,
-      ...(user === undefined ? {} : { user, pass }),
-      ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
-      name: options.name ?? 'wyneos',
-      timeout: options.timeoutMs ?? 5000,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      // Otherwise the client builds an error, with a stack, for every request in case it
-      // fails: a quarter of a supervisor's time registering 100,000 nodes (one KV write each).
-      noAsyncTraces: true,
-    });
-  } catch (error) {
-    throw new NatsError(`Cannot connect to NATS at ${shown}: ${thrownMessage(error)}`, {
-      cause: error,
-    });
+  const { servers, shown, credentials } = credentialsOf(url);
+  let nc: NatsConnection | undefined;
+  for (let attempt = 1; nc === undefined; attempt++) {
+    try {
+      nc = await connectOnce(servers, credentials, options);
+    } catch (error) {
+      const problem = `Cannot connect to NATS at ${shown}: ${thrownMessage(error)}`;
+      if (!(error instanceof ConnectionError) || options.whileUnreachable === undefined) {
+        throw new NatsError(problem, { cause: error });
+      }
+      const retryInMs = Math.min(5000, 250 * 2 ** (attempt - 1));
+      options.whileUnreachable(problem, retryInMs);
+      await new Promise((resolve) => setTimeout(resolve, retryInMs));
+    }
   }
   try {
     checkServer(nc);
@@ -70,12 +71,30 @@ export async function connectNats(
   return nc;
 }
 
+function connectOnce(
+  servers: string,
+  credentials: { user: string; pass: string } | undefined,
+  options: NatsConnectOptions,
+): Promise<NatsConnection> {
+  return connect({
+    servers,
+    ...credentials,
+    ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
+    name: options.name ?? 'wyneos',
+    timeout: options.timeoutMs ?? 5000,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    // Otherwise the client builds an error, with a stack, for every request in case it
+    // fails: a quarter of a supervisor's time registering 100,000 nodes (one KV write each).
+    noAsyncTraces: true,
+  });
+}
+
 // The NATS client takes no credentials from a URL: they are taken out here, and never shown.
 function credentialsOf(url: string): {
   servers: string;
   shown: string;
-  user?: string;
-  pass?: string;
+  credentials?: { user: string; pass: string };
 } {
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
   if (parsed === undefined || (parsed.username === '' && parsed.password === '')) {
@@ -86,7 +105,7 @@ function credentialsOf(url: string): {
   parsed.username = '';
   parsed.password = '';
   const servers = parsed.toString().replace(/\/$/, '');
-  return { servers, shown: servers, user, pass };
+  return { servers, shown: servers, credentials: { user, pass } };
 }
 
 /** The connected server's version, such as `2.9.10`. */

@@ -115,7 +115,12 @@ export async function startDistributedSupervisor(
   const tickMs = options.tickMs ?? 1000;
   const windowMs = options.heartbeatTimeoutMs ?? 3000;
 
-  const nc = await connectNats(nats, { name: `wyneos-${id}` });
+  // A supervisor may start before its NATS server (a host booting, a server restarting): it
+  // waits, saying so, as the agents do.
+  const nc = await connectNats(nats, {
+    name: `wyneos-${id}`,
+    whileUnreachable: (problem, retryInMs) => logger.warn({ retryInMs }, problem),
+  });
   const kvm = new Kvm(nc);
   const state = await bucket(kvm, buckets.state, { history: 1, replicas });
   const leaseKv = await bucket(kvm, buckets.leases, { history: 1, ttl: leaseMs, replicas });

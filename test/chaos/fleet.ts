@@ -1,5 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { nodeToken, operatorToken } from 'wyneos/http';
@@ -18,13 +17,6 @@ function lastWords(lines: readonly Record<string, unknown>[]): string {
 }
 
 /** A port free now, so every restart of the server listens where the proxy expects it. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A death of the server that the harness did not cause. */
 export interface Death {

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type AuditRecord, queryAudit } from 'wyneos';
 import { SeededRandom } from 'wyneos/testing';
-import { until } from '../processes.js';
+import { freePort, until } from '../processes.js';
 import { AuditWatch } from './audit-watch.js';
 import { mountDisk, wallClock } from './faults.js';
-import { Fleet, freePort } from './fleet.js';
+import { Fleet } from './fleet.js';
 import {
   acknowledgedNotAudited,
   acknowledgedNotInState,

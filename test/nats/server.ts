@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { until } from '../processes.js';
+import { freePort, until } from '../processes.js';
 
 // A real nats-server with JetStream for the NATS tests: its own store directory and loopback
 // port, started and stopped by each test file. CI installs it (.ci/install-nats-server); a
@@ -37,14 +37,6 @@ export interface NatsServer {
    */
   restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function listening(port: number, deadlineMs = 15_000): Promise<void> {
