@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { type Clock, systemClock } from '../clock.js';
 import { InvalidArgumentError, InvalidOptionsError, NatsError } from '../errors.js';
 import { Authenticator, parseSecret } from '../http/auth.js';
 import { createDefaultLogger } from '../logger.js';
@@ -69,6 +70,8 @@ export interface DistributedSupervisor {
     /** Nodes that went offline within the last heartbeat timeout. */
     readonly recentlyOffline: number;
   };
+  /** Reads the other supervisors' counts now rather than at the next tick. */
+  refreshPeers(): Promise<void>;
   /** Looks for free shards now rather than at the next scan. */
   scan(): Promise<void>;
   /** Hands its shards to the others, stops the supervisor and closes the connection. */
@@ -77,6 +80,15 @@ export interface DistributedSupervisor {
   crash(): Promise<void>;
   /** Its connection to the NATS server. */
   readonly connection: NatsConnection;
+}
+
+/**
+ * @internal What tests give a distributed supervisor beyond its options: the supervisor's clock
+ * (its ticks, heartbeat times and the fleet-wide counts' detection window). Leases keep the
+ * system clock: they expire on the NATS server's.
+ */
+export interface DistributedInternals {
+  readonly clock?: Clock;
 }
 
 /** The defaults of {@link DistributedOptions} `shards` and `leaseMs`, as the code applies them. */
@@ -89,7 +101,9 @@ export const distributedDefaults = { shards: 16, leaseMs: 10_000 } as const;
  */
 export async function startDistributedSupervisor(
   options: DistributedOptions,
+  internals: DistributedInternals = {},
 ): Promise<DistributedSupervisor> {
+  const clock = internals.clock ?? systemClock;
   const { nats, supervisorId, replicas = 1, relaySecret, ...withoutNats } = options;
   const auth =
     relaySecret === undefined
@@ -148,8 +162,8 @@ export async function startDistributedSupervisor(
   });
   const counts = new FleetCounts(state, shards, () => stateStore.shards(), windowMs);
   const supervisor = createShardHost(
-    { ...rest, stateStore, auditLog },
-    { peers: () => counts.peers(Date.now()) },
+    { ...rest, stateStore, auditLog, clock },
+    { peers: () => counts.peers(clock.now()) },
   );
   const enforcement = new EnforcementPublisher(nc, state, supervisor, {
     shards,
@@ -235,7 +249,8 @@ export async function startDistributedSupervisor(
     heartbeats: subscriber.counts,
     shards: () => activeLeases.shards(),
     scan: () => activeLeases.scanNow(),
-    peerCounts: () => counts.peers(Date.now()),
+    peerCounts: () => counts.peers(clock.now()),
+    refreshPeers: () => counts.refresh(),
     stop() {
       stopping ??= (async () => {
         await activeLeases.stop();
