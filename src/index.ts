@@ -61,6 +61,7 @@ export {
   NotStartedError,
   RateLimitedError,
   RelayFullError,
+  SettingsConflictError,
   StaleHeartbeatError,
   StateCorruptError,
   StateLockedError,

@@ -14,6 +14,8 @@ import { FleetCounts } from './fleet-counts.js';
 import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 import { KvStateStore } from './kv-state-store.js';
 import { ShardLeases } from './leases.js';
+import { SharedSettings } from './shared-settings.js';
+import { sharedSupervisor } from './shared-supervisor.js';
 import { StreamAuditLog } from './stream-audit-log.js';
 import { buckets, checkShardCount, keys, shardOf } from './subjects.js';
 
@@ -141,6 +143,7 @@ export async function startDistributedSupervisor(
       `the fleet's lease bucket expires leases after ${leaseTtl} ms; start every supervisor with that`,
     );
   }
+  const settingsKv = await bucket(kvm, buckets.settings, { history: 1, replicas });
   await agreeOnFleet(state, shards, nc);
   const boots = await countBoot(state);
   const js = jetstream(nc);
@@ -165,6 +168,18 @@ export async function startDistributedSupervisor(
     { ...rest, stateStore, auditLog, clock },
     { peers: () => counts.peers(clock.now()) },
   );
+  const settings = new SharedSettings(settingsKv, supervisor, {
+    id,
+    clock,
+    log: logger.child({ part: 'settings' }),
+    registered: async (nodeId) => {
+      const entry = await state.get(keys.node(shardOf(nodeId, shards), nodeId));
+      return entry !== null && entry.operation === 'PUT';
+    },
+  });
+  // After each tick (not inside it): what could not be applied yet, and overrides of nodes
+  // taken over since.
+  supervisor.ticks$.subscribe(() => queueMicrotask(() => settings.apply()));
   const enforcement = new EnforcementPublisher(nc, state, supervisor, {
     shards,
     holds,
@@ -209,6 +224,8 @@ export async function startDistributedSupervisor(
       async acquired(shard, fence) {
         const { nodes, overrides } = await stateStore.claim(shard, fence);
         supervisor.adopt(nodes, overrides);
+        // The fleet's overrides, not those the nodes were saved with, hold for them.
+        settings.apply();
         subscriber.hold(shard);
         logger.info({ shard, nodes: nodes.length }, 'shard taken over');
       },
@@ -238,12 +255,16 @@ export async function startDistributedSupervisor(
     },
   );
   await counts.refresh();
+  await settings.start(options.policy);
   supervisor.start();
   leases.start();
 
   const activeLeases = leases;
   return {
-    supervisor,
+    supervisor: sharedSupervisor(supervisor, settings, {
+      clock,
+      holdsShardOf: (nodeId) => stateStore.shards().includes(shardOf(nodeId, shards)),
+    }),
     id,
     connection: nc,
     heartbeats: subscriber.counts,
@@ -254,6 +275,7 @@ export async function startDistributedSupervisor(
     stop() {
       stopping ??= (async () => {
         await activeLeases.stop();
+        settings.stop();
         subscriber.close();
         enforcement.close();
         await supervisor.stop();
@@ -265,6 +287,7 @@ export async function startDistributedSupervisor(
       if (stopping !== undefined) return;
       stopping = Promise.resolve();
       activeLeases.abandon();
+      settings.stop();
       subscriber.close();
       enforcement.close();
       await nc.close();
