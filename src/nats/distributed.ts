@@ -7,10 +7,16 @@ import { InvalidArgumentError, InvalidOptionsError, NatsError } from '../errors.
 import { Authenticator, parseSecret } from '../http/auth.js';
 import { createDefaultLogger } from '../logger.js';
 import { thrownMessage } from '../show.js';
-import { createShardHost, type Supervisor, type SupervisorOptions } from '../supervisor/index.js';
+import {
+  createShardHost,
+  remoteNodesKey,
+  type Supervisor,
+  type SupervisorOptions,
+} from '../supervisor/index.js';
 import { connectNats } from './connection.js';
 import { EnforcementPublisher } from './enforcement.js';
 import { FleetCounts } from './fleet-counts.js';
+import { FleetView } from './fleet-view.js';
 import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 import { KvStateStore } from './kv-state-store.js';
 import { ShardLeases } from './leases.js';
@@ -261,10 +267,14 @@ export async function startDistributedSupervisor(
 
   const activeLeases = leases;
   return {
-    supervisor: sharedSupervisor(supervisor, settings, {
-      clock,
-      holdsShardOf: (nodeId) => stateStore.shards().includes(shardOf(nodeId, shards)),
-    }),
+    supervisor: Object.assign(
+      sharedSupervisor(supervisor, settings, {
+        clock,
+        holdsShardOf: (nodeId) => stateStore.shards().includes(shardOf(nodeId, shards)),
+      }),
+      // The HTTP API answers for nodes held elsewhere from KV (docs/nats.md).
+      { [remoteNodesKey]: new FleetView(state, (shard) => activeLeases.holder(shard), shards) },
+    ),
     id,
     connection: nc,
     heartbeats: subscriber.counts,
