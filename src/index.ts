@@ -57,6 +57,7 @@ export {
   MethodNotAllowedError,
   NatsError,
   NatsUnsupportedError,
+  NodeHeldElsewhereError,
   NoRouteError,
   NotStartedError,
   RateLimitedError,

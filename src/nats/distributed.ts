@@ -271,6 +271,7 @@ export async function startDistributedSupervisor(
       sharedSupervisor(supervisor, settings, {
         clock,
         holdsShardOf: (nodeId) => stateStore.shards().includes(shardOf(nodeId, shards)),
+        shardOf: (nodeId) => shardOf(nodeId, shards),
       }),
       // The HTTP API answers for nodes held elsewhere from KV (docs/nats.md).
       { [remoteNodesKey]: new FleetView(state, (shard) => activeLeases.holder(shard), shards) },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { InvalidArgumentError, UnknownNodeError } from '../errors.js';
+import { InvalidArgumentError, NodeHeldElsewhereError, UnknownNodeError } from '../errors.js';
 import { Exemptions } from '../governance/exemptions.js';
 import { policySource } from '../governance/index.js';
 import { type Revocation, RevocationList } from '../licensing/index.js';
@@ -22,9 +22,17 @@ export function sharedSupervisor(
     readonly clock: Clock;
     /** Whether this supervisor holds the node's shard (then a node it lacks is unknown). */
     readonly holdsShardOf: (nodeId: string) => boolean;
+    readonly shardOf: (nodeId: string) => number;
   },
 ): Supervisor {
-  const { clock, holdsShardOf } = parts;
+  const { clock, holdsShardOf, shardOf } = parts;
+
+  // Commands only the holder can carry out: refused here, saying so, rather than as unknown.
+  function mustHold(nodeId: unknown): void {
+    if (typeof nodeId !== 'string' || host.node(nodeId) !== undefined || holdsShardOf(nodeId))
+      return;
+    throw new NodeHeldElsewhereError(nodeId, shardOf(nodeId));
+  }
 
   function override(kind: OverrideKind, nodeId: unknown, on: unknown): void {
     if (typeof nodeId !== 'string') {
@@ -42,6 +50,21 @@ export function sharedSupervisor(
 
   return {
     ...host,
+
+    isolate(nodeId, reason) {
+      mustHold(nodeId);
+      return host.isolate(nodeId, reason);
+    },
+
+    reinstate(nodeId, reason) {
+      mustHold(nodeId);
+      return host.reinstate(nodeId, reason);
+    },
+
+    deregister(nodeId) {
+      mustHold(nodeId);
+      host.deregister(nodeId);
+    },
 
     setPolicy(policy) {
       const data = policySource(policy);

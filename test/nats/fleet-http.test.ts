@@ -87,6 +87,17 @@ describe.skipIf(natsServerPath === undefined)(
       const again = await app.inject({ url: `/v1/nodes/${onA}` });
       expect(again.json().node.protected).toBe(true);
 
+      // Commands only the holder carries out are refused here, saying so, and change nothing.
+      for (const [method, url] of [
+        ['POST', `/v1/nodes/${onA}/reinstate`],
+        ['DELETE', `/v1/nodes/${onA}`],
+      ] as const) {
+        const refused = await app.inject({ method, url });
+        expect(refused.statusCode).toBe(409);
+        expect(refused.json().error.code).toBe('WYNEOS_ERR_HELD_ELSEWHERE');
+      }
+      expect(a.supervisor.node(onA)?.state).toBe('isolated');
+
       const missing = pick(a).replace(/\d+$/, (n) => `${n}x`);
       const unknown = await app.inject({ url: `/v1/nodes/${missing}` });
       expect(unknown.statusCode).toBe(404);

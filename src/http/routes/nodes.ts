@@ -42,7 +42,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: {
         summary: 'Deregister a node',
         params: nodeIdParams,
-        response: { ...replies.deregister, ...errorReplies(404, 503) },
+        response: { ...replies.deregister, ...errorReplies(404, 409, 503) },
       },
     },
     async (request, reply) => {
