@@ -1,6 +1,7 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { maxLoad, parsePolicy } from 'wyneos';
@@ -213,4 +214,59 @@ describe.skipIf(natsServerPath === undefined)('nats: one policy for the fleet', 
       (lists) => lists.every((list) => JSON.stringify(list) === JSON.stringify(ids)),
     );
   });
+
+  it('loses no override when both supervisors change them at once: each ends as one of its writers left it, the same everywhere', async () => {
+    const [a, b] = await twoSupervisors();
+    const nodes = [await nodeOn(a, 'x'), await nodeOn(a, 'y'), await nodeOn(b, 'z')];
+    const kv = await settings();
+    const change = fc.record({
+      on: fc.constantFrom(a, b),
+      node: fc.constantFrom(...nodes),
+      kind: fc.constantFrom('protected' as const, 'pinned' as const),
+      value: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 8 }), async (changes) => {
+        const entry = await kv.get('overrides');
+        const before = entry?.operation === 'PUT' ? entry.json<Overrides>() : empty;
+        // All issued in one turn: each supervisor's writes race the other's.
+        for (const { on, node, kind, value } of changes) {
+          if (kind === 'protected') on.supervisor.protect(node, value);
+          else on.supervisor.pin(node, value);
+        }
+        await Promise.all([a.supervisor.durable(), b.supervisor.durable()]);
+        const after = (await kv.get('overrides'))?.json<Overrides>() ?? empty;
+        for (const node of nodes) {
+          for (const kind of ['protected', 'pinned'] as const) {
+            const asked = changes.filter((c) => c.node === node && c.kind === kind);
+            const now = after[kind].includes(node);
+            if (asked.length === 0) expect(now).toBe(before[kind].includes(node));
+            else expect(asked.map((c) => c.value)).toContain(now);
+          }
+        }
+        // Every supervisor applies what KV holds for the nodes it holds.
+        await eventually(
+          () =>
+            [a, b].every((sup) =>
+              (['protected', 'pinned'] as const).every((kind) => {
+                const mine = nodes.filter((n) => sup.supervisor.node(n) !== undefined);
+                const want = mine.filter((n) => after[kind].includes(n)).sort();
+                return (
+                  JSON.stringify([...sup.supervisor.overrides()[kind]].sort()) ===
+                  JSON.stringify(want)
+                );
+              }),
+            ),
+          (agreed) => agreed,
+        );
+      }),
+      { numRuns: 15 },
+    );
+  });
 });
+
+interface Overrides {
+  readonly protected: readonly string[];
+  readonly pinned: readonly string[];
+}
+const empty: Overrides = { protected: [], pinned: [] };
