@@ -48,6 +48,10 @@ export const errorCodes = {
     'a trace directory holds no readable segment, or one in a format this release cannot read',
   WYNEOS_ERR_INVALID_CONDITION: 'a --fail-if condition is malformed',
   WYNEOS_ERR_RELAY_FULL: "a relay's queue for a shard is full: the heartbeat was not queued",
+  WYNEOS_ERR_HELD_ELSEWHERE:
+    'a command for a node of a shard another supervisor holds: it goes to that one',
+  WYNEOS_ERR_SETTINGS_CONFLICT:
+    'another supervisor changed a shared setting (the policy) since this one read it',
 } as const;
 
 /** The stable code of a {@link WyneosError}, such as `WYNEOS_ERR_UNKNOWN_NODE` (docs/errors.md). */
@@ -525,6 +529,39 @@ export class LeaseLostError extends WyneosError {
   constructor(shard: number, problem: string) {
     super('WYNEOS_ERR_LEASE_LOST', `Lease on shard ${shard} lost: ${problem}`);
     this.shard = shard;
+  }
+}
+
+/**
+ * On NATS, a command that only the supervisor holding the node can carry out (isolate,
+ * reinstate, deregister) was sent to another: its shard is held elsewhere. Nothing changed. Send
+ * it to the holder (`GET /v1/nodes/:id` on any supervisor names it), or check the id.
+ */
+export class NodeHeldElsewhereError extends WyneosError {
+  readonly nodeId: string;
+  readonly shard: number;
+
+  constructor(nodeId: string, shard: number) {
+    super(
+      'WYNEOS_ERR_HELD_ELSEWHERE',
+      `Node ${JSON.stringify(nodeId)} is not held by this supervisor: its shard ${shard} is another's. Send the command to the supervisor holding it (GET /v1/nodes/:id names it), or check the id`,
+    );
+    this.nodeId = nodeId;
+    this.shard = shard;
+  }
+}
+
+/**
+ * On NATS, a change of a fleet-wide setting was refused because another supervisor changed it
+ * first (its KV revision moved since this supervisor applied it). Nothing was written: read the
+ * setting again and retry. `key` names it (`policy`).
+ */
+export class SettingsConflictError extends WyneosError {
+  readonly key: string;
+
+  constructor(key: string, problem: string) {
+    super('WYNEOS_ERR_SETTINGS_CONFLICT', `Shared setting ${key} not changed: ${problem}`);
+    this.key = key;
   }
 }
 

@@ -14,7 +14,7 @@ export { type CelRuleDefinition, celRule } from './cel.js';
 export { defineRule, validateRules } from './define-rule.js';
 export { evaluateRules, GovernanceEngine, type GovernanceOptions } from './engine.js';
 export type { ExemptionRequest } from './exemptions.js';
-export { loadPolicyFile, parsePolicy, parsePolicyText } from './policy-file.js';
+export { loadPolicyFile, parsePolicy, parsePolicyText, policySource } from './policy-file.js';
 export { matchesSelector, selectorProblem } from './selector.js';
 export type {
   Enforcement,

@@ -33,6 +33,14 @@ export function parsePolicy(data: unknown, source?: string): Policy {
   return parsePolicyData(data, source, undefined);
 }
 
+// The data each parsed policy was made from: what a NATS fleet shares of it (rules are code).
+const sources = new WeakMap<Policy, unknown>();
+
+/** @internal The data a policy was parsed from (YAML or JSON), or undefined for one made in code. */
+export function policySource(policy: Policy): unknown {
+  return sources.get(policy);
+}
+
 function parsePolicyData(data: unknown, source: string | undefined, locate?: Locate): Policy {
   if (!validatePolicyShape(data)) throw schemaError(validatePolicyShape.errors, data, '', source);
   const rules: Rule[] = [];
@@ -52,7 +60,9 @@ function parsePolicyData(data: unknown, source: string | undefined, locate?: Loc
     seen.set(rule.id, i);
     rules.push(rule);
   });
-  return { version: data.version, rules };
+  const policy = { version: data.version, rules };
+  sources.set(policy, data);
+  return policy;
 }
 
 function parseRule(raw: unknown, at: string, source: string | undefined): Rule {

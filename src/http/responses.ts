@@ -55,6 +55,50 @@ const rateHeaders = {
   'ratelimit-reset': { type: 'integer', description: 'seconds until its bucket is full again' },
 };
 
+const time = { type: 'number' };
+const nullableTime = { anyOf: [{ type: 'null' }, time] };
+const boolean = { type: 'boolean' };
+
+// A node held by another supervisor, read from the shared state (RemoteNodeView).
+const remoteNode = closed(['node', 'source'], {
+  node: closed(
+    [
+      'id',
+      'labels',
+      'registeredAt',
+      'state',
+      'since',
+      'reason',
+      'isolations',
+      'reinstateAt',
+      'probationUntil',
+      'protected',
+      'pinned',
+    ],
+    {
+      id: text,
+      labels: { type: 'object', additionalProperties: text },
+      version: text,
+      registeredAt: time,
+      state: { type: 'string', enum: ['online', 'overloaded', 'isolated', 'offline'] },
+      since: time,
+      reason: text,
+      isolations: integer,
+      reinstateAt: nullableTime,
+      probationUntil: nullableTime,
+      protected: boolean,
+      pinned: boolean,
+    },
+  ),
+  source: closed(['kind', 'holder', 'revision', 'writtenAt', 'ageMs'], {
+    kind: { type: 'string', enum: ['shared-state'] },
+    holder: { anyOf: [{ type: 'null' }, text] },
+    revision: integer,
+    writtenAt: integer,
+    ageMs: integer,
+  }),
+});
+
 /** The success answers of each route, by status; errors are added by the plugin. */
 export const replies = {
   register: { 201: json('Registered.', closed(['node'], { node: ref('wyneos.node') })) },
@@ -66,16 +110,20 @@ export const replies = {
     ),
   },
   node: {
-    200: json(
-      'One node, its licence, the rules as they judge it, its recent transitions and pending actions.',
-      closed(['node', 'licence', 'rules', 'transitions', 'pendingActions'], {
+    200: {
+      'x-response-description':
+        'One node, its licence, the rules as they judge it, its recent transitions and pending actions; or, for a node another supervisor of a NATS fleet holds, its record as that one saved it and `source`.',
+      if: { type: 'object', required: ['source'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited
+      then: remoteNode,
+      else: closed(['node', 'licence', 'rules', 'transitions', 'pendingActions'], {
         node: ref('wyneos.node'),
         licence: { anyOf: [{ type: 'null' }, ref('wyneos.node-licence')] },
         rules: { type: 'array', items: open },
         transitions: { type: 'array', items: ref('wyneos.transition') },
         pendingActions: { type: 'array', items: ref('wyneos.pending-action') },
       }),
-    ),
+    },
   },
   heartbeats: {
     200: {

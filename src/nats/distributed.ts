@@ -2,17 +2,26 @@ import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { type Clock, systemClock } from '../clock.js';
 import { InvalidArgumentError, InvalidOptionsError, NatsError } from '../errors.js';
 import { Authenticator, parseSecret } from '../http/auth.js';
 import { createDefaultLogger } from '../logger.js';
 import { thrownMessage } from '../show.js';
-import { createShardHost, type Supervisor, type SupervisorOptions } from '../supervisor/index.js';
+import {
+  createShardHost,
+  remoteNodesKey,
+  type Supervisor,
+  type SupervisorOptions,
+} from '../supervisor/index.js';
 import { connectNats } from './connection.js';
 import { EnforcementPublisher } from './enforcement.js';
 import { FleetCounts } from './fleet-counts.js';
+import { FleetView } from './fleet-view.js';
 import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 import { KvStateStore } from './kv-state-store.js';
 import { ShardLeases } from './leases.js';
+import { SharedSettings } from './shared-settings.js';
+import { sharedSupervisor } from './shared-supervisor.js';
 import { StreamAuditLog } from './stream-audit-log.js';
 import { buckets, checkShardCount, keys, shardOf } from './subjects.js';
 
@@ -69,6 +78,8 @@ export interface DistributedSupervisor {
     /** Nodes that went offline within the last heartbeat timeout. */
     readonly recentlyOffline: number;
   };
+  /** Reads the other supervisors' counts now rather than at the next tick. */
+  refreshPeers(): Promise<void>;
   /** Looks for free shards now rather than at the next scan. */
   scan(): Promise<void>;
   /** Hands its shards to the others, stops the supervisor and closes the connection. */
@@ -77,6 +88,15 @@ export interface DistributedSupervisor {
   crash(): Promise<void>;
   /** Its connection to the NATS server. */
   readonly connection: NatsConnection;
+}
+
+/**
+ * @internal What tests give a distributed supervisor beyond its options: the supervisor's clock
+ * (its ticks, heartbeat times and the fleet-wide counts' detection window). Leases keep the
+ * system clock: they expire on the NATS server's.
+ */
+export interface DistributedInternals {
+  readonly clock?: Clock;
 }
 
 /** The defaults of {@link DistributedOptions} `shards` and `leaseMs`, as the code applies them. */
@@ -89,7 +109,9 @@ export const distributedDefaults = { shards: 16, leaseMs: 10_000 } as const;
  */
 export async function startDistributedSupervisor(
   options: DistributedOptions,
+  internals: DistributedInternals = {},
 ): Promise<DistributedSupervisor> {
+  const clock = internals.clock ?? systemClock;
   const { nats, supervisorId, replicas = 1, relaySecret, ...withoutNats } = options;
   const auth =
     relaySecret === undefined
@@ -132,6 +154,7 @@ export async function startDistributedSupervisor(
       `the fleet's lease bucket expires leases after ${leaseTtl} ms; start every supervisor with that`,
     );
   }
+  const settingsKv = await bucket(kvm, buckets.settings, { history: 1, replicas });
   await agreeOnFleet(state, shards, nc);
   const boots = await countBoot(state);
   const js = jetstream(nc);
@@ -153,9 +176,21 @@ export async function startDistributedSupervisor(
   });
   const counts = new FleetCounts(state, shards, () => stateStore.shards(), windowMs);
   const supervisor = createShardHost(
-    { ...rest, stateStore, auditLog },
-    { peers: () => counts.peers(Date.now()) },
+    { ...rest, stateStore, auditLog, clock },
+    { peers: () => counts.peers(clock.now()) },
   );
+  const settings = new SharedSettings(settingsKv, supervisor, {
+    id,
+    clock,
+    log: logger.child({ part: 'settings' }),
+    registered: async (nodeId) => {
+      const entry = await state.get(keys.node(shardOf(nodeId, shards), nodeId));
+      return entry !== null && entry.operation === 'PUT';
+    },
+  });
+  // After each tick (not inside it): what could not be applied yet, and overrides of nodes
+  // taken over since.
+  supervisor.ticks$.subscribe(() => queueMicrotask(() => settings.apply()));
   const enforcement = new EnforcementPublisher(nc, state, supervisor, {
     shards,
     holds,
@@ -200,6 +235,8 @@ export async function startDistributedSupervisor(
       async acquired(shard, fence) {
         const { nodes, overrides } = await stateStore.claim(shard, fence);
         supervisor.adopt(nodes, overrides);
+        // The fleet's overrides, not those the nodes were saved with, hold for them.
+        settings.apply();
         subscriber.hold(shard);
         logger.info({ shard, nodes: nodes.length }, 'shard taken over');
       },
@@ -229,21 +266,32 @@ export async function startDistributedSupervisor(
     },
   );
   await counts.refresh();
+  await settings.start(options.policy);
   supervisor.start();
   leases.start();
 
   const activeLeases = leases;
   return {
-    supervisor,
+    supervisor: Object.assign(
+      sharedSupervisor(supervisor, settings, {
+        clock,
+        holdsShardOf: (nodeId) => stateStore.shards().includes(shardOf(nodeId, shards)),
+        shardOf: (nodeId) => shardOf(nodeId, shards),
+      }),
+      // The HTTP API answers for nodes held elsewhere from KV (docs/nats.md).
+      { [remoteNodesKey]: new FleetView(state, (shard) => activeLeases.holder(shard), shards) },
+    ),
     id,
     connection: nc,
     heartbeats: subscriber.counts,
     shards: () => activeLeases.shards(),
     scan: () => activeLeases.scanNow(),
-    peerCounts: () => counts.peers(Date.now()),
+    peerCounts: () => counts.peers(clock.now()),
+    refreshPeers: () => counts.refresh(),
     stop() {
       stopping ??= (async () => {
         await activeLeases.stop();
+        settings.stop();
         subscriber.close();
         enforcement.close();
         await supervisor.stop();
@@ -255,6 +303,7 @@ export async function startDistributedSupervisor(
       if (stopping !== undefined) return;
       stopping = Promise.resolve();
       activeLeases.abandon();
+      settings.stop();
       subscriber.close();
       enforcement.close();
       await nc.close();

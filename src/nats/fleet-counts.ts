@@ -11,7 +11,8 @@ import { keys } from './subjects.js';
  */
 export class FleetCounts {
   private readonly latest = new Map<number, ShardCounts>();
-  private refreshing = false;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
 
   constructor(
     private readonly kv: KV,
@@ -38,26 +39,38 @@ export class FleetCounts {
     return { nodeCount, isolated, offline, recentlyOffline };
   }
 
-  async refresh(): Promise<void> {
-    if (this.refreshing) return;
-    this.refreshing = true;
-    try {
-      const reads = [];
-      for (let shard = 0; shard < this.shards; shard++) {
-        reads.push(
-          this.kv.get(keys.counts(shard)).then(
-            (entry) => {
-              if (entry?.operation === 'PUT') this.latest.set(shard, entry.json<ShardCounts>());
-            },
-            () => {
-              // Unreachable now: the last counts stand until the next poll.
-            },
-          ),
-        );
-      }
-      await Promise.all(reads);
-    } finally {
-      this.refreshing = false;
+  /**
+   * Reads every shard's counts. Asked while a read runs, it reads once more after that one (a
+   * caller that just wrote wants counts read after its write), however many ask meanwhile.
+   */
+  refresh(): Promise<void> {
+    if (this.running === undefined) {
+      this.running = this.poll().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
     }
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.refresh();
+    });
+    return this.queued;
+  }
+
+  private async poll(): Promise<void> {
+    const reads = [];
+    for (let shard = 0; shard < this.shards; shard++) {
+      reads.push(
+        this.kv.get(keys.counts(shard)).then(
+          (entry) => {
+            if (entry?.operation === 'PUT') this.latest.set(shard, entry.json<ShardCounts>());
+          },
+          () => {
+            // Unreachable now: the last counts stand until the next poll.
+          },
+        ),
+      );
+    }
+    await Promise.all(reads);
   }
 }

@@ -93,5 +93,17 @@ export const keys = {
   members: 'member.>',
 } as const;
 
-export const buckets = { state: 'wyneos-state', leases: 'wyneos-leases' } as const;
+/** In the settings bucket: what every supervisor of the fleet applies alike. */
+export const settingsKeys = {
+  policy: 'policy',
+  exemptions: 'exemptions',
+  overrides: 'overrides',
+  revocations: 'revocations',
+} as const;
+
+export const buckets = {
+  state: 'wyneos-state',
+  leases: 'wyneos-leases',
+  settings: 'wyneos-settings',
+} as const;
 export const auditStream = 'WYNEOS_AUDIT';

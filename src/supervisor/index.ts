@@ -2,6 +2,12 @@ export { createShardHost, createSupervisor } from './create-supervisor.js';
 export type { DetectorOption } from './detector-option.js';
 export type { HeartbeatRate } from './heartbeat-rate.js';
 export { defaultOptions } from './options.js';
+export {
+  type RemoteNodes,
+  type RemoteNodeView,
+  remoteNodesKey,
+  remoteNodesOf,
+} from './remote-nodes.js';
 export type { PeerCounts, ShardHost, SupervisorInternals } from './shard-host.js';
 export type {
   AdmissionDecision,

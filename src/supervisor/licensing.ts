@@ -86,7 +86,7 @@ export class SupervisorLicensing {
    * Merges revocations another supervisor saved to the shared state store. Cheap when nothing
    * changed (one `revision()` call: a stat of the state file). A failure is logged, never
    * thrown: a tick must not stop because a neighbour's file could not be read just now.
-   * The NATS mode will feed `revocations.merge` from its KV bucket the same way.
+   * The NATS mode shares them through its settings bucket instead (src/nats/shared-settings.ts).
    */
   pollShared(): void {
     const store = this.store;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { UnknownNodeError } from '../../errors.js';
+import { remoteNodesOf } from '../../supervisor/index.js';
 import type { NodeRegistration } from '../../telemetry/index.js';
 import type { NodeState } from '../../types.js';
 import { assertActsFor } from '../auth.js';
@@ -41,7 +42,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: {
         summary: 'Deregister a node',
         params: nodeIdParams,
-        response: { ...replies.deregister, ...errorReplies(404, 503) },
+        response: { ...replies.deregister, ...errorReplies(404, 409, 503) },
       },
     },
     async (request, reply) => {
@@ -85,7 +86,13 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const { id } = request.params;
       assertActsFor(principalOf(request), id);
       const node = supervisor.node(id);
-      if (node === undefined) throw new UnknownNodeError(id);
+      if (node === undefined) {
+        // Held by another supervisor of the fleet (NATS): its record as that one saved it,
+        // with where it came from and how old it is, never figures this one did not observe.
+        const remote = await remoteNodesOf(supervisor)?.node(id);
+        if (remote === undefined) throw new UnknownNodeError(id);
+        return remote;
+      }
       return {
         node,
         licence: supervisor.licence(id) ?? null,

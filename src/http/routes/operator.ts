@@ -76,9 +76,12 @@ export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { ...replies.revoke, ...errorReplies(503) },
       },
     },
-    async (request) => ({
-      revocation: supervisor.revoke(request.params.id, request.body.reason),
-    }),
+    async (request) => {
+      const revocation = supervisor.revoke(request.params.id, request.body.reason);
+      // On NATS the revocation is shared through KV: answered once it is written.
+      await supervisor.durable();
+      return { revocation };
+    },
   );
 
   const revocations = { summary: 'Revoked licences', response: replies.revocations };
