@@ -88,18 +88,18 @@ describe.skipIf(natsServerPath === undefined)(
       expect(again.json().node.protected).toBe(true);
 
       // A revocation made through b's API (as `wyneos licence revoke` makes it) reaches a.
-    const revoke = await app.inject({
-      method: 'POST',
-      url: '/v1/licences/licence-3/revoke',
-      payload: { reason: 'leaked' },
-    });
-    expect(revoke.statusCode).toBe(200);
-    await eventually(
-      () => a.supervisor.revocations().map((r) => r.licenceId),
-      (ids) => ids.includes('licence-3'),
-    );
+      const revoke = await app.inject({
+        method: 'POST',
+        url: '/v1/licences/licence-3/revoke',
+        payload: { reason: 'leaked' },
+      });
+      expect(revoke.statusCode).toBe(200);
+      await eventually(
+        () => a.supervisor.revocations().map((r) => r.licenceId),
+        (ids) => ids.includes('licence-3'),
+      );
 
-    // Commands only the holder carries out are refused here, saying so, and change nothing.
+      // Commands only the holder carries out are refused here, saying so, and change nothing.
       for (const [method, url] of [
         ['POST', `/v1/nodes/${onA}/reinstate`],
         ['DELETE', `/v1/nodes/${onA}`],
