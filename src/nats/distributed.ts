@@ -13,6 +13,7 @@ import { FleetCounts } from './fleet-counts.js';
 import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 import { KvStateStore } from './kv-state-store.js';
 import { ShardLeases } from './leases.js';
+import { ShardLog } from './shard-log.js';
 import { StreamAuditLog } from './stream-audit-log.js';
 import { buckets, checkShardCount, keys, shardOf } from './subjects.js';
 
@@ -134,15 +135,17 @@ export async function startDistributedSupervisor(
 
   let leases: ShardLeases | undefined;
   const holds = (shard: number) => leases?.fence(shard) !== undefined;
+  const changes = await ShardLog.open(nc, replicas);
   const stateStore = new KvStateStore(state, boots, {
     shards,
+    changes,
     fenceOf: (shard) => leases?.fence(shard),
     fenced: (shard) => {
       leases?.forget(shard);
       letGo(shard);
     },
     windowMs,
-    // A takeover waits for its shard's key listing at most a lease, then is tried again.
+    // A takeover of an older release's shard waits for its key listing at most a lease.
     listMs: leaseMs,
     log: logger,
   });

@@ -2,18 +2,21 @@ import type { KV } from '@nats-io/kv';
 import { type Clock, systemClock } from '../clock.js';
 import { LeaseLostError, StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { thrownMessage } from '../show.js';
 import {
   type DurableNode,
   type DurableState,
   type StateStore,
   stateFormatVersion,
 } from '../storage/index.js';
+import { type CheckpointHead, dropChunks, readHead, writeCheckpoint } from './checkpoint.js';
 import { KeptChanges, type StoredNode, sameness } from './kept-changes.js';
 import { isWrongRevision } from './leases.js';
 import { listKeys } from './list-keys.js';
+import type { ShardLog } from './shard-log.js';
 import { ShardTally } from './shard-tally.js';
 import { keys, shardOf } from './subjects.js';
-import { takeOver } from './takeover.js';
+import { dropLegacy, takeOver } from './takeover.js';
 
 export type { StoredNode } from './kept-changes.js';
 
@@ -29,13 +32,22 @@ export interface ShardCounts {
 interface Written {
   /** The record without its seq, for comparing. */
   readonly same: string;
-  readonly revision: number;
+  /** The record as stored, for the checkpoint. */
+  readonly json: string;
 }
 
 interface HeldShard {
   readonly fence: number;
-  /** What is in KV for each node of the shard, as this store last wrote or read it. */
+  /** What is stored for each node of the shard, as this store last wrote or read it. */
   readonly nodes: Map<string, Written>;
+  /** The sequence of the shard's last change-stream entry, as this store wrote or read it. */
+  seq: number;
+  /** The shard's checkpoint as this store last wrote or read it (revision 0: none). */
+  head: { readonly head: CheckpointHead | undefined; readonly revision: number };
+  /** Node records in the change stream after the checkpoint. */
+  tail: number;
+  checkpointedAt: number;
+  checkpointing: boolean;
   /** What the shard adds up to as the supervisor last handed it over, kept as nodes change. */
   readonly tally: ShardTally;
   counts: string;
@@ -57,28 +69,39 @@ export interface KvStateStoreOptions {
   readonly fenced: (shard: number) => void;
   /** The detection window, for the recent-offline counts. */
   readonly windowMs: number;
+  /** The shards' change streams. */
+  readonly changes: ShardLog;
   /**
-   * How long a takeover waits for the list of a shard's keys before it gives up (to be tried
-   * again at the next lease scan). @defaultValue 10000 (the default lease)
+   * A shard is checkpointed once its change stream holds this many node records since the
+   * last checkpoint, or as many as the shard has nodes if that is more. @defaultValue 2000
+   */
+  readonly checkpointRecords?: number;
+  /** ...or once this long has passed with any record since. @defaultValue 60000 */
+  readonly checkpointMs?: number;
+  /**
+   * How long a takeover of a shard still in per-node keys (an older release's) waits for their
+   * list before it gives up (to be tried again at the next lease scan). @defaultValue 10000
    */
   readonly listMs?: number;
-  /** The listing's deadline is measured on it. @defaultValue systemClock */
+  /** The listing's deadline and checkpoint ages are measured on it. @defaultValue systemClock */
   readonly clock?: Clock;
   readonly log: Logger;
 }
 
 /**
- * The state store of a distributed supervisor: one KV key per node, written only when the
- * node's record changes (a tick that changes three nodes writes three keys), every write a
- * compare-and-set at the revision this store last wrote or read. `save` compares the state
- * (`saveChanges` only the nodes that changed, which is what a commit hands it) with what is in
- * KV at once, keeping each changed node's newest record until it is written,
- * so saves that queue up behind a slow one collapse into one round of writes and no change
- * is lost to a newer state that no longer holds the node (one handed over meanwhile). A shard is written only while
- * its lease is certainly held, and taking a shard over (`claim`) rewrites each of its keys
- * with the new fencing token: a former holder that still believes in its lease then meets a
- * revision it does not know and is refused (LeaseLostError), so no write lands after a
- * handover from a holder with a stale token.
+ * The state store of a distributed supervisor. Each shard is a checkpoint (its nodes' records,
+ * chunked in KV) and a change stream (JetStream, `wyneos.changes.<shard>`) of the records
+ * written since; a node is written when its record changes (a tick that changes three nodes
+ * appends one entry with three records). Every append names the shard's last entry as this
+ * store knows it, and a takeover (`claim`) appends a claim after the last one it read: a
+ * former holder that still believes in its lease is then refused (LeaseLostError), so nothing
+ * lands after a handover from a holder with a stale token, and nothing acknowledged before it
+ * is lost. `save` compares the state (`saveChanges` only the nodes that changed, which is what
+ * a commit hands it) with what is stored, keeping each changed node's newest record until it is
+ * written, so saves that queue up behind a slow one collapse into one round of writes and no
+ * change is lost to a newer state that no longer holds the node (one handed over meanwhile).
+ * Once a shard's stream has grown enough since its checkpoint, a new checkpoint is written and
+ * the stream trimmed to it, so a takeover reads a checkpoint and a short tail.
  */
 export class KvStateStore implements StateStore {
   private readonly held = new Map<number, HeldShard>();
@@ -116,35 +139,50 @@ export class KvStateStore implements StateStore {
   }
 
   /**
-   * Takes a shard over: reads every node stored for it and rewrites each with `fence`, so the
-   * former holder's next write there is refused, writing what this store kept of the shard
-   * when it let it go if nobody took it since (see KeptChanges). Returns the nodes and their
-   * overrides.
+   * Takes a shard over: reads its checkpoint and change stream and appends a claim with
+   * `fence`, so the former holder's next write there is refused, writing what this store kept
+   * of the shard when it let it go if nobody wrote since (see KeptChanges). Returns the nodes
+   * and their overrides.
    */
   claim(
     shard: number,
     fence: number,
   ): Promise<{ nodes: DurableNode[]; overrides: DurableState['overrides'] }> {
     return this.serially(async () => {
-      // Left in place until the takeover is done: one that fails keeps what it did not write.
-      const dropped: string[] = [];
-      const { listMs = 10_000, clock = systemClock } = this.options;
+      const { listMs = 10_000, clock = systemClock, changes, log } = this.options;
       const list = (filter: string) => listKeys(this.kv, filter, listMs, clock);
-      const stamped = await takeOver(this.kv, list, shard, fence, this.kept.of(shard), dropped);
-      this.kept.taken(shard, dropped.length);
+      const claimed = await takeOver(this.kv, changes, list, shard, fence, this.kept.of(shard));
+      this.kept.taken(shard, claimed.dropped);
       const written = new Map<string, Written>();
       const tally = new ShardTally();
       const nodes: DurableNode[] = [];
       const overrides = { protected: [] as string[], pinned: [] as string[] };
-      for (const stored of stamped) {
-        const { node } = stored.value;
+      for (const stored of claimed.nodes.values()) {
+        const { node } = stored;
         nodes.push(node);
         tally.set(node);
-        if (stored.value.protected) overrides.protected.push(node.id);
-        if (stored.value.pinned) overrides.pinned.push(node.id);
-        written.set(node.id, { same: sameness(stored.value), revision: stored.revision });
+        if (stored.protected) overrides.protected.push(node.id);
+        if (stored.pinned) overrides.pinned.push(node.id);
+        written.set(node.id, { same: sameness(stored), json: JSON.stringify(stored) });
       }
-      this.held.set(shard, { fence, nodes: written, tally, counts: '', draining: false });
+      const held: HeldShard = {
+        fence,
+        nodes: written,
+        seq: claimed.seq,
+        head: claimed.head,
+        tail: claimed.tail,
+        checkpointedAt: clock.now(),
+        checkpointing: false,
+        tally,
+        counts: '',
+        draining: false,
+      };
+      this.held.set(shard, held);
+      if (claimed.legacy) {
+        log.info({ shard, nodes: nodes.length }, 'shard moved from per-node keys to its stream');
+        void dropLegacy(this.kv, shard, claimed.nodes.keys());
+      }
+      this.checkpointIfDue(shard, held);
       return { nodes, overrides };
     });
   }
@@ -183,7 +221,7 @@ export class KvStateStore implements StateStore {
       pending.push([id, write.json]);
     }
     // Released twice (fenced, then let go): the first kept what there was.
-    if (held !== undefined) this.kept.keep(shard, held, pending, records);
+    if (held !== undefined) this.kept.keep(shard, held, pending, records, held.fence);
   }
 
   save(state: DurableState): Promise<void> {
@@ -283,11 +321,7 @@ export class KvStateStore implements StateStore {
         if (fenceOf(shard) !== held.fence) {
           throw new LeaseLostError(shard, 'the lease was not renewed within its TTL');
         }
-        await settleAll(
-          writes.map(([id, json]) =>
-            json === null ? this.remove(shard, held, id) : this.put(shard, held, id, json),
-          ),
-        );
+        await this.append(shard, held, writes);
         const counts = this.counts.get(shard);
         if (counts !== undefined && counts !== held.counts) {
           await this.kv.put(keys.counts(shard), counts);
@@ -310,6 +344,7 @@ export class KvStateStore implements StateStore {
         }
       }
     }
+    for (const [shard, held] of this.held) this.checkpointIfDue(shard, held);
     if (failures.length > 0) throw failures[0];
     // Kept changes of a shard let go are not durable until it is taken back: saying otherwise
     // would acknowledge a decision that a crash now loses.
@@ -319,42 +354,97 @@ export class KvStateStore implements StateStore {
     }
   }
 
-  private async put(shard: number, held: HeldShard, id: string, json: string) {
-    const key = keys.node(shard, id);
-    const before = held.nodes.get(id);
+  /** Appends a round of writes to the shard's change stream (deletions of nodes it has). */
+  private async append(
+    shard: number,
+    held: HeldShard,
+    writes: Array<[string, string | null]>,
+  ): Promise<void> {
+    const records = writes.filter(([id, json]) => json !== null || held.nodes.has(id));
+    if (records.length === 0) return;
+    const { changes } = this.options;
     try {
-      const revision =
-        before === undefined
-          ? await this.kv.create(key, json)
-          : await this.kv.update(key, json, before.revision);
-      held.nodes.set(id, { same: sameness(JSON.parse(json) as StoredNode), revision });
+      held.seq = await changes.append(shard, held.seq, held.fence, records);
     } catch (error) {
-      throw this.refusal(shard, key, error);
+      if (!isWrongRevision(error)) throw this.failure(shard, error);
+      // An append of ours whose acknowledgement was lost got in after all: it held records
+      // this round writes again (they were kept for it), so this round goes after it.
+      const last = await changes.last(shard).catch(() => undefined);
+      if (last === undefined || last.fence !== held.fence) {
+        throw new LeaseLostError(shard, 'its change stream has a claim with a newer fencing token');
+      }
+      held.seq = last.seq;
+      held.seq = await changes.append(shard, held.seq, held.fence, records).catch((again) => {
+        throw this.failure(shard, again);
+      });
     }
+    for (const [id, json] of records) {
+      if (json === null) held.nodes.delete(id);
+      else held.nodes.set(id, { same: sameness(JSON.parse(json) as StoredNode), json });
+    }
+    held.tail += records.length;
   }
 
-  private async remove(shard: number, held: HeldShard, id: string) {
-    const key = keys.node(shard, id);
-    const before = held.nodes.get(id);
-    if (before === undefined) return;
-    try {
-      await this.kv.purge(key, { previousSeq: before.revision });
-      held.nodes.delete(id);
-    } catch (error) {
-      throw this.refusal(shard, key, error);
-    }
-  }
-
-  private refusal(shard: number, key: string, error: unknown): Error {
+  private failure(shard: number, error: unknown): Error {
     if (isWrongRevision(error)) {
-      return new LeaseLostError(
-        shard,
-        `${key} was rewritten by a holder with a newer fencing token`,
-      );
+      return new LeaseLostError(shard, 'its change stream has a claim with a newer fencing token');
     }
-    return new StorageError(key, `Writing ${key} to NATS KV failed: ${(error as Error).message}`, {
+    const subject = `wyneos.changes.${shard}`;
+    return new StorageError(subject, `Appending to ${subject} failed: ${thrownMessage(error)}`, {
       cause: error,
     });
+  }
+
+  /**
+   * Checkpoints a shard whose change stream has grown enough, in the background (a failure
+   * leaves the stream as it was, longer): writes the chunks and the head, trims the stream
+   * up to it and deletes the chunks it replaces.
+   */
+  private checkpointIfDue(shard: number, held: HeldShard): void {
+    const { checkpointRecords = 2000, checkpointMs = 60_000, clock = systemClock } = this.options;
+    if (held.checkpointing || held.tail === 0) return;
+    const now = clock.now();
+    const grown = held.tail >= Math.max(checkpointRecords, held.nodes.size);
+    if (!grown && now - held.checkpointedAt < checkpointMs) return;
+    held.checkpointing = true;
+    const { seq, tail } = held;
+    const records = [...held.nodes.values()].map((written) => written.json);
+    void this.checkpoint(shard, held, seq, tail, records)
+      .catch((error: unknown) => {
+        this.options.log.warn({ shard, error: thrownMessage(error) }, 'checkpoint failed');
+      })
+      .finally(() => {
+        held.checkpointing = false;
+        held.checkpointedAt = now;
+      });
+  }
+
+  private async checkpoint(
+    shard: number,
+    held: HeldShard,
+    seq: number,
+    tail: number,
+    records: string[],
+  ): Promise<void> {
+    const { kv } = this;
+    const written = await writeCheckpoint(kv, shard, held.fence, seq, records, held.head.revision);
+    if (written === undefined) {
+      // A newer one is there (its writer holds the shard now, or will be fenced off).
+      held.head = await readHead(kv, shard);
+      return;
+    }
+    const before = held.head.head;
+    held.head = written;
+    held.tail -= tail;
+    await this.options.changes.trim(shard, seq);
+    if (before !== undefined) await dropChunks(kv, shard, before);
+  }
+
+  /** Resolves once the checkpoints under way are written (tests). */
+  async checkpointed(): Promise<void> {
+    while ([...this.held.values()].some((held) => held.checkpointing)) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   private serially<T>(run: () => Promise<T>): Promise<T> {
@@ -362,11 +452,4 @@ export class KvStateStore implements StateStore {
     this.queue = next.catch(() => {});
     return next;
   }
-}
-
-/** Waits for every write; rejects with the first failure once all have settled. */
-async function settleAll(writes: Array<Promise<void>>): Promise<void> {
-  const results = await Promise.allSettled(writes);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
 }
