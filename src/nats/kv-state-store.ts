@@ -1,19 +1,23 @@
 import type { KV } from '@nats-io/kv';
 import { type Clock, systemClock } from '../clock.js';
-import { LeaseLostError, StorageError } from '../errors.js';
+import { LeaseLostError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { thrownMessage } from '../show.js';
 import {
   type DurableNode,
   type DurableState,
   type StateStore,
   stateFormatVersion,
 } from '../storage/index.js';
-import { type CheckpointHead, dropChunks, readHead, writeCheckpoint } from './checkpoint.js';
 import { KeptChanges, type StoredNode, sameness } from './kept-changes.js';
-import { isWrongRevision } from './leases.js';
 import { listKeys } from './list-keys.js';
 import type { ShardLog } from './shard-log.js';
+import {
+  appendRound,
+  type CheckpointOptions,
+  Checkpoints,
+  type Written,
+  type WrittenShard,
+} from './shard-state.js';
 import { ShardTally } from './shard-tally.js';
 import { keys, shardOf } from './subjects.js';
 import { dropLegacy, takeOver } from './takeover.js';
@@ -29,25 +33,7 @@ export interface ShardCounts {
   readonly recentOffline: readonly number[];
 }
 
-interface Written {
-  /** The record without its seq, for comparing. */
-  readonly same: string;
-  /** The record as stored, for the checkpoint. */
-  readonly json: string;
-}
-
-interface HeldShard {
-  readonly fence: number;
-  /** What is stored for each node of the shard, as this store last wrote or read it. */
-  readonly nodes: Map<string, Written>;
-  /** The sequence of the shard's last change-stream entry, as this store wrote or read it. */
-  seq: number;
-  /** The shard's checkpoint as this store last wrote or read it (revision 0: none). */
-  head: { readonly head: CheckpointHead | undefined; readonly revision: number };
-  /** Node records in the change stream after the checkpoint. */
-  tail: number;
-  checkpointedAt: number;
-  checkpointing: boolean;
+interface HeldShard extends WrittenShard {
   /** What the shard adds up to as the supervisor last handed it over, kept as nodes change. */
   readonly tally: ShardTally;
   counts: string;
@@ -61,7 +47,7 @@ interface Pending {
   readonly json: string | null;
 }
 
-export interface KvStateStoreOptions {
+export interface KvStateStoreOptions extends Omit<CheckpointOptions, 'log'> {
   readonly shards: number;
   /** A shard's fencing token if its lease is still certainly ours (ShardLeases.fence). */
   readonly fenceOf: (shard: number) => number | undefined;
@@ -71,13 +57,6 @@ export interface KvStateStoreOptions {
   readonly windowMs: number;
   /** The shards' change streams. */
   readonly changes: ShardLog;
-  /**
-   * A shard is checkpointed once its change stream holds this many node records since the
-   * last checkpoint, or as many as the shard has nodes if that is more. @defaultValue 2000
-   */
-  readonly checkpointRecords?: number;
-  /** ...or once this long has passed with any record since. @defaultValue 60000 */
-  readonly checkpointMs?: number;
   /**
    * How long a takeover of a shard still in per-node keys (an older release's) waits for their
    * list before it gives up (to be tried again at the next lease scan). @defaultValue 10000
@@ -108,6 +87,7 @@ export class KvStateStore implements StateStore {
   private pending = new Map<string, Pending>();
   private counts = new Map<number, string>();
   private readonly kept: KeptChanges;
+  private readonly checkpoints: Checkpoints;
   private queue: Promise<unknown> = Promise.resolve();
   private queued: Promise<void> | undefined;
 
@@ -117,6 +97,7 @@ export class KvStateStore implements StateStore {
     private readonly options: KvStateStoreOptions,
   ) {
     this.kept = new KeptChanges(options.shards, options.log);
+    this.checkpoints = new Checkpoints(kv, options.changes, options);
   }
 
   /** No nodes: a distributed supervisor starts empty and adopts shards as it acquires them. */
@@ -182,7 +163,7 @@ export class KvStateStore implements StateStore {
         log.info({ shard, nodes: nodes.length }, 'shard moved from per-node keys to its stream');
         void dropLegacy(this.kv, shard, claimed.nodes.keys());
       }
-      this.checkpointIfDue(shard, held);
+      this.checkpoints.due(shard, held);
       return { nodes, overrides };
     });
   }
@@ -321,7 +302,7 @@ export class KvStateStore implements StateStore {
         if (fenceOf(shard) !== held.fence) {
           throw new LeaseLostError(shard, 'the lease was not renewed within its TTL');
         }
-        await this.append(shard, held, writes);
+        await appendRound(this.options.changes, shard, held, writes);
         const counts = this.counts.get(shard);
         if (counts !== undefined && counts !== held.counts) {
           await this.kv.put(keys.counts(shard), counts);
@@ -344,7 +325,7 @@ export class KvStateStore implements StateStore {
         }
       }
     }
-    for (const [shard, held] of this.held) this.checkpointIfDue(shard, held);
+    for (const [shard, held] of this.held) this.checkpoints.due(shard, held);
     if (failures.length > 0) throw failures[0];
     // Kept changes of a shard let go are not durable until it is taken back: saying otherwise
     // would acknowledge a decision that a crash now loses.
@@ -354,97 +335,9 @@ export class KvStateStore implements StateStore {
     }
   }
 
-  /** Appends a round of writes to the shard's change stream (deletions of nodes it has). */
-  private async append(
-    shard: number,
-    held: HeldShard,
-    writes: Array<[string, string | null]>,
-  ): Promise<void> {
-    const records = writes.filter(([id, json]) => json !== null || held.nodes.has(id));
-    if (records.length === 0) return;
-    const { changes } = this.options;
-    try {
-      held.seq = await changes.append(shard, held.seq, held.fence, records);
-    } catch (error) {
-      if (!isWrongRevision(error)) throw this.failure(shard, error);
-      // An append of ours whose acknowledgement was lost got in after all: it held records
-      // this round writes again (they were kept for it), so this round goes after it.
-      const last = await changes.last(shard).catch(() => undefined);
-      if (last === undefined || last.fence !== held.fence) {
-        throw new LeaseLostError(shard, 'its change stream has a claim with a newer fencing token');
-      }
-      held.seq = last.seq;
-      held.seq = await changes.append(shard, held.seq, held.fence, records).catch((again) => {
-        throw this.failure(shard, again);
-      });
-    }
-    for (const [id, json] of records) {
-      if (json === null) held.nodes.delete(id);
-      else held.nodes.set(id, { same: sameness(JSON.parse(json) as StoredNode), json });
-    }
-    held.tail += records.length;
-  }
-
-  private failure(shard: number, error: unknown): Error {
-    if (isWrongRevision(error)) {
-      return new LeaseLostError(shard, 'its change stream has a claim with a newer fencing token');
-    }
-    const subject = `wyneos.changes.${shard}`;
-    return new StorageError(subject, `Appending to ${subject} failed: ${thrownMessage(error)}`, {
-      cause: error,
-    });
-  }
-
-  /**
-   * Checkpoints a shard whose change stream has grown enough, in the background (a failure
-   * leaves the stream as it was, longer): writes the chunks and the head, trims the stream
-   * up to it and deletes the chunks it replaces.
-   */
-  private checkpointIfDue(shard: number, held: HeldShard): void {
-    const { checkpointRecords = 2000, checkpointMs = 60_000, clock = systemClock } = this.options;
-    if (held.checkpointing || held.tail === 0) return;
-    const now = clock.now();
-    const grown = held.tail >= Math.max(checkpointRecords, held.nodes.size);
-    if (!grown && now - held.checkpointedAt < checkpointMs) return;
-    held.checkpointing = true;
-    const { seq, tail } = held;
-    const records = [...held.nodes.values()].map((written) => written.json);
-    void this.checkpoint(shard, held, seq, tail, records)
-      .catch((error: unknown) => {
-        this.options.log.warn({ shard, error: thrownMessage(error) }, 'checkpoint failed');
-      })
-      .finally(() => {
-        held.checkpointing = false;
-        held.checkpointedAt = now;
-      });
-  }
-
-  private async checkpoint(
-    shard: number,
-    held: HeldShard,
-    seq: number,
-    tail: number,
-    records: string[],
-  ): Promise<void> {
-    const { kv } = this;
-    const written = await writeCheckpoint(kv, shard, held.fence, seq, records, held.head.revision);
-    if (written === undefined) {
-      // A newer one is there (its writer holds the shard now, or will be fenced off).
-      held.head = await readHead(kv, shard);
-      return;
-    }
-    const before = held.head.head;
-    held.head = written;
-    held.tail -= tail;
-    await this.options.changes.trim(shard, seq);
-    if (before !== undefined) await dropChunks(kv, shard, before);
-  }
-
-  /** Resolves once the checkpoints under way are written (tests). */
-  async checkpointed(): Promise<void> {
-    while ([...this.held.values()].some((held) => held.checkpointing)) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+  /** Resolves once the checkpoints under way are written or have failed (tests). */
+  checkpointed(): Promise<void> {
+    return this.checkpoints.settled();
   }
 
   private serially<T>(run: () => Promise<T>): Promise<T> {

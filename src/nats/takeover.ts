@@ -129,7 +129,7 @@ export async function takeOver(
       else loaded.nodes.set(id, JSON.parse(json) as StoredNode);
     }
     const dropped = kept !== undefined && !ours ? kept.changes.size : 0;
-    const claimed = { ...loaded, seq, tail: loaded.tail + records.size, legacy: false, dropped };
+    const claimed = { ...loaded, seq, tail: loaded.tail + records.size, dropped };
     // A former holder's checkpoint that came in meanwhile trimmed what it holds: read again
     // from it (nobody but us appends now).
     const head = await readHead(kv, shard);
