@@ -6,7 +6,7 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NatsError } from '../errors.js';
+import { NatsError, StorageError } from '../errors.js';
 import { thrownMessage } from '../show.js';
 import type { StoredNode } from './kept-changes.js';
 import { changesStream, subjects } from './subjects.js';
@@ -26,6 +26,8 @@ export interface LoggedChange extends ShardChange {
 
 // Well under the server's default 1 MB max_payload; a larger write goes out in parts.
 const maxEntryBytes = 256 * 1024;
+/** How long a read waits for the next entry before it takes the rest to be gone. */
+const idleMs = 5000;
 
 /**
  * The per-shard change streams (`wyneos.changes.<shard>` in one JetStream stream). Every
@@ -91,7 +93,11 @@ export class ShardLog {
     return seq;
   }
 
-  /** The shard's entries after `from`, up to `to` (the last one known to be there). */
+  /**
+   * The shard's entries after `from`, up to `to` (the last one known to be there). Entries
+   * trimmed while they are read (a newer checkpoint holds them) are a StorageError: the reader
+   * must read the checkpoint again.
+   */
   async read(shard: number, from: number, to: number): Promise<LoggedChange[]> {
     const read: LoggedChange[] = [];
     if (to <= from) return read;
@@ -101,13 +107,25 @@ export class ShardLog {
       opt_start_seq: from + 1,
     });
     const messages = await consumer.consume();
+    // Nothing left to deliver waits for new entries forever: stop after a while without any.
+    let idle = setTimeout(() => messages.stop(), idleMs);
     try {
       for await (const message of messages) {
         read.push({ ...message.json<ShardChange>(), seq: message.seq });
-        if (message.seq >= to) break;
+        if (message.seq >= to || message.info.pending === 0) break;
+        clearTimeout(idle);
+        idle = setTimeout(() => messages.stop(), idleMs);
       }
     } finally {
+      clearTimeout(idle);
       await messages.close();
+    }
+    const last = read.at(-1)?.seq ?? from;
+    if (last < to) {
+      throw new StorageError(
+        subjects.changes(shard),
+        `Entries ${last + 1} to ${to} of ${subjects.changes(shard)} are gone (trimmed while read)`,
+      );
     }
     return read;
   }

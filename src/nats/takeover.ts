@@ -52,7 +52,8 @@ export async function loadShard(
       return { nodes, seq: Math.max(from, last), head, tail, legacy };
     } catch (error) {
       const replaced = (await readHead(kv, shard)).revision !== head.revision;
-      if (!(error instanceof StateCorruptError) || !replaced || attempt >= attempts) throw error;
+      const reread = error instanceof StateCorruptError || error instanceof StorageError;
+      if (!reread || !replaced || attempt >= attempts) throw error;
     }
   }
 }
