@@ -189,6 +189,13 @@ export async function scaleOut(): Promise<ScenarioResult | undefined> {
         isolateIds.set(r.nodeId as string, set);
       }
       const duplicated = [...isolateIds.values()].filter((s) => s.size > 1).length;
+      // What a node would apply twice: two isolate requests with different action ids.
+      const toldIds = new Map<string, Set<string>>();
+      for (const r of receipts) {
+        if (r.type !== 'isolate') continue;
+        toldIds.set(r.nodeId, (toldIds.get(r.nodeId) ?? new Set()).add(r.actionId));
+      }
+      const toldTwice = [...toldIds.values()].filter((s) => s.size > 1).length;
       const isolatedNow = await countIsolated(
         state,
         changes,
@@ -227,6 +234,7 @@ export async function scaleOut(): Promise<ScenarioResult | undefined> {
           unit: '',
         },
         { label: 'duplicated isolations', value: duplicated, unit: '' },
+        { label: 'nodes told to isolate twice (distinct action ids)', value: toldTwice, unit: '' },
       );
       for (const d of derived) log(`${d.label}: ${Math.round(d.value * 10) / 10} ${d.unit}`);
       return {
