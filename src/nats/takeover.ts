@@ -48,8 +48,15 @@ export async function loadShard(
       }
       const tail = apply(nodes, await log.read(shard, from, last));
       // Trimmed under us (a newer checkpoint came in while the tail was read): read again.
-      if ((await readHead(kv, shard)).revision !== head.revision) continue;
-      return { nodes, seq: Math.max(from, last), head, tail, legacy };
+      if ((await readHead(kv, shard)).revision === head.revision) {
+        return { nodes, seq: Math.max(from, last), head, tail, legacy };
+      }
+      if (attempt >= attempts) {
+        throw new StorageError(
+          keys.checkpoint(shard),
+          `Cannot read shard ${shard}: its checkpoint keeps being replaced while it is read`,
+        );
+      }
     } catch (error) {
       const replaced = (await readHead(kv, shard)).revision !== head.revision;
       const reread = error instanceof StateCorruptError || error instanceof StorageError;
