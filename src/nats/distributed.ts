@@ -29,8 +29,8 @@ export interface DistributedOptions
   /** This supervisor's name in leases and the audit trail. @defaultValue `<host>-<pid>` */
   readonly supervisorId?: string;
   /**
-   * Copies of each bucket and of the audit stream on a NATS cluster (3 survives one server
-   * lost); set when they are first created. @defaultValue 1
+   * Copies of each bucket, the audit stream and the change stream on a NATS cluster (3
+   * survives one server lost); set when they are first created. @defaultValue 1
    */
   readonly replicas?: number;
   /**
