@@ -20,6 +20,7 @@ import { registrationPersist } from './scenarios/registration-persist.js';
 import { relayIngest } from './scenarios/relay-ingest.js';
 import { replay } from './scenarios/replay.js';
 import { scaleOut } from './scenarios/scale-out.js';
+import { shardTakeover } from './scenarios/shard-takeover.js';
 import { simulation } from './scenarios/simulation.js';
 import { sseFanout } from './scenarios/sse-fanout.js';
 import { tick } from './scenarios/tick.js';
@@ -35,6 +36,7 @@ const scenarios: Readonly<Record<string, () => Promise<ScenarioResult | undefine
   'relay-ingest': relayIngest,
   'nats-registration': natsRegistration,
   'scale-out': scaleOut,
+  'shard-takeover': shardTakeover,
   'registration-persist': registrationPersist,
   tick,
   memory,

@@ -15,7 +15,9 @@ import {
   createRelay,
   type EnforcementMessage,
   keys,
+  loadShard,
   nodeIdOfSubject,
+  ShardLog,
   type StoredNode,
   StreamAuditLog,
   shardOf,
@@ -89,6 +91,7 @@ export async function scaleOut(): Promise<ScenarioResult | undefined> {
     }
     const leases = await new Kvm(nc).open(buckets.leases);
     const state = await new Kvm(nc).open(buckets.state);
+    const changes = await ShardLog.open(nc);
     await waitFor(async () => (await holders(leases)).every((h) => h !== undefined), 60_000);
     log('shards held');
     const receipts: Array<{ nodeId: string; actionId: string; type: string }> = [];
@@ -171,7 +174,7 @@ export async function scaleOut(): Promise<ScenarioResult | undefined> {
           `kill ${round + 1}: ${victim}'s ${orphaned.length} shards held again after ${Math.round(takeovers[round] as number)} ms`,
         );
         await delay(30_000);
-        lostAfterKill[round] = await lost(state, acknowledged);
+        lostAfterKill[round] = await lost(state, changes, acknowledged);
       }
       clearInterval(beating);
       const beatSeconds = (performance.now() - beatStarted) / 1000;
@@ -186,8 +189,16 @@ export async function scaleOut(): Promise<ScenarioResult | undefined> {
         isolateIds.set(r.nodeId as string, set);
       }
       const duplicated = [...isolateIds.values()].filter((s) => s.size > 1).length;
+      // What a node would apply twice: two isolate requests with different action ids.
+      const toldIds = new Map<string, Set<string>>();
+      for (const r of receipts) {
+        if (r.type !== 'isolate') continue;
+        toldIds.set(r.nodeId, (toldIds.get(r.nodeId) ?? new Set()).add(r.actionId));
+      }
+      const toldTwice = [...toldIds.values()].filter((s) => s.size > 1).length;
       const isolatedNow = await countIsolated(
         state,
+        changes,
         ids.filter((_, i) => overloaded(i) || crashed(i)),
       );
       const derived: Derived[] = [];
@@ -223,6 +234,7 @@ export async function scaleOut(): Promise<ScenarioResult | undefined> {
           unit: '',
         },
         { label: 'duplicated isolations', value: duplicated, unit: '' },
+        { label: 'nodes told to isolate twice (distinct action ids)', value: toldTwice, unit: '' },
       );
       for (const d of derived) log(`${d.label}: ${Math.round(d.value * 10) / 10} ${d.unit}`);
       return {
@@ -258,16 +270,26 @@ async function holders(leases: KV): Promise<Array<string | undefined>> {
 }
 
 /** Acknowledged isolations no longer isolated in KV. */
-async function lost(state: KV, acknowledged: ReadonlySet<string>): Promise<number> {
+async function lost(
+  state: KV,
+  changes: ShardLog,
+  acknowledged: ReadonlySet<string>,
+): Promise<number> {
   const ids = [...acknowledged];
-  return ids.length - (await countIsolated(state, ids));
+  return ids.length - (await countIsolated(state, changes, ids));
 }
 
-async function countIsolated(state: KV, ids: readonly string[]): Promise<number> {
+async function countIsolated(
+  state: KV,
+  changes: ShardLog,
+  ids: readonly string[],
+): Promise<number> {
+  const loaded = new Map<number, Map<string, StoredNode>>();
   let n = 0;
   for (const id of ids) {
-    const stored = (await state.get(keys.node(shardOf(id, shards), id)))?.json<StoredNode>();
-    if (stored?.node.state === 'isolated') n++;
+    const shard = shardOf(id, shards);
+    if (!loaded.has(shard)) loaded.set(shard, (await loadShard(state, changes, shard)).nodes);
+    if (loaded.get(shard)?.get(id)?.node.state === 'isolated') n++;
   }
   return n;
 }

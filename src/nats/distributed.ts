@@ -20,6 +20,7 @@ import { FleetView } from './fleet-view.js';
 import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 import { KvStateStore } from './kv-state-store.js';
 import { ShardLeases } from './leases.js';
+import { ShardLog } from './shard-log.js';
 import { SharedSettings } from './shared-settings.js';
 import { sharedSupervisor } from './shared-supervisor.js';
 import { StreamAuditLog } from './stream-audit-log.js';
@@ -37,8 +38,8 @@ export interface DistributedOptions
   /** This supervisor's name in leases and the audit trail. @defaultValue `<host>-<pid>` */
   readonly supervisorId?: string;
   /**
-   * Copies of each bucket and of the audit stream on a NATS cluster (3 survives one server
-   * lost); set when they are first created. @defaultValue 1
+   * Copies of each bucket, the audit stream and the change stream on a NATS cluster (3
+   * survives one server lost); set when they are first created. @defaultValue 1
    */
   readonly replicas?: number;
   /**
@@ -162,15 +163,17 @@ export async function startDistributedSupervisor(
 
   let leases: ShardLeases | undefined;
   const holds = (shard: number) => leases?.fence(shard) !== undefined;
+  const changes = await ShardLog.open(nc, replicas);
   const stateStore = new KvStateStore(state, boots, {
     shards,
+    changes,
     fenceOf: (shard) => leases?.fence(shard),
     fenced: (shard) => {
       leases?.forget(shard);
       letGo(shard);
     },
     windowMs,
-    // A takeover waits for its shard's key listing at most a lease, then is tried again.
+    // A takeover of an older release's shard waits for its key listing at most a lease.
     listMs: leaseMs,
     log: logger,
   });

@@ -32,10 +32,12 @@ export {
   relayPermissions,
   supervisorUser,
 } from './server-config.js';
+export { type LoggedChange, type ShardChange, ShardLog } from './shard-log.js';
 export { StreamAuditLog } from './stream-audit-log.js';
 export {
   auditStream,
   buckets,
+  changesStream,
   checkShardCount,
   decodeId,
   encodeId,
@@ -44,3 +46,4 @@ export {
   shardOf,
   subjects,
 } from './subjects.js';
+export { type LoadedShard, loadShard } from './takeover.js';

@@ -11,56 +11,58 @@ export interface StoredNode {
   readonly fence: number;
 }
 
-/** A record without its heartbeat seq, for comparing: a node is not rewritten per beat. */
+/**
+ * A record without its heartbeat seq, for comparing: a node is not rewritten per beat, nor
+ * because another holder wrote it last.
+ */
 export function sameness(value: StoredNode): string {
-  return JSON.stringify({ ...value, node: { ...value.node, seq: 0 } });
+  return JSON.stringify({ ...value, fence: 0, node: { ...value.node, seq: 0 } });
 }
 
-/** A node's change not yet written when its shard was let go. */
-export interface Kept {
-  /** The newest record, or null to delete it. */
-  readonly json: string | null;
-  /** The fencing token KV's copy still carries if nobody has taken the shard since. */
-  readonly fence: number;
-  /** Whether KV had the node, as far as the store knew. */
-  readonly stored: boolean;
+/** The changes of a shard not yet written when it was let go. */
+export interface KeptShard {
+  /** The shard's last change-stream entry as the store knew it: still last if nobody wrote since. */
+  readonly seq: number;
+  /** Each node's newest record, or null to delete it. */
+  readonly changes: Map<string, string | null>;
 }
 
-/** What a store knew of a shard it lets go: its token, and what KV holds of each node. */
+/** What a store knew of a shard it lets go: its last entry, and what is stored of each node. */
 export interface Known {
-  readonly fence: number;
+  readonly seq: number;
   readonly nodes: ReadonlyMap<string, { readonly same: string }>;
 }
 
 /**
  * The changes a state store had not written when it let a shard go (its lease ran out, or a
  * handover's last write failed): pending writes, and the nodes' records as the supervisor let
- * them go. Kept until the store takes the shard back, when each is written if KV's copy still
- * carries the token the store held (nobody took the shard since), or until another supervisor
- * is seen holding it; either way what another holder wrote stands.
+ * them go. Kept until the store takes the shard back, when they are written with its claim if
+ * the shard's change stream still ends where the store left it (nobody wrote since), or until
+ * another supervisor is seen holding it; either way what another holder wrote stands.
  */
 export class KeptChanges {
-  private readonly kept = new Map<number, Map<string, Kept>>();
+  private readonly kept = new Map<number, KeptShard>();
 
   constructor(
     private readonly shards: number,
     private readonly log: Logger,
   ) {}
 
-  /** Keeps what KV lacks of a shard let go: its pending writes, then its nodes' records. */
+  /** Keeps what the change stream lacks of a shard let go: its pending writes, then its nodes' records. */
   keep(
     shard: number,
     known: Known,
     pending: Iterable<readonly [string, string | null]>,
     records: Pick<DurableState, 'nodes' | 'overrides'> | undefined,
+    fence: number,
   ): void {
-    const kept = new Map<string, Kept>();
+    const kept = new Map<string, string | null>();
     const keep = (id: string, json: string | null) => {
       const before = known.nodes.get(id);
       const same =
         json === null ? before === undefined : before?.same === sameness(JSON.parse(json));
       if (same) kept.delete(id);
-      else kept.set(id, { json, fence: known.fence, stored: before !== undefined });
+      else kept.set(id, json);
     };
     for (const [id, json] of pending) keep(id, json);
     const protectedIds = new Set(records?.overrides.protected);
@@ -71,17 +73,17 @@ export class KeptChanges {
         node,
         protected: protectedIds.has(node.id),
         pinned: pinnedIds.has(node.id),
-        fence: known.fence,
+        fence,
       };
       keep(node.id, JSON.stringify(value));
     }
-    if (kept.size > 0) this.kept.set(shard, kept);
+    if (kept.size > 0) this.kept.set(shard, { seq: known.seq, changes: kept });
     else this.kept.delete(shard);
   }
 
-  /** The changes kept for a shard being taken back; the takeover deletes those it settles. */
-  of(shard: number): Map<string, Kept> {
-    return this.kept.get(shard) ?? new Map();
+  /** The changes kept for a shard being taken back. */
+  of(shard: number): KeptShard | undefined {
+    return this.kept.get(shard);
   }
 
   /** The takeover of a shard is done; `dropped` of its changes met another holder's writes. */
@@ -97,7 +99,7 @@ export class KeptChanges {
 
   /** Another supervisor holds the shard: its kept changes will never be written here. */
   abandon(shard: number): void {
-    this.taken(shard, this.kept.get(shard)?.size ?? 0);
+    this.taken(shard, this.kept.get(shard)?.changes.size ?? 0);
   }
 
   private dropped(shard: number, nodes: number): void {

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { type Clock, systemClock } from '../clock.js';
-import { LeaseLostError, StorageError } from '../errors.js';
+import { LeaseLostError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
   type DurableNode,
@@ -9,11 +9,18 @@ import {
   stateFormatVersion,
 } from '../storage/index.js';
 import { KeptChanges, type StoredNode, sameness } from './kept-changes.js';
-import { isWrongRevision } from './leases.js';
 import { listKeys } from './list-keys.js';
+import type { ShardLog } from './shard-log.js';
+import {
+  appendRound,
+  type CheckpointOptions,
+  Checkpoints,
+  type Written,
+  type WrittenShard,
+} from './shard-state.js';
 import { ShardTally } from './shard-tally.js';
 import { keys, shardOf } from './subjects.js';
-import { takeOver } from './takeover.js';
+import { dropLegacy, takeOver } from './takeover.js';
 
 export type { StoredNode } from './kept-changes.js';
 
@@ -26,16 +33,7 @@ export interface ShardCounts {
   readonly recentOffline: readonly number[];
 }
 
-interface Written {
-  /** The record without its seq, for comparing. */
-  readonly same: string;
-  readonly revision: number;
-}
-
-interface HeldShard {
-  readonly fence: number;
-  /** What is in KV for each node of the shard, as this store last wrote or read it. */
-  readonly nodes: Map<string, Written>;
+interface HeldShard extends WrittenShard {
   /** What the shard adds up to as the supervisor last handed it over, kept as nodes change. */
   readonly tally: ShardTally;
   counts: string;
@@ -49,7 +47,7 @@ interface Pending {
   readonly json: string | null;
 }
 
-export interface KvStateStoreOptions {
+export interface KvStateStoreOptions extends Omit<CheckpointOptions, 'log'> {
   readonly shards: number;
   /** A shard's fencing token if its lease is still certainly ours (ShardLeases.fence). */
   readonly fenceOf: (shard: number) => number | undefined;
@@ -57,34 +55,39 @@ export interface KvStateStoreOptions {
   readonly fenced: (shard: number) => void;
   /** The detection window, for the recent-offline counts. */
   readonly windowMs: number;
+  /** The shards' change streams. */
+  readonly changes: ShardLog;
   /**
-   * How long a takeover waits for the list of a shard's keys before it gives up (to be tried
-   * again at the next lease scan). @defaultValue 10000 (the default lease)
+   * How long a takeover of a shard still in per-node keys (an older release's) waits for their
+   * list before it gives up (to be tried again at the next lease scan). @defaultValue 10000
    */
   readonly listMs?: number;
-  /** The listing's deadline is measured on it. @defaultValue systemClock */
+  /** The listing's deadline and checkpoint ages are measured on it. @defaultValue systemClock */
   readonly clock?: Clock;
   readonly log: Logger;
 }
 
 /**
- * The state store of a distributed supervisor: one KV key per node, written only when the
- * node's record changes (a tick that changes three nodes writes three keys), every write a
- * compare-and-set at the revision this store last wrote or read. `save` compares the state
- * (`saveChanges` only the nodes that changed, which is what a commit hands it) with what is in
- * KV at once, keeping each changed node's newest record until it is written,
- * so saves that queue up behind a slow one collapse into one round of writes and no change
- * is lost to a newer state that no longer holds the node (one handed over meanwhile). A shard is written only while
- * its lease is certainly held, and taking a shard over (`claim`) rewrites each of its keys
- * with the new fencing token: a former holder that still believes in its lease then meets a
- * revision it does not know and is refused (LeaseLostError), so no write lands after a
- * handover from a holder with a stale token.
+ * The state store of a distributed supervisor. Each shard is a checkpoint (its nodes' records,
+ * chunked in KV) and a change stream (JetStream, `wyneos.changes.<shard>`) of the records
+ * written since; a node is written when its record changes (a tick that changes three nodes
+ * appends one entry with three records). Every append names the shard's last entry as this
+ * store knows it, and a takeover (`claim`) appends a claim after the last one it read: a
+ * former holder that still believes in its lease is then refused (LeaseLostError), so nothing
+ * lands after a handover from a holder with a stale token, and nothing acknowledged before it
+ * is lost. `save` compares the state (`saveChanges` only the nodes that changed, which is what
+ * a commit hands it) with what is stored, keeping each changed node's newest record until it is
+ * written, so saves that queue up behind a slow one collapse into one round of writes and no
+ * change is lost to a newer state that no longer holds the node (one handed over meanwhile).
+ * Once a shard's stream has grown enough since its checkpoint, a new checkpoint is written and
+ * the stream trimmed to it, so a takeover reads a checkpoint and a short tail.
  */
 export class KvStateStore implements StateStore {
   private readonly held = new Map<number, HeldShard>();
   private pending = new Map<string, Pending>();
   private counts = new Map<number, string>();
   private readonly kept: KeptChanges;
+  private readonly checkpoints: Checkpoints;
   private queue: Promise<unknown> = Promise.resolve();
   private queued: Promise<void> | undefined;
 
@@ -94,6 +97,7 @@ export class KvStateStore implements StateStore {
     private readonly options: KvStateStoreOptions,
   ) {
     this.kept = new KeptChanges(options.shards, options.log);
+    this.checkpoints = new Checkpoints(kv, options.changes, options);
   }
 
   /** No nodes: a distributed supervisor starts empty and adopts shards as it acquires them. */
@@ -116,35 +120,50 @@ export class KvStateStore implements StateStore {
   }
 
   /**
-   * Takes a shard over: reads every node stored for it and rewrites each with `fence`, so the
-   * former holder's next write there is refused, writing what this store kept of the shard
-   * when it let it go if nobody took it since (see KeptChanges). Returns the nodes and their
-   * overrides.
+   * Takes a shard over: reads its checkpoint and change stream and appends a claim with
+   * `fence`, so the former holder's next write there is refused, writing what this store kept
+   * of the shard when it let it go if nobody wrote since (see KeptChanges). Returns the nodes
+   * and their overrides.
    */
   claim(
     shard: number,
     fence: number,
   ): Promise<{ nodes: DurableNode[]; overrides: DurableState['overrides'] }> {
     return this.serially(async () => {
-      // Left in place until the takeover is done: one that fails keeps what it did not write.
-      const dropped: string[] = [];
-      const { listMs = 10_000, clock = systemClock } = this.options;
+      const { listMs = 10_000, clock = systemClock, changes, log } = this.options;
       const list = (filter: string) => listKeys(this.kv, filter, listMs, clock);
-      const stamped = await takeOver(this.kv, list, shard, fence, this.kept.of(shard), dropped);
-      this.kept.taken(shard, dropped.length);
+      const claimed = await takeOver(this.kv, changes, list, shard, fence, this.kept.of(shard));
+      this.kept.taken(shard, claimed.dropped);
       const written = new Map<string, Written>();
       const tally = new ShardTally();
       const nodes: DurableNode[] = [];
       const overrides = { protected: [] as string[], pinned: [] as string[] };
-      for (const stored of stamped) {
-        const { node } = stored.value;
+      for (const stored of claimed.nodes.values()) {
+        const { node } = stored;
         nodes.push(node);
         tally.set(node);
-        if (stored.value.protected) overrides.protected.push(node.id);
-        if (stored.value.pinned) overrides.pinned.push(node.id);
-        written.set(node.id, { same: sameness(stored.value), revision: stored.revision });
+        if (stored.protected) overrides.protected.push(node.id);
+        if (stored.pinned) overrides.pinned.push(node.id);
+        written.set(node.id, { same: sameness(stored), json: JSON.stringify(stored) });
       }
-      this.held.set(shard, { fence, nodes: written, tally, counts: '', draining: false });
+      const held: HeldShard = {
+        fence,
+        nodes: written,
+        seq: claimed.seq,
+        head: claimed.head,
+        tail: claimed.tail,
+        checkpointedAt: clock.now(),
+        checkpointing: false,
+        tally,
+        counts: '',
+        draining: false,
+      };
+      this.held.set(shard, held);
+      if (claimed.legacy) {
+        log.info({ shard, nodes: nodes.length }, 'shard moved from per-node keys to its stream');
+        void dropLegacy(this.kv, shard, claimed.nodes.keys());
+      }
+      this.checkpoints.due(shard, held);
       return { nodes, overrides };
     });
   }
@@ -183,7 +202,7 @@ export class KvStateStore implements StateStore {
       pending.push([id, write.json]);
     }
     // Released twice (fenced, then let go): the first kept what there was.
-    if (held !== undefined) this.kept.keep(shard, held, pending, records);
+    if (held !== undefined) this.kept.keep(shard, held, pending, records, held.fence);
   }
 
   save(state: DurableState): Promise<void> {
@@ -283,11 +302,7 @@ export class KvStateStore implements StateStore {
         if (fenceOf(shard) !== held.fence) {
           throw new LeaseLostError(shard, 'the lease was not renewed within its TTL');
         }
-        await settleAll(
-          writes.map(([id, json]) =>
-            json === null ? this.remove(shard, held, id) : this.put(shard, held, id, json),
-          ),
-        );
+        await appendRound(this.options.changes, shard, held, writes);
         const counts = this.counts.get(shard);
         if (counts !== undefined && counts !== held.counts) {
           await this.kv.put(keys.counts(shard), counts);
@@ -310,6 +325,7 @@ export class KvStateStore implements StateStore {
         }
       }
     }
+    for (const [shard, held] of this.held) this.checkpoints.due(shard, held);
     if (failures.length > 0) throw failures[0];
     // Kept changes of a shard let go are not durable until it is taken back: saying otherwise
     // would acknowledge a decision that a crash now loses.
@@ -319,42 +335,9 @@ export class KvStateStore implements StateStore {
     }
   }
 
-  private async put(shard: number, held: HeldShard, id: string, json: string) {
-    const key = keys.node(shard, id);
-    const before = held.nodes.get(id);
-    try {
-      const revision =
-        before === undefined
-          ? await this.kv.create(key, json)
-          : await this.kv.update(key, json, before.revision);
-      held.nodes.set(id, { same: sameness(JSON.parse(json) as StoredNode), revision });
-    } catch (error) {
-      throw this.refusal(shard, key, error);
-    }
-  }
-
-  private async remove(shard: number, held: HeldShard, id: string) {
-    const key = keys.node(shard, id);
-    const before = held.nodes.get(id);
-    if (before === undefined) return;
-    try {
-      await this.kv.purge(key, { previousSeq: before.revision });
-      held.nodes.delete(id);
-    } catch (error) {
-      throw this.refusal(shard, key, error);
-    }
-  }
-
-  private refusal(shard: number, key: string, error: unknown): Error {
-    if (isWrongRevision(error)) {
-      return new LeaseLostError(
-        shard,
-        `${key} was rewritten by a holder with a newer fencing token`,
-      );
-    }
-    return new StorageError(key, `Writing ${key} to NATS KV failed: ${(error as Error).message}`, {
-      cause: error,
-    });
+  /** Resolves once the checkpoints under way are written or have failed (tests). */
+  checkpointed(): Promise<void> {
+    return this.checkpoints.settled();
   }
 
   private serially<T>(run: () => Promise<T>): Promise<T> {
@@ -362,11 +345,4 @@ export class KvStateStore implements StateStore {
     this.queue = next.catch(() => {});
     return next;
   }
-}
-
-/** Waits for every write; rejects with the first failure once all have settled. */
-async function settleAll(writes: Array<Promise<void>>): Promise<void> {
-  const results = await Promise.allSettled(writes);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
 }

@@ -58,6 +58,9 @@ export const subjects = {
   /** The audit trail of one supervisor, in the audit stream. */
   audit: (writer: string) => `wyneos.audit.${encodeId(writer)}`,
   allAudit: 'wyneos.audit.>',
+  /** A shard's change stream: its node records as written since its checkpoint. */
+  changes: (shard: number) => `wyneos.changes.${shard}`,
+  allChanges: 'wyneos.changes.>',
   /**
    * The prefix of a node's reply subjects: an inbox of its own, so NATS permissions can let it
    * read its replies and no one else's (the default `_INBOX.>` would be everybody's).
@@ -81,6 +84,10 @@ export const keys = {
   decision: (nodeId: string, actionId: string) =>
     `decision.${encodeId(nodeId)}.${encodeId(actionId)}`,
   nodeDecisions: (nodeId: string) => `decision.${encodeId(nodeId)}.>`,
+  /** Where a shard's checkpoint is: which chunks, up to which entry of its change stream. */
+  checkpoint: (shard: number) => `ckpt.${shard}.head`,
+  /** One chunk of a checkpoint (a JSON array of stored nodes); `gen` tells checkpoints apart. */
+  checkpointChunk: (shard: number, gen: string, index: number) => `ckpt.${shard}.${gen}.${index}`,
   /** A shard's counts for the fleet-wide safety limits. */
   counts: (shard: number) => `counts.${shard}`,
   /** The fleet's settings every supervisor and agent must agree on (the shard count). */
@@ -107,3 +114,4 @@ export const buckets = {
   settings: 'wyneos-settings',
 } as const;
 export const auditStream = 'WYNEOS_AUDIT';
+export const changesStream = 'WYNEOS_CHANGES';

@@ -1,4 +1,8 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { DurableNode, DurableState } from '../../src/index.js';
+import { changesStream, loadShard, ShardLog, type StoredNode } from '../../src/nats/index.js';
 import { stateFormatVersion } from '../../src/storage/index.js';
 
 // A supervisor's durable state as the NATS store tests write it: the smallest valid one.
@@ -32,4 +36,24 @@ export function durableState(nodes: DurableNode[]): DurableState {
     overrides: { protected: [], pinned: [] },
     exemptions: [],
   };
+}
+
+/**
+ * The change streams, emptied: the NATS store tests share one server, and a fresh bucket
+ * with an old shard's entries would not be a fresh fleet.
+ */
+export async function freshChanges(nc: NatsConnection): Promise<ShardLog> {
+  const changes = await ShardLog.open(nc);
+  await (await jetstreamManager(nc)).streams.purge(changesStream);
+  return changes;
+}
+
+/** A node as stored: its shard's checkpoint and change stream read. */
+export async function storedNode(
+  kv: KV,
+  changes: ShardLog,
+  shard: number,
+  id: string,
+): Promise<StoredNode | undefined> {
+  return (await loadShard(kv, changes, shard)).nodes.get(id);
 }

@@ -10,18 +10,20 @@ import {
   EnforcementPublisher,
   KvStateStore,
   keys,
+  type ShardLog,
   subjects,
 } from '../../src/nats/index.js';
 import { storageRetry } from '../../src/supervisor/storage-health.js';
 import { captureLogger } from '../helpers.js';
+import { freshChanges } from './durable-fixtures.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // A durable write that timed out dropped the enforcement batch it carried: the isolation was
 // saved by the next commit, but the node was never told (no outbox key, no request). Each
 // action is now kept until its node has been told, and told once.
 
-/** The bucket, but each KV method named in `failing` fails once (as a timed-out write does). */
-function flaky(kv: KV, failing: Set<string>): KV {
+/** The bucket or stream, but each method named in `failing` fails once (as a timed-out write does). */
+function flaky<T extends KV | ShardLog>(kv: T, failing: Set<string>): T {
   return new Proxy(kv, {
     get(target, name, receiver) {
       const method = Reflect.get(target, name, receiver);
@@ -54,7 +56,8 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
     const failing = { state: new Set<string>(), outbox: new Set<string>() };
     const { logger, lines } = captureLogger('warn');
     // The distributed supervisor's store, holding the one shard.
-    const store = new KvStateStore(flaky(kv, failing.state), 1, {
+    const store = new KvStateStore(kv, 1, {
+      changes: flaky(await freshChanges(nc), failing.state),
       shards: 1,
       windowMs: 3000,
       log: logger,
@@ -99,8 +102,8 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
 
   it('is sent once the next commit has saved it, to a node told exactly once', async () => {
     const { failing, clock, sup, publisher, told, lines } = await setup();
-    // The isolation's write to the node's key times out.
-    failing.state.add('update');
+    // The isolation's write to its shard's change stream times out.
+    failing.state.add('append');
     sup.isolate('n-1', 'retry test');
     await expect(sup.durable()).rejects.toThrow(/timeout/);
     await publisher.settled();

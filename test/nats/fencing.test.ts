@@ -7,9 +7,9 @@ import {
   buckets,
   connectNats,
   KvStateStore,
-  keys,
+  loadShard,
   requireServerFeature,
-  type StoredNode,
+  ShardLog,
   shardOf,
 } from '../../src/nats/index.js';
 import { durableNode, durableState } from './durable-fixtures.js';
@@ -31,8 +31,9 @@ describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', 
 
   it("refuses a stale lease holder's write once a new holder has taken the shard over", async () => {
     const kv = await new Kvm(nc).create(buckets.state, { history: 1 });
+    const changes = await ShardLog.open(nc);
     const shard = shardOf('n-1', 1);
-    const options = { shards: 1, windowMs: 3000, log };
+    const options = { shards: 1, windowMs: 3000, log, changes };
     // The old holder still believes in its lease (a long pause hid the expiry from it).
     const fencedOld: number[] = [];
     const old = new KvStateStore(kv, 1, {
@@ -51,18 +52,21 @@ describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', 
       LeaseLostError,
     );
     expect(fencedOld).toEqual([shard]);
-    const stored = (await kv.get(keys.node(shard, 'n-1')))?.json<StoredNode>();
-    expect(stored?.fence).toBe(9);
-    expect(stored?.node.state).toBe('online');
+    // The claim is the last entry: the refused write is not in the stream.
+    const last = await changes.last(shard);
+    expect(last).toMatchObject({ fence: 9, claim: true });
+    expect((await loadShard(kv, changes, shard)).nodes.get('n-1')?.node.state).toBe('online');
     // The new holder writes on.
     await next.save(durableState([durableNode('n-1', 'isolated')]));
-    expect((await kv.get(keys.node(shard, 'n-1')))?.json<StoredNode>().node.state).toBe('isolated');
+    expect((await loadShard(kv, changes, shard)).nodes.get('n-1')?.node.state).toBe('isolated');
   });
 
   it('refuses to write a shard whose lease it cannot vouch for, before touching NATS', async () => {
     const kv = await new Kvm(nc).create(buckets.state, { history: 1 });
     let fence: number | undefined = 3;
+    const changes = await ShardLog.open(nc);
     const store = new KvStateStore(kv, 1, {
+      changes,
       shards: 1,
       windowMs: 3000,
       log,
@@ -76,7 +80,7 @@ describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', 
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeaseLostError);
     expect((error as LeaseLostError).code).toBe('WYNEOS_ERR_LEASE_LOST');
-    expect(await kv.get(keys.node(0, 'quiet'))).toBeNull();
+    expect((await loadShard(kv, changes, 0)).nodes.has('quiet')).toBe(false);
   });
 
   it("checks the server's version on connect and refuses what 2.9 lacks with a clear error", async () => {

@@ -8,12 +8,12 @@ import {
   buckets,
   connectNats,
   KvStateStore,
-  keys,
+  loadShard,
   ShardLeases,
-  type StoredNode,
+  ShardLog,
   shardOf,
 } from '../../src/nats/index.js';
-import { durableNode, durableState } from './durable-fixtures.js';
+import { durableNode, durableState, freshChanges, storedNode } from './durable-fixtures.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // A lease that runs out while NATS is away (the restart test's flake): the supervisor lets the
@@ -24,16 +24,13 @@ import { eventually, type NatsServer, natsServerPath, startNatsServer } from './
 
 const log = pino({ level: 'silent' });
 
-async function stored(kv: KV, id: string): Promise<StoredNode | undefined> {
-  const entry = await kv.get(keys.node(0, id));
-  return entry?.operation === 'PUT' ? entry.json<StoredNode>() : undefined;
-}
-
 describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () => {
   let server: NatsServer;
   let nc: NatsConnection;
   let kv: KV;
+  let changes: ShardLog;
   let bucket = 0;
+  const stored = (id: string) => storedNode(kv, changes, 0, id);
   beforeAll(async () => {
     server = await startNatsServer();
     nc = await connectNats(server.url);
@@ -46,6 +43,7 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
   // One shard, a fresh bucket per test, and a fence the test sets (undefined: not renewed).
   function store(fence: { now: number | undefined }, fenced: number[] = []) {
     return new KvStateStore(kv, 1, {
+      changes,
       shards: 1,
       windowMs: 3000,
       log,
@@ -55,6 +53,7 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
   }
   async function freshBucket() {
     kv = await new Kvm(nc).create(`${buckets.state}-lapse-${bucket++}`, { history: 1 });
+    changes = await freshChanges(nc);
   }
 
   it('writes on taking the shard back what the supervisor decided but never wrote', async () => {
@@ -71,7 +70,7 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
       nodes: [durableNode('a', 'isolated'), durableNode('b', 'online'), durableNode('c', 'online')],
       overrides: { protected: [], pinned: ['a'] },
     });
-    expect((await stored(kv, 'a'))?.node.state).toBe('online');
+    expect((await stored('a'))?.node.state).toBe('online');
     // Not durable until written: a save meanwhile (another shard's nodes) says so.
     await expect(first.save(durableState([]))).rejects.toBeInstanceOf(LeaseLostError);
     expect(first.waiting()).toEqual([0]);
@@ -83,14 +82,14 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     expect(overrides.pinned).toEqual(['a']);
     expect(first.shards()).toEqual([0]);
     expect(first.waiting()).toEqual([]);
-    expect(await stored(kv, 'a')).toMatchObject({
+    expect(await stored('a')).toMatchObject({
       node: { state: 'isolated' },
       pinned: true,
       fence: 5,
     });
-    expect((await stored(kv, 'c'))?.fence).toBe(5);
+    expect((await stored('c'))?.fence).toBe(5);
     // The store knows what it wrote: a save of the same state writes nothing again.
-    const revision = (await kv.get(keys.node(0, 'a')))?.revision;
+    const last = (await changes.last(0))?.seq;
     await first.save({
       ...durableState([
         durableNode('a', 'isolated'),
@@ -99,7 +98,7 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
       ]),
       overrides: { protected: [], pinned: ['a'] },
     });
-    expect((await kv.get(keys.node(0, 'a')))?.revision).toBe(revision);
+    expect((await changes.last(0))?.seq).toBe(last);
   });
 
   it('keeps the writes of a save refused for the lease, deletions too, for the takeover', async () => {
@@ -119,8 +118,8 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     fence.now = 7;
     const { nodes } = await first.claim(0, 7);
     expect(nodes.map((n) => [n.id, n.state])).toEqual([['a', 'isolated']]);
-    expect((await stored(kv, 'a'))?.node.state).toBe('isolated');
-    expect(await stored(kv, 'd')).toBeUndefined();
+    expect((await stored('a'))?.node.state).toBe('isolated');
+    expect(await stored('d')).toBeUndefined();
   });
 
   it('drops them when another supervisor held the shard meanwhile: its view stands', async () => {
@@ -146,7 +145,7 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     const { nodes } = await first.claim(0, 6);
     const states = Object.fromEntries(nodes.map((n) => [n.id, n.state]));
     expect(states).toEqual({ a: 'overloaded', c: 'offline' });
-    expect((await stored(kv, 'a'))?.node.state).toBe('overloaded');
+    expect((await stored('a'))?.node.state).toBe('overloaded');
   });
 });
 
@@ -164,8 +163,10 @@ describe.skipIf(natsServerPath === undefined)('nats: kept changes of a shard ano
 
   it('are abandoned once seen held by another supervisor, and saves are durable again', async () => {
     const kv = await new Kvm(nc).create(`${buckets.state}-abandon`, { history: 1 });
+    const changes = await freshChanges(nc);
     const fence = { now: 3 as number | undefined };
     const first = new KvStateStore(kv, 1, {
+      changes,
       shards: 1,
       windowMs: 3000,
       log,
@@ -182,7 +183,7 @@ describe.skipIf(natsServerPath === undefined)('nats: kept changes of a shard ano
     first.abandon(0);
     expect(first.waiting()).toEqual([]);
     await first.save(durableState([]));
-    expect((await kv.get(keys.node(0, 'a')))?.json<StoredNode>().node.state).toBe('online');
+    expect((await storedNode(kv, changes, 0, 'a'))?.node.state).toBe('online');
   });
 
   it('are looked for after each lease scan, which names who holds a shard', async () => {
@@ -270,8 +271,8 @@ describe.skipIf(natsServerPath === undefined)(
       expect(first.supervisor.node('n-1')?.state).toBe('isolated');
       const nc = await connectNats(server.url);
       const kv = await new Kvm(nc).open(buckets.state);
-      const entry = await kv.get(keys.node(shardOf('n-1', shards), 'n-1'));
-      expect(entry?.json<StoredNode>().node.state).toBe('isolated');
+      const shard = await loadShard(kv, await ShardLog.open(nc), shardOf('n-1', shards));
+      expect(shard.nodes.get('n-1')?.node.state).toBe('isolated');
       await nc.close();
     });
   },

@@ -4,7 +4,7 @@ import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DistributedSupervisor, startDistributedSupervisor } from 'wyneos/nats';
-import { buckets, keys, type StoredNode, StreamAuditLog, shardOf } from '../../src/nats/index.js';
+import { buckets, loadShard, ShardLog, StreamAuditLog, shardOf } from '../../src/nats/index.js';
 import { SimulatedNodes } from './fleet.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
@@ -73,9 +73,9 @@ describe.skipIf(natsServerPath === undefined)('nats: a server restart', () => {
 
     // Read straight from NATS: every acknowledged registration and isolation is there.
     const kv = await new Kvm(nc).open(buckets.state);
+    const changes = await ShardLog.open(nc);
     for (const id of ids) {
-      const entry = await kv.get(keys.node(shardOf(id, shards), id));
-      const stored = entry?.json<StoredNode>();
+      const stored = (await loadShard(kv, changes, shardOf(id, shards))).nodes.get(id);
       expect(stored?.node.id).toBe(id);
       if (isolated.includes(id)) expect(stored?.node.state).toBe('isolated');
     }

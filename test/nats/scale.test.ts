@@ -12,8 +12,10 @@ import {
   createRelay,
   type EnforcementMessage,
   keys,
+  loadShard,
   nodeIdOfSubject,
   type Relay,
+  ShardLog,
   type StoredNode,
   StreamAuditLog,
   shardOf,
@@ -176,9 +178,12 @@ describe.skipIf(natsServerPath === undefined || scale === undefined)('nats at sc
     // Three more ticks and a heartbeat round on the new holders: time for a lost isolation to
     // be decided again, which would show as a second isolate.
     await delay(Math.max(3 * tickMs, heartbeatMs) + tickMs);
+    const changes = await ShardLog.open(nc);
+    const loaded = new Map<number, Map<string, StoredNode>>();
     for (const id of acknowledged) {
-      const stored = (await state.get(keys.node(shardOf(id, shards), id)))?.json<StoredNode>();
-      expect(stored?.node.state, id).toBe('isolated');
+      const shard = shardOf(id, shards);
+      if (!loaded.has(shard)) loaded.set(shard, (await loadShard(state, changes, shard)).nodes);
+      expect(loaded.get(shard)?.get(id)?.node.state, id).toBe('isolated');
     }
     const audit = await StreamAuditLog.open(jetstream(nc), await jetstreamManager(nc), 'reader');
     const isolations = (await audit.read()).filter(

@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
 import {
   buckets,
+  changesStream,
   connectNats,
   createNatsAgent,
   type DistributedSupervisor,
@@ -44,10 +45,13 @@ interface Outcomes {
   readonly registerAsOther: string;
   readonly putKey: string;
   readonly deleteKey: string;
+  /** node-2's shard's last change-stream entry read. */
   readonly readOtherKey: string;
   /** A shard lease taken over. */
   readonly putLease: string;
   readonly publishAudit: string;
+  /** An entry appended to node-2's shard's change stream. */
+  readonly writeState: string;
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permissions', () => {
@@ -187,9 +191,17 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       .put(forged, JSON.stringify(action))
       .then(() => 'written', refusedOr('put'));
     const deleteKey = await kv.delete(forged).then(() => 'deleted', refusedOr('delete'));
-    const readOtherKey = await kv
-      .get(keys.node(shardOf(two, shards), two))
-      .then((entry) => (entry === null ? 'missing' : 'read'), refusedOr('get'));
+    // Node state is in the shards' change streams (and checkpoints, in the state bucket).
+    const readOtherKey = await nc
+      .request(
+        `$JS.API.STREAM.MSG.GET.${changesStream}`,
+        JSON.stringify({ last_by_subj: subjects.changes(shardOf(two, shards)) }),
+        { timeout: 2000 },
+      )
+      .then(
+        (reply) => (reply.json<{ message?: unknown }>().message ? 'read' : 'missing'),
+        refusedOr('get'),
+      );
     const leases = await new Kvm(jetstream(nc, { timeout: 2000 })).open(buckets.leases);
     const putLease = await leases
       .put(keys.lease(0), '{}')
@@ -197,6 +209,10 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     const publishAudit = await jetstream(nc, { timeout: 2000 })
       .publish(subjects.audit('s-1'), '{}')
       .then(() => 'stored', refusedOr('audit'));
+    // Last: on an open server this entry fences the supervisor off its shard.
+    const writeState = await jetstream(nc, { timeout: 2000 })
+      .publish(subjects.changes(shardOf(two, shards)), '{"fence":0,"nodes":{}}')
+      .then(() => 'stored', refusedOr('state'));
     return {
       asOtherNode,
       registerAsOther,
@@ -205,6 +221,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       readOtherKey,
       putLease,
       publishAudit,
+      writeState,
     };
   }
 
@@ -218,6 +235,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       readOtherKey: 'refused',
       putLease: 'refused',
       publishAudit: 'refused',
+      writeState: 'refused',
     });
     expect(sup.supervisor.node(two)?.load).not.toBe(0.99);
     // An agent started as node-2 with node-1's URL: refused, and it says why rather than
@@ -256,6 +274,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       readOtherKey: 'read',
       putLease: 'written',
       publishAudit: 'stored',
+      writeState: 'stored',
     });
     expect(sup.supervisor.node(two)?.load).toBe(0.99);
   });
