@@ -53,6 +53,7 @@ export const statusByCode: Partial<Record<ErrorCode, number>> = {
   WYNEOS_ERR_STOPPED: 503,
   WYNEOS_ERR_STORAGE_DEGRADED: 503,
   WYNEOS_ERR_TOO_MANY_STREAMS: 503,
+  WYNEOS_ERR_NO_HOLDER: 503,
   // 503, not 409: the fleet's capacity is what refuses, not the node the request names, and
   // agents retry a 5xx with backoff, so a node joins by itself once there is room.
   WYNEOS_ERR_FLEET_FULL: 503,

@@ -16,10 +16,11 @@ import {
 import { connectNats } from './connection.js';
 import { EnforcementPublisher } from './enforcement.js';
 import { FleetCounts } from './fleet-counts.js';
-import { FleetView } from './fleet-view.js';
+import { Forwarder } from './forwarding.js';
 import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 import { KvStateStore } from './kv-state-store.js';
 import { ShardLeases } from './leases.js';
+import { ShardAnswers } from './shard-answers.js';
 import { SharedSettings } from './shared-settings.js';
 import { sharedSupervisor } from './shared-supervisor.js';
 import { StreamAuditLog } from './stream-audit-log.js';
@@ -209,6 +210,14 @@ export async function startDistributedSupervisor(
     auth,
   );
 
+  const holding = (shard: number) => stateStore.shards().includes(shard) && holds(shard);
+  const answers = new ShardAnswers(nc, supervisor, {
+    id,
+    shards,
+    holds: holding,
+    log: logger.child({ part: 'answers' }),
+  });
+
   function nodesOf(shard: number): string[] {
     return supervisor
       .nodes()
@@ -219,6 +228,7 @@ export async function startDistributedSupervisor(
   function letGo(shard: number): void {
     if (stopping !== undefined) return;
     subscriber.drop(shard);
+    answers.drop(shard);
     const nodeIds = nodesOf(shard);
     // What was decided for them and not yet written (a save that failed, or never started
     // because its flush failed) stays with the store, which writes it if this supervisor
@@ -238,10 +248,12 @@ export async function startDistributedSupervisor(
         // The fleet's overrides, not those the nodes were saved with, hold for them.
         settings.apply();
         subscriber.hold(shard);
+        answers.hold(shard);
         logger.info({ shard, nodes: nodes.length }, 'shard taken over');
       },
       async releasing(shard) {
         subscriber.drop(shard);
+        answers.drop(shard);
         // What was decided for the shard's nodes is written before anyone else may take it:
         // their last state is committed as they leave, and none of them is deleted in KV.
         stateStore.drain(shard);
@@ -278,8 +290,15 @@ export async function startDistributedSupervisor(
         holdsShardOf: (nodeId) => stateStore.shards().includes(shardOf(nodeId, shards)),
         shardOf: (nodeId) => shardOf(nodeId, shards),
       }),
-      // The HTTP API answers for nodes held elsewhere from KV (docs/nats.md).
-      { [remoteNodesKey]: new FleetView(state, (shard) => activeLeases.holder(shard), shards) },
+      // The HTTP API forwards what concerns nodes held elsewhere to their holder (docs/nats.md).
+      {
+        [remoteNodesKey]: new Forwarder(nc, {
+          shards,
+          elsewhere: (nodeId) =>
+            supervisor.node(nodeId) === undefined &&
+            !stateStore.shards().includes(shardOf(nodeId, shards)),
+        }),
+      },
     ),
     id,
     connection: nc,
@@ -293,6 +312,7 @@ export async function startDistributedSupervisor(
         await activeLeases.stop();
         settings.stop();
         subscriber.close();
+        answers.close();
         enforcement.close();
         await supervisor.stop();
         await nc.drain();
@@ -305,6 +325,7 @@ export async function startDistributedSupervisor(
       activeLeases.abandon();
       settings.stop();
       subscriber.close();
+      answers.close();
       enforcement.close();
       await nc.close();
       await supervisor.stop().catch(() => {});

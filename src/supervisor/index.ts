@@ -3,6 +3,7 @@ export type { DetectorOption } from './detector-option.js';
 export type { HeartbeatRate } from './heartbeat-rate.js';
 export { defaultOptions } from './options.js';
 export {
+  type RemoteCommand,
   type RemoteNodes,
   type RemoteNodeView,
   remoteNodesKey,
