@@ -48,6 +48,8 @@ interface Outcomes {
   /** A shard lease taken over. */
   readonly putLease: string;
   readonly publishAudit: string;
+  /** A request to a shard's holder, as a supervisor forwards one (a read of node-2). */
+  readonly askHolder: string;
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permissions', () => {
@@ -197,6 +199,16 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     const publishAudit = await jetstream(nc, { timeout: 2000 })
       .publish(subjects.audit('s-1'), '{}')
       .then(() => 'stored', refusedOr('audit'));
+    // Only supervisors ask each other: a node may neither read another node's live view this way
+    // nor send a command as if forwarded by a supervisor.
+    const askHolder = await nc
+      .request(subjects.ask(shardOf(two, shards)), JSON.stringify({ op: 'node', nodeId: two }), {
+        timeout: 2000,
+      })
+      .then(
+        (reply) => (reply.json<{ ok?: unknown }>().ok ? 'answered' : 'failed'),
+        refusedOr('ask'),
+      );
     return {
       asOtherNode,
       registerAsOther,
@@ -205,6 +217,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       readOtherKey,
       putLease,
       publishAudit,
+      askHolder,
     };
   }
 
@@ -218,6 +231,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       readOtherKey: 'refused',
       putLease: 'refused',
       publishAudit: 'refused',
+      askHolder: 'refused',
     });
     expect(sup.supervisor.node(two)?.load).not.toBe(0.99);
     // An agent started as node-2 with node-1's URL: refused, and it says why rather than
@@ -256,6 +270,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       readOtherKey: 'read',
       putLease: 'written',
       publishAudit: 'stored',
+      askHolder: 'answered',
     });
     expect(sup.supervisor.node(two)?.load).toBe(0.99);
   });
