@@ -69,8 +69,12 @@ export const replies = {
   deregister: { 204: { type: 'null', description: 'Deregistered.' } },
   nodes: {
     200: json(
-      'A page of nodes, in registration order; `next` is the `after` of the next page.',
-      closed(['nodes'], { nodes: { type: 'array', items: ref('wyneos.node') }, next: text }),
+      "A page of nodes, in registration order; `next` is the `after` of the next page. On NATS, the nodes this supervisor holds; with `fleet=true` every shard's, by shard, and `missingShards` the shards whose holder did not answer.",
+      closed(['nodes'], {
+        nodes: { type: 'array', items: ref('wyneos.node') },
+        next: text,
+        missingShards: { type: 'array', items: integer },
+      }),
     ),
   },
   node: {

@@ -1,25 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
-import { type NatsConnection, TimeoutError } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import {
   type ErrorCode,
   errorCodes,
   InternalError,
-  NatsError,
   NoHolderError,
   WyneosError,
 } from '../errors.js';
-import { thrownMessage } from '../show.js';
-import type { RemoteCommand, RemoteNodes, RemoteNodeView } from '../supervisor/remote-nodes.js';
+import type {
+  FleetPage,
+  FleetQuery,
+  RemoteCommand,
+  RemoteNodes,
+  RemoteNodeView,
+} from '../supervisor/remote-nodes.js';
 import type { NodeSnapshot } from '../types.js';
-import type { Answer, Ask } from './shard-answers.js';
-import { shardOf, subjects } from './subjects.js';
+import { askHolder } from './ask-holder.js';
+import { listFleet } from './fleet-listing.js';
+import type { Ask } from './shard-answers.js';
+import { shardOf } from './subjects.js';
 
 /** How long a forwarded request waits for the holder, in all. */
 export const forwardBoundMs = 2000;
-// One attempt's wait: a request that reached nobody (between holders) is sent again meanwhile.
-const attemptMs = 500;
-const pauseMs = 100;
 
 /**
  * The holder's error, passed back as it threw it: its code (so the same HTTP status), message and
@@ -77,47 +79,22 @@ export class Forwarder implements RemoteNodes {
     return (ok ?? undefined) as NodeSnapshot | undefined;
   }
 
-  private async ask(ask: Ask): Promise<{ ok: unknown; supervisor: string }> {
+  fleet(query: FleetQuery): Promise<FleetPage> {
+    return listFleet(this.nc, this.parts.shards, query, this.parts.boundMs ?? forwardBoundMs);
+  }
+
+  private async ask(ask: Ask & { nodeId: string }): Promise<{ ok: unknown; supervisor: string }> {
     const boundMs = this.parts.boundMs ?? forwardBoundMs;
     const shard = shardOf(ask.nodeId, this.parts.shards);
-    const deadline = Date.now() + boundMs;
-    let delivered = false;
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new NoHolderError(ask.nodeId, shard, boundMs, delivered);
-      let answer: Answer;
-      try {
-        const reply = await this.nc.request(subjects.ask(shard), JSON.stringify(ask), {
-          timeout: Math.min(left, attemptMs),
-        });
-        answer = reply.json<Answer>();
-      } catch (error) {
-        if (isNoResponders(error)) {
-          await delay(Math.min(pauseMs, Math.max(0, deadline - Date.now())));
-        } else if (isTimeout(error)) {
-          delivered = true;
-        } else {
-          throw new NatsError(`Cannot forward to shard ${shard}: ${thrownMessage(error)}`, {
-            cause: error,
-          });
-        }
-        continue;
-      }
-      if ('error' in answer) throw holderError(answer.error);
-      return answer;
-    }
+    const asked = await askHolder(this.nc, shard, ask, Date.now() + boundMs);
+    if (!('answer' in asked)) throw new NoHolderError(ask.nodeId, shard, boundMs, asked.delivered);
+    const { answer } = asked;
+    if ('error' in answer) throw holderError(answer.error);
+    return answer;
   }
 }
 
 function holderError(error: { code: string; message: string; path: string }): WyneosError {
   if (!(error.code in errorCodes)) return new InternalError({ cause: error });
   return new HolderError(error.code as ErrorCode, error.message, error.path);
-}
-
-function isNoResponders(error: unknown): boolean {
-  return (error as { isNoResponders?: () => boolean }).isNoResponders?.() === true;
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof TimeoutError || (error as Error | null)?.cause instanceof TimeoutError;
 }

@@ -3,6 +3,7 @@ import { InternalError, InvalidRequestError, UnknownNodeError, WyneosError } fro
 import type { Logger } from '../logger.js';
 import { thrownMessage } from '../show.js';
 import type { Supervisor } from '../supervisor/index.js';
+import type { NodeSnapshot, NodeState } from '../types.js';
 import { shardOf, subjects } from './subjects.js';
 
 /** What one supervisor asks the holder of a node's shard (on `subjects.ask(shard)`). */
@@ -15,7 +16,24 @@ export type Ask =
       /** The same for every attempt of one command: the holder carries it out once. */
       readonly commandId: string;
     }
-  | { readonly op: 'deregister'; readonly nodeId: string; readonly commandId: string };
+  | { readonly op: 'deregister'; readonly nodeId: string; readonly commandId: string }
+  | NodesAsk;
+
+/** A page of the nodes of one shard, in its holder's registration order (`GET /v1/nodes?fleet`). */
+export interface NodesAsk {
+  readonly op: 'nodes';
+  readonly shard: number;
+  readonly state?: NodeState;
+  /** Only the nodes after this one (its id is of this shard). */
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/** The answer to a NodesAsk: `more` when the shard has nodes after the last one sent. */
+export interface ShardPage {
+  readonly nodes: readonly NodeSnapshot[];
+  readonly more: boolean;
+}
 
 /** The holder's answer: what it did or read, or the error it threw, and who it is. */
 export type Answer = { readonly supervisor: string } & (
@@ -75,7 +93,12 @@ export class ShardAnswers {
     let answer: Answer;
     try {
       const ask = parseAsk(msg.data, shard, this.parts.shards);
-      answer = ask.op === 'node' ? this.read(ask.nodeId) : await this.once(ask);
+      answer =
+        ask.op === 'node'
+          ? this.read(ask.nodeId)
+          : ask.op === 'nodes'
+            ? this.list(ask)
+            : await this.once(ask);
     } catch (error) {
       answer = this.failed(error);
     }
@@ -97,7 +120,23 @@ export class ShardAnswers {
     return { supervisor: this.parts.id, ok };
   }
 
-  private once(ask: Exclude<Ask, { op: 'node' }>): Promise<Answer> {
+  private list(ask: NodesAsk): Answer {
+    const { shards } = this.parts;
+    let nodes = this.supervisor.nodes().filter((node) => shardOf(node.id, shards) === ask.shard);
+    if (ask.after !== undefined)
+      nodes = nodes.slice(nodes.findIndex((n) => n.id === ask.after) + 1);
+    if (ask.state !== undefined) nodes = nodes.filter((node) => node.state === ask.state);
+    let page = nodes.slice(0, ask.limit);
+    // Within what the server lets one message carry: fewer nodes, and `more` says so.
+    const room = (this.nc.info?.max_payload ?? 1_048_576) - 4096;
+    while (page.length > 1 && Buffer.byteLength(JSON.stringify(page)) > room) {
+      page = page.slice(0, Math.ceil(page.length / 2));
+    }
+    const ok: ShardPage = { nodes: page, more: nodes.length > page.length };
+    return { supervisor: this.parts.id, ok };
+  }
+
+  private once(ask: Command): Promise<Answer> {
     const known = this.commands.get(ask.commandId);
     if (known !== undefined) return known;
     const answer = this.carryOut(ask);
@@ -108,7 +147,7 @@ export class ShardAnswers {
     return answer;
   }
 
-  private async carryOut(ask: Exclude<Ask, { op: 'node' }>): Promise<Answer> {
+  private async carryOut(ask: Command): Promise<Answer> {
     try {
       const { supervisor } = this;
       const node =
@@ -136,6 +175,10 @@ export class ShardAnswers {
   }
 }
 
+type Command = Extract<Ask, { commandId: string }>;
+
+const nodeStates: readonly unknown[] = ['online', 'overloaded', 'isolated', 'offline'];
+
 function parseAsk(data: Uint8Array, shard: number, shards: number): Ask {
   let ask: Partial<Record<string, unknown>>;
   try {
@@ -144,12 +187,13 @@ function parseAsk(data: Uint8Array, shard: number, shards: number): Ask {
     throw new InvalidRequestError('', 'a forwarded request must be JSON');
   }
   const { op, nodeId, commandId, reason } = ask ?? {};
+  if (op === 'nodes') return parseNodesAsk(ask, shard);
   if (typeof nodeId !== 'string' || shardOf(nodeId, shards) !== shard) {
     throw new InvalidRequestError('/nodeId', `expected the id of a node of shard ${shard}`);
   }
   if (op === 'node') return { op, nodeId };
   if (op !== 'isolate' && op !== 'reinstate' && op !== 'deregister') {
-    throw new InvalidRequestError('/op', `expected node, isolate, reinstate or deregister`);
+    throw new InvalidRequestError('/op', 'expected node, nodes, isolate, reinstate or deregister');
   }
   if (typeof commandId !== 'string' || commandId.length === 0) {
     throw new InvalidRequestError('/commandId', 'a forwarded command must carry its id');
@@ -157,4 +201,25 @@ function parseAsk(data: Uint8Array, shard: number, shards: number): Ask {
   if (op === 'deregister') return { op, nodeId, commandId };
   // The reason is checked by the supervisor, as for its own callers.
   return { op, nodeId, commandId, ...(reason === undefined ? {} : { reason: reason as string }) };
+}
+
+function parseNodesAsk(ask: Partial<Record<string, unknown>>, shard: number): NodesAsk {
+  const { state, after, limit } = ask;
+  if (ask.shard !== shard) throw new InvalidRequestError('/shard', `expected ${shard}`);
+  if (state !== undefined && !nodeStates.includes(state)) {
+    throw new InvalidRequestError('/state', 'expected a node state');
+  }
+  if (after !== undefined && typeof after !== 'string') {
+    throw new InvalidRequestError('/after', 'expected a node id');
+  }
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new InvalidRequestError('/limit', 'expected a positive integer');
+  }
+  return {
+    op: 'nodes',
+    shard,
+    limit,
+    ...(state === undefined ? {} : { state: state as NodeState }),
+    ...(after === undefined ? {} : { after }),
+  };
 }

@@ -1,6 +1,6 @@
 import type { RuleResult } from '../governance/index.js';
 import type { NodeLicence } from '../licensing/index.js';
-import type { NodeSnapshot } from '../types.js';
+import type { NodeSnapshot, NodeState } from '../types.js';
 import type { Supervisor } from './types.js';
 
 /**
@@ -25,6 +25,20 @@ export type RemoteCommand =
   | { readonly type: 'isolate' | 'reinstate'; readonly reason?: string }
   | { readonly type: 'deregister' };
 
+/** Which page of the fleet's nodes to list (as `GET /v1/nodes` takes it). */
+export interface FleetQuery {
+  readonly state?: NodeState;
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/** A page of the whole fleet's nodes, and the shards whose holder did not answer. */
+export interface FleetPage {
+  readonly nodes: readonly NodeSnapshot[];
+  readonly next?: string;
+  readonly missingShards: readonly number[];
+}
+
 /**
  * @internal How the HTTP API reaches nodes other supervisors hold: each request is forwarded to
  * the holder of the node's shard, which answers as it would for itself (its errors included).
@@ -35,6 +49,8 @@ export interface RemoteNodes {
   node(nodeId: string): Promise<RemoteNodeView>;
   /** Resolves once the holder has made the command durable; a deregistration gives undefined. */
   command(nodeId: string, command: RemoteCommand): Promise<NodeSnapshot | undefined>;
+  /** Lists nodes across every shard, each from its holder. */
+  fleet(query: FleetQuery): Promise<FleetPage>;
 }
 
 /** @internal Where a shared supervisor keeps its RemoteNodes, for the HTTP API to find. */

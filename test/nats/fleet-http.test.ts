@@ -196,6 +196,39 @@ describe.skipIf(natsServerPath === undefined)(
       lapsed.close();
     });
 
+    it("lists the held nodes, or with fleet=true every shard's from its holder, naming the shards that did not answer", async () => {
+      const [a, b] = (await start(['a', 'b'])) as [DistributedSupervisor, DistributedSupervisor];
+      const nodes = Array.from({ length: 12 }, (_, i) => `f-${i}`);
+      await new SimulatedNodes(nc, nodes, shards).register();
+      app = await createServer({ supervisor: b.supervisor, logger });
+      const held = (await app.inject({ url: '/v1/nodes' })).json();
+      expect(held.nodes.length).toBe(b.supervisor.nodes().length);
+      expect(held.nodes.length).toBeLessThan(nodes.length);
+
+      const whole = (await app.inject({ url: '/v1/nodes?fleet=true' })).json();
+      expect(whole.missingShards).toEqual([]);
+      expect(whole.nodes.map((n: { id: string }) => n.id).sort()).toEqual([...nodes].sort());
+
+      // Page by page, each node once.
+      const paged: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = (
+          await app.inject({ url: `/v1/nodes?fleet=true&limit=5${after ? `&after=${after}` : ''}` })
+        ).json();
+        expect(page.nodes.length).toBeLessThanOrEqual(5);
+        paged.push(...page.nodes.map((n: { id: string }) => n.id));
+        after = page.next;
+      } while (after !== undefined);
+      expect(paged.sort()).toEqual([...nodes].sort());
+
+      const aShards = a.shards();
+      await a.crash();
+      const partial = (await app.inject({ url: '/v1/nodes?fleet=true' })).json();
+      expect(partial.missingShards).toEqual(aShards);
+      expect(partial.nodes.length).toBe(b.supervisor.nodes().length);
+    });
+
     it("is answered by a shard's new holder, not by the supervisor that gave it back", async () => {
       const [a] = (await start(['a'])) as [DistributedSupervisor];
       const nodes = Array.from({ length: 40 }, (_, i) => `r-${i}`);

@@ -61,14 +61,25 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   );
 
-  app.get<{ Querystring: { state?: NodeState; after?: string; limit?: number } }>(
+  app.get<{
+    Querystring: { state?: NodeState; after?: string; limit?: number; fleet?: boolean };
+  }>(
     '/v1/nodes',
     {
       config: { access: 'operator' },
       schema: { summary: 'List nodes', querystring: nodesQuery, response: replies.nodes },
     },
     async (request) => {
-      const { state, after, limit = defaultPageSize } = request.query;
+      const { state, after, limit = defaultPageSize, fleet } = request.query;
+      const remote = remoteNodesOf(supervisor);
+      // On NATS, the nodes this supervisor holds unless the whole fleet is asked for.
+      if (fleet === true && remote !== undefined) {
+        return remote.fleet({
+          limit,
+          ...(state === undefined ? {} : { state }),
+          ...(after === undefined ? {} : { after }),
+        });
+      }
       let nodes = supervisor.nodes();
       if (after !== undefined) nodes = nodes.slice(nodes.findIndex((n) => n.id === after) + 1);
       if (state !== undefined) nodes = nodes.filter((n) => n.state === state);
