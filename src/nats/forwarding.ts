@@ -17,7 +17,7 @@ import type {
 import type { NodeSnapshot } from '../types.js';
 import { askHolder } from './ask-holder.js';
 import { listFleet } from './fleet-listing.js';
-import type { Ask } from './shard-answers.js';
+import type { Ask, HolderFailure } from './shard-answers.js';
 import { shardOf } from './subjects.js';
 
 /** How long a forwarded request waits for the holder, in all. */
@@ -29,10 +29,12 @@ export const forwardBoundMs = 2000;
  */
 class HolderError extends WyneosError {
   readonly path: string;
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, path: string) {
-    super(code, message);
-    this.path = path;
+  constructor(failure: HolderFailure) {
+    super(failure.code as ErrorCode, failure.message);
+    this.path = failure.path;
+    this.retryAfterMs = failure.retryAfterMs;
   }
 }
 
@@ -94,7 +96,7 @@ export class Forwarder implements RemoteNodes {
   }
 }
 
-function holderError(error: { code: string; message: string; path: string }): WyneosError {
-  if (!(error.code in errorCodes)) return new InternalError({ cause: error });
-  return new HolderError(error.code as ErrorCode, error.message, error.path);
+function holderError(failure: HolderFailure): WyneosError {
+  if (!(failure.code in errorCodes)) return new InternalError({ cause: failure });
+  return new HolderError(failure);
 }

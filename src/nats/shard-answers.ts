@@ -35,10 +35,19 @@ export interface ShardPage {
   readonly more: boolean;
 }
 
+/** An error the holder threw, as it sends it back. */
+export interface HolderFailure {
+  readonly code: string;
+  readonly message: string;
+  readonly path: string;
+  /** When to try again, for errors that say (storage degraded, rate limited). */
+  readonly retryAfterMs?: number;
+}
+
 /** The holder's answer: what it did or read, or the error it threw, and who it is. */
 export type Answer = { readonly supervisor: string } & (
   | { readonly ok: unknown }
-  | { readonly error: { readonly code: string; readonly message: string; readonly path: string } }
+  | { readonly error: HolderFailure }
 );
 
 // Commands remembered by id, so a forward sent again (its answer late) is answered, not redone.
@@ -168,9 +177,11 @@ export class ShardAnswers {
       this.parts.log.error({ error: thrownMessage(error) }, 'forwarded request failed');
     }
     const path = 'path' in known && typeof known.path === 'string' ? known.path : '';
+    const { retryAfterMs } = known as { retryAfterMs?: unknown };
+    const retry = typeof retryAfterMs === 'number' ? { retryAfterMs } : {};
     return {
       supervisor: this.parts.id,
-      error: { code: known.code, message: known.message, path },
+      error: { code: known.code, message: known.message, path, ...retry },
     };
   }
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
+import { StorageDegradedError } from '../../src/errors.js';
 import { createServer } from '../../src/http/index.js';
 import { startDistributedSupervisor } from '../../src/nats/distributed.js';
 import { type DistributedSupervisor, shardOf, subjects } from '../../src/nats/index.js';
@@ -130,6 +131,12 @@ describe.skipIf(natsServerPath === undefined)(
         expect(refused.json().error.code).toBe('WYNEOS_ERR_UNKNOWN_NODE');
       }
 
+      // In code, only the holder carries them out: another says so and changes nothing.
+      expect(() => b.supervisor.isolate(onA, 'in code')).toThrow(
+        expect.objectContaining({ code: 'WYNEOS_ERR_HELD_ELSEWHERE' }),
+      );
+      expect(a.supervisor.node(onA)?.state).not.toBe('isolated');
+
       const deregister = await app.inject({ method: 'DELETE', url: `/v1/nodes/${onA}` });
       expect(deregister.statusCode).toBe(204);
       expect(a.supervisor.node(onA)).toBeUndefined();
@@ -162,6 +169,16 @@ describe.skipIf(natsServerPath === undefined)(
       // a dies: its shards are nobody's until b's next scan after the lease runs out.
       await a.crash();
       const shard = shardOf(onA, shards);
+      // Once the server has dropped a's connection, and with it a's subscriptions.
+      await eventually(
+        () =>
+          nc.request(subjects.ask(shard), '{}', { timeout: 500 }).then(
+            () => 'answered',
+            (error: { isNoResponders?: () => boolean }) =>
+              error.isNoResponders?.() ? 'nobody' : 'silent',
+          ),
+        (outcome) => outcome === 'nobody',
+      );
       for (const [method, url] of [
         ['GET', `/v1/nodes/${onA}`],
         ['POST', `/v1/nodes/${onA}/isolate`],
@@ -194,6 +211,26 @@ describe.skipIf(natsServerPath === undefined)(
       expect(silent.statusCode).toBe(503);
       expect(silent.json().error.message).toContain('did not answer');
       lapsed.close();
+
+      // A holder's error that says when to try again keeps saying it through the forward.
+      const degraded = {
+        isolate: () => {
+          throw new StorageDegradedError('isolate a node', 'disk full', 3000, false);
+        },
+      } as unknown as Supervisor;
+      const holder = new ShardAnswers(nc, degraded, {
+        id: 'c',
+        shards,
+        holds: () => true,
+        log: logger,
+      });
+      holder.hold(shard);
+      await nc.flush();
+      const refused = await app.inject({ method: 'POST', url: `/v1/nodes/${onA}/isolate` });
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json().error.code).toBe('WYNEOS_ERR_STORAGE_DEGRADED');
+      expect(refused.headers['retry-after']).toBe('3');
+      holder.close();
     });
 
     it("lists the held nodes, or with fleet=true every shard's from its holder, naming the shards that did not answer", async () => {
