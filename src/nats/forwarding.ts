@@ -16,7 +16,7 @@ import type {
 } from '../supervisor/remote-nodes.js';
 import type { NodeSnapshot } from '../types.js';
 import { askHolder } from './ask-holder.js';
-import { listFleet } from './fleet-listing.js';
+import { askOverNats, listFleet } from './fleet-listing.js';
 import type { Ask, HolderFailure } from './shard-answers.js';
 import { shardOf } from './subjects.js';
 
@@ -82,7 +82,8 @@ export class Forwarder implements RemoteNodes {
   }
 
   fleet(query: FleetQuery): Promise<FleetPage> {
-    return listFleet(this.nc, this.parts.shards, query, this.parts.boundMs ?? forwardBoundMs);
+    const ask = askOverNats(this.nc, this.parts.boundMs ?? forwardBoundMs);
+    return listFleet(ask, this.parts.shards, query);
   }
 
   private async ask(ask: Ask & { nodeId: string }): Promise<{ ok: unknown; supervisor: string }> {

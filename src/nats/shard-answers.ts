@@ -131,18 +131,11 @@ export class ShardAnswers {
 
   private list(ask: NodesAsk): Answer {
     const { shards } = this.parts;
-    let nodes = this.supervisor.nodes().filter((node) => shardOf(node.id, shards) === ask.shard);
-    if (ask.after !== undefined)
-      nodes = nodes.slice(nodes.findIndex((n) => n.id === ask.after) + 1);
-    if (ask.state !== undefined) nodes = nodes.filter((node) => node.state === ask.state);
-    let page = nodes.slice(0, ask.limit);
-    // Within what the server lets one message carry: fewer nodes, and `more` says so.
+    const nodes = this.supervisor.nodes().filter((node) => shardOf(node.id, shards) === ask.shard);
+    // Within what the server lets one message carry.
     const room = (this.nc.info?.max_payload ?? 1_048_576) - 4096;
-    while (page.length > 1 && Buffer.byteLength(JSON.stringify(page)) > room) {
-      page = page.slice(0, Math.ceil(page.length / 2));
-    }
-    const ok: ShardPage = { nodes: page, more: nodes.length > page.length };
-    return { supervisor: this.parts.id, ok };
+    const fits = (page: readonly NodeSnapshot[]) => Buffer.byteLength(JSON.stringify(page)) <= room;
+    return { supervisor: this.parts.id, ok: shardPage(nodes, ask, fits) };
   }
 
   private once(ask: Command): Promise<Answer> {
@@ -184,6 +177,24 @@ export class ShardAnswers {
       error: { code: known.code, message: known.message, path, ...retry },
     };
   }
+}
+
+/**
+ * A page of one shard's nodes (in registration order) as its holder answers a NodesAsk: after
+ * `after`, in `state`, at most `limit`, and halved until it `fits` in one message; `more` when
+ * nodes are left after it.
+ */
+export function shardPage(
+  shardNodes: readonly NodeSnapshot[],
+  ask: NodesAsk,
+  fits: (page: readonly NodeSnapshot[]) => boolean,
+): ShardPage {
+  let nodes = shardNodes;
+  if (ask.after !== undefined) nodes = nodes.slice(nodes.findIndex((n) => n.id === ask.after) + 1);
+  if (ask.state !== undefined) nodes = nodes.filter((node) => node.state === ask.state);
+  let page = nodes.slice(0, ask.limit);
+  while (page.length > 1 && !fits(page)) page = page.slice(0, Math.ceil(page.length / 2));
+  return { nodes: page, more: nodes.length > page.length };
 }
 
 type Command = Extract<Ask, { commandId: string }>;
