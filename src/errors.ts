@@ -52,6 +52,7 @@ export const errorCodes = {
     'a command for a node of a shard another supervisor holds: it goes to that one',
   WYNEOS_ERR_SETTINGS_CONFLICT:
     'another supervisor changed a shared setting (the policy) since this one read it',
+  WYNEOS_ERR_NO_HOLDER: "no supervisor holding a node's shard answered a forwarded request in time",
 } as const;
 
 /** The stable code of a {@link WyneosError}, such as `WYNEOS_ERR_UNKNOWN_NODE` (docs/errors.md). */
@@ -544,10 +545,38 @@ export class NodeHeldElsewhereError extends WyneosError {
   constructor(nodeId: string, shard: number) {
     super(
       'WYNEOS_ERR_HELD_ELSEWHERE',
-      `Node ${JSON.stringify(nodeId)} is not held by this supervisor: its shard ${shard} is another's. Send the command to the supervisor holding it (GET /v1/nodes/:id names it), or check the id`,
+      `Node ${JSON.stringify(nodeId)} is not held by this supervisor: its shard ${shard} is another's. Call it on the supervisor holding it (over HTTP any supervisor forwards it there), or check the id`,
     );
     this.nodeId = nodeId;
     this.shard = shard;
+  }
+}
+
+/**
+ * On NATS, a request for a node held by another supervisor (over HTTP: a read or a command) was
+ * forwarded to its shard's holder and none answered within `waitedMs`: the shard is between
+ * holders (a handover, a supervisor lost) or its holder is overloaded. `delivered` says whether
+ * a supervisor subscribed for the shard got it: if not, nothing was done; if so, a command may
+ * still be carried out, so read the node before sending it again. HTTP 503.
+ */
+export class NoHolderError extends WyneosError {
+  readonly nodeId: string;
+  readonly shard: number;
+  readonly waitedMs: number;
+  readonly delivered: boolean;
+
+  constructor(nodeId: string, shard: number, waitedMs: number, delivered: boolean) {
+    const outcome = delivered
+      ? 'a supervisor subscribed for it did not answer (a command may still be carried out: read the node before sending it again)'
+      : 'no supervisor holds it now (a handover?); nothing was done';
+    super(
+      'WYNEOS_ERR_NO_HOLDER',
+      `No holder of shard ${shard} (node ${JSON.stringify(nodeId)}) answered within ${waitedMs} ms: ${outcome}; try again`,
+    );
+    this.nodeId = nodeId;
+    this.shard = shard;
+    this.waitedMs = waitedMs;
+    this.delivered = delivered;
   }
 }
 

@@ -58,6 +58,7 @@ export {
   NatsError,
   NatsUnsupportedError,
   NodeHeldElsewhereError,
+  NoHolderError,
   NoRouteError,
   NotStartedError,
   RateLimitedError,

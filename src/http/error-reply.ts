@@ -8,9 +8,6 @@ import {
   InvalidNodeError,
   InvalidRequestError,
   MethodNotAllowedError,
-  RateLimitedError,
-  StorageDegradedError,
-  TooManyStreamsError,
   UnauthenticatedError,
   WyneosError,
 } from '../errors.js';
@@ -53,6 +50,7 @@ export const statusByCode: Partial<Record<ErrorCode, number>> = {
   WYNEOS_ERR_STOPPED: 503,
   WYNEOS_ERR_STORAGE_DEGRADED: 503,
   WYNEOS_ERR_TOO_MANY_STREAMS: 503,
+  WYNEOS_ERR_NO_HOLDER: 503,
   // 503, not 409: the fleet's capacity is what refuses, not the node the request names, and
   // agents retry a 5xx with backoff, so a node joins by itself once there is room.
   WYNEOS_ERR_FLEET_FULL: 503,
@@ -124,12 +122,11 @@ const invalidToken = 'Bearer realm="wyneos", error="invalid_token"';
 /** Sends an error answer. */
 export function sendError(reply: FastifyReply, status: number, error: WyneosError): FastifyReply {
   const path = 'path' in error && typeof error.path === 'string' ? error.path : '';
-  if (
-    error instanceof RateLimitedError ||
-    error instanceof StorageDegradedError ||
-    error instanceof TooManyStreamsError
-  ) {
-    reply.header('retry-after', Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+  // Rate limited, storage degraded, too many streams; or one of them passed back by the holder
+  // of a node another supervisor forwarded the request to (NATS).
+  const { retryAfterMs } = error as { retryAfterMs?: unknown };
+  if (typeof retryAfterMs === 'number') {
+    reply.header('retry-after', Math.max(1, Math.ceil(retryAfterMs / 1000)));
   }
   if (error instanceof UnauthenticatedError) {
     // RFC 9110 asks every 401 to name its scheme; RFC 6750 adds the error once a token was sent.

@@ -55,48 +55,12 @@ const rateHeaders = {
   'ratelimit-reset': { type: 'integer', description: 'seconds until its bucket is full again' },
 };
 
-const time = { type: 'number' };
-const nullableTime = { anyOf: [{ type: 'null' }, time] };
-const boolean = { type: 'boolean' };
-
-// A node held by another supervisor, read from the shared state (RemoteNodeView).
-const remoteNode = closed(['node', 'source'], {
-  node: closed(
-    [
-      'id',
-      'labels',
-      'registeredAt',
-      'state',
-      'since',
-      'reason',
-      'isolations',
-      'reinstateAt',
-      'probationUntil',
-      'protected',
-      'pinned',
-    ],
-    {
-      id: text,
-      labels: { type: 'object', additionalProperties: text },
-      version: text,
-      registeredAt: time,
-      state: { type: 'string', enum: ['online', 'overloaded', 'isolated', 'offline'] },
-      since: time,
-      reason: text,
-      isolations: integer,
-      reinstateAt: nullableTime,
-      probationUntil: nullableTime,
-      protected: boolean,
-      pinned: boolean,
-    },
-  ),
-  source: closed(['kind', 'holder', 'revision', 'writtenAt', 'ageMs'], {
-    kind: { type: 'string', enum: ['shared-state'] },
-    holder: { anyOf: [{ type: 'null' }, text] },
-    revision: integer,
-    writtenAt: integer,
-    ageMs: integer,
-  }),
+// A node another supervisor holds, as that one answered for it (RemoteNodeView).
+const remoteNode = closed(['node', 'licence', 'rules', 'source'], {
+  node: ref('wyneos.node'),
+  licence: { anyOf: [{ type: 'null' }, ref('wyneos.node-licence')] },
+  rules: { type: 'array', items: open },
+  source: closed(['supervisor', 'shard'], { supervisor: text, shard: integer }),
 });
 
 /** The success answers of each route, by status; errors are added by the plugin. */
@@ -105,14 +69,18 @@ export const replies = {
   deregister: { 204: { type: 'null', description: 'Deregistered.' } },
   nodes: {
     200: json(
-      'A page of nodes, in registration order; `next` is the `after` of the next page.',
-      closed(['nodes'], { nodes: { type: 'array', items: ref('wyneos.node') }, next: text }),
+      "A page of nodes, in registration order; `next` is the `after` of the next page. On NATS, the nodes this supervisor holds; with `fleet=true` every shard's, by shard, and `missingShards` the shards whose holder did not answer.",
+      closed(['nodes'], {
+        nodes: { type: 'array', items: ref('wyneos.node') },
+        next: text,
+        missingShards: { type: 'array', items: integer },
+      }),
     ),
   },
   node: {
     200: {
       'x-response-description':
-        'One node, its licence, the rules as they judge it, its recent transitions and pending actions; or, for a node another supervisor of a NATS fleet holds, its record as that one saved it and `source`.',
+        'One node, its licence, the rules as they judge it, its recent transitions and pending actions; or, for a node another supervisor of a NATS fleet holds, its view, licence and rules as that one answered now, and `source` naming it.',
       if: { type: 'object', required: ['source'] },
       // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited
       then: remoteNode,

@@ -117,6 +117,8 @@ export const nodesQuery = {
     /** Only nodes registered after this one (the last id of the previous page). */
     after: { type: 'string', pattern: nodeIdPattern },
     limit: { type: 'integer', minimum: 1, maximum: 10_000 },
+    /** On NATS: every shard's nodes, each from its holder, not only those held here. */
+    fleet: { type: 'boolean' },
   },
 } as const;
 

@@ -16,10 +16,11 @@ import {
 import { connectNats } from './connection.js';
 import { EnforcementPublisher } from './enforcement.js';
 import { FleetCounts } from './fleet-counts.js';
-import { FleetView } from './fleet-view.js';
+import { Forwarder } from './forwarding.js';
 import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 import { KvStateStore } from './kv-state-store.js';
 import { ShardLeases } from './leases.js';
+import { ShardAnswers } from './shard-answers.js';
 import { ShardLog } from './shard-log.js';
 import { SharedSettings } from './shared-settings.js';
 import { sharedSupervisor } from './shared-supervisor.js';
@@ -182,14 +183,19 @@ export async function startDistributedSupervisor(
     { ...rest, stateStore, auditLog, clock },
     { peers: () => counts.peers(clock.now()) },
   );
+  // What concerns a node held elsewhere goes to its holder (docs/nats.md).
+  const forwarder = new Forwarder(nc, {
+    shards,
+    elsewhere: (nodeId) =>
+      supervisor.node(nodeId) === undefined &&
+      !stateStore.shards().includes(shardOf(nodeId, shards)),
+  });
   const settings = new SharedSettings(settingsKv, supervisor, {
     id,
     clock,
     log: logger.child({ part: 'settings' }),
-    registered: async (nodeId) => {
-      const entry = await state.get(keys.node(shardOf(nodeId, shards), nodeId));
-      return entry !== null && entry.operation === 'PUT';
-    },
+    // Only its holder knows whether a node is in the fleet (no state is kept per node in KV).
+    registered: (nodeId) => forwarder.registered(nodeId),
   });
   // After each tick (not inside it): what could not be applied yet, and overrides of nodes
   // taken over since.
@@ -212,6 +218,14 @@ export async function startDistributedSupervisor(
     auth,
   );
 
+  const holding = (shard: number) => stateStore.shards().includes(shard) && holds(shard);
+  const answers = new ShardAnswers(nc, supervisor, {
+    id,
+    shards,
+    holds: holding,
+    log: logger.child({ part: 'answers' }),
+  });
+
   function nodesOf(shard: number): string[] {
     return supervisor
       .nodes()
@@ -222,6 +236,7 @@ export async function startDistributedSupervisor(
   function letGo(shard: number): void {
     if (stopping !== undefined) return;
     subscriber.drop(shard);
+    answers.drop(shard);
     const nodeIds = nodesOf(shard);
     // What was decided for them and not yet written (a save that failed, or never started
     // because its flush failed) stays with the store, which writes it if this supervisor
@@ -241,10 +256,12 @@ export async function startDistributedSupervisor(
         // The fleet's overrides, not those the nodes were saved with, hold for them.
         settings.apply();
         subscriber.hold(shard);
+        answers.hold(shard);
         logger.info({ shard, nodes: nodes.length }, 'shard taken over');
       },
       async releasing(shard) {
         subscriber.drop(shard);
+        answers.drop(shard);
         // What was decided for the shard's nodes is written before anyone else may take it:
         // their last state is committed as they leave, and none of them is deleted in KV.
         stateStore.drain(shard);
@@ -281,8 +298,7 @@ export async function startDistributedSupervisor(
         holdsShardOf: (nodeId) => stateStore.shards().includes(shardOf(nodeId, shards)),
         shardOf: (nodeId) => shardOf(nodeId, shards),
       }),
-      // The HTTP API answers for nodes held elsewhere from KV (docs/nats.md).
-      { [remoteNodesKey]: new FleetView(state, (shard) => activeLeases.holder(shard), shards) },
+      { [remoteNodesKey]: forwarder },
     ),
     id,
     connection: nc,
@@ -296,6 +312,7 @@ export async function startDistributedSupervisor(
         await activeLeases.stop();
         settings.stop();
         subscriber.close();
+        answers.close();
         enforcement.close();
         await supervisor.stop();
         await nc.drain();
@@ -308,6 +325,7 @@ export async function startDistributedSupervisor(
       activeLeases.abandon();
       settings.stop();
       subscriber.close();
+      answers.close();
       enforcement.close();
       await nc.close();
       await supervisor.stop().catch(() => {});

@@ -10,7 +10,11 @@ import { buckets, encodeId, keys, subjects } from './subjects.js';
 // spelled out. Passwords are derived from one secret (as HTTP tokens are), so the file can be
 // generated again for a grown fleet and a node's URL printed on its own, with nothing stored.
 
-/** The user every supervisor connects as: it may do anything in the fleet's account. */
+/**
+ * The user every supervisor connects as: it may do anything in the fleet's account, such as
+ * asking another supervisor about a node (`subjects.ask`), which no node or relay may: their
+ * users allow only the subjects listed below.
+ */
 export const supervisorUser = 'wyneos-supervisor';
 /** The fleet's account: its JetStream holds the buckets and the audit stream. */
 export const fleetAccount = 'WYNEOS';

@@ -55,6 +55,12 @@ export const subjects = {
   nodeRegistrations: (nodeId: string) => `wyneos.reg.*.${encodeId(nodeId)}`,
   /** Where a node is told what to do (request/reply, answered by the node). */
   enforce: (nodeId: string) => `wyneos.enforce.${encodeId(nodeId)}`,
+  /**
+   * Where supervisors ask the holder of a shard about its nodes (request/reply, answered by the
+   * holder only): reads and commands forwarded from another supervisor's HTTP API. Only
+   * supervisors may publish or subscribe here (server-config.ts).
+   */
+  ask: (shard: number) => `wyneos.ask.${shard}`,
   /** The audit trail of one supervisor, in the audit stream. */
   audit: (writer: string) => `wyneos.audit.${encodeId(writer)}`,
   allAudit: 'wyneos.audit.>',

@@ -3,6 +3,9 @@ export type { DetectorOption } from './detector-option.js';
 export type { HeartbeatRate } from './heartbeat-rate.js';
 export { defaultOptions } from './options.js';
 export {
+  type FleetPage,
+  type FleetQuery,
+  type RemoteCommand,
   type RemoteNodes,
   type RemoteNodeView,
   remoteNodesKey,

@@ -63,7 +63,7 @@ describe.skipIf(natsServerPath === undefined)('relay: its own NATS user', () => 
     await server?.stop();
   });
 
-  it('publishes its batches, and may not publish as a node or as another relay', async () => {
+  it('publishes its batches, and may not publish as a node, as another relay or to a shard holder', async () => {
     const relay = createRelay({ connection: relayNc, relayId: 'r1', shards, intervalMs: 0 });
     relay.offer(nodeToken(secret, node), { nodeId: node, seq: 1, load: 0.3 });
     await relay.flush();
@@ -80,9 +80,12 @@ describe.skipIf(natsServerPath === undefined)('relay: its own NATS user', () => 
       { token: nodeToken(secret, node), heartbeat: { nodeId: node, seq: 3, load: 0.9 } },
     ];
     relayNc.publish(subjects.relay(shard, 'r2'), JSON.stringify({ items }));
+    // Nor ask a shard's holder about a node, as supervisors ask each other.
+    relayNc.publish(subjects.ask(shard), JSON.stringify({ op: 'node', nodeId: node }));
     await eventually(
       () => violations.join('\n'),
-      (all) => all.includes('wyneos.hb.') && all.includes('wyneos.relay.'),
+      (all) =>
+        all.includes('wyneos.hb.') && all.includes('wyneos.relay.') && all.includes('wyneos.ask.'),
     );
     await relayNc.flush();
     expect(sup.supervisor.node(node)?.seq).toBe(1);

@@ -52,6 +52,8 @@ interface Outcomes {
   readonly publishAudit: string;
   /** An entry appended to node-2's shard's change stream. */
   readonly writeState: string;
+  /** A request to a shard's holder, as a supervisor forwards one (a read of node-2). */
+  readonly askHolder: string;
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permissions', () => {
@@ -209,6 +211,16 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
     const publishAudit = await jetstream(nc, { timeout: 2000 })
       .publish(subjects.audit('s-1'), '{}')
       .then(() => 'stored', refusedOr('audit'));
+    // Only supervisors ask each other: a node may neither read another node's live view this way
+    // nor send a command as if forwarded by a supervisor.
+    const askHolder = await nc
+      .request(subjects.ask(shardOf(two, shards)), JSON.stringify({ op: 'node', nodeId: two }), {
+        timeout: 2000,
+      })
+      .then(
+        (reply) => (reply.json<{ ok?: unknown }>().ok ? 'answered' : 'failed'),
+        refusedOr('ask'),
+      );
     // Last: on an open server this entry fences the supervisor off its shard.
     const writeState = await jetstream(nc, { timeout: 2000 })
       .publish(subjects.changes(shardOf(two, shards)), '{"fence":0,"nodes":{}}')
@@ -222,6 +234,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       putLease,
       publishAudit,
       writeState,
+      askHolder,
     };
   }
 
@@ -236,6 +249,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       putLease: 'refused',
       publishAudit: 'refused',
       writeState: 'refused',
+      askHolder: 'refused',
     });
     expect(sup.supervisor.node(two)?.load).not.toBe(0.99);
     // An agent started as node-2 with node-1's URL: refused, and it says why rather than
@@ -275,6 +289,7 @@ describe.skipIf(natsServerPath === undefined)('nats: accounts and subject permis
       putLease: 'written',
       publishAudit: 'stored',
       writeState: 'stored',
+      askHolder: 'answered',
     });
     expect(sup.supervisor.node(two)?.load).toBe(0.99);
   });

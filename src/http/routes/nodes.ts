@@ -48,6 +48,12 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (request, reply) => {
       const { id } = request.params;
       assertActsFor(principalOf(request), id);
+      const remote = remoteNodesOf(supervisor);
+      if (remote?.elsewhere(id)) {
+        // Held by another supervisor of the fleet (NATS): it deregisters it, durably.
+        await remote.command(id, { type: 'deregister' });
+        return reply.code(204).send();
+      }
       // The supervisor's node book forgets the node everywhere, this plugin's feed included.
       supervisor.deregister(id);
       await supervisor.durable();
@@ -55,14 +61,25 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   );
 
-  app.get<{ Querystring: { state?: NodeState; after?: string; limit?: number } }>(
+  app.get<{
+    Querystring: { state?: NodeState; after?: string; limit?: number; fleet?: boolean };
+  }>(
     '/v1/nodes',
     {
       config: { access: 'operator' },
       schema: { summary: 'List nodes', querystring: nodesQuery, response: replies.nodes },
     },
     async (request) => {
-      const { state, after, limit = defaultPageSize } = request.query;
+      const { state, after, limit = defaultPageSize, fleet } = request.query;
+      const remote = remoteNodesOf(supervisor);
+      // On NATS, the nodes this supervisor holds unless the whole fleet is asked for.
+      if (fleet === true && remote !== undefined) {
+        return remote.fleet({
+          limit,
+          ...(state === undefined ? {} : { state }),
+          ...(after === undefined ? {} : { after }),
+        });
+      }
       let nodes = supervisor.nodes();
       if (after !== undefined) nodes = nodes.slice(nodes.findIndex((n) => n.id === after) + 1);
       if (state !== undefined) nodes = nodes.filter((n) => n.state === state);
@@ -79,20 +96,17 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: {
         summary: 'One node in detail',
         params: nodeIdParams,
-        response: { ...replies.node, ...errorReplies(404) },
+        response: { ...replies.node, ...errorReplies(404, 503) },
       },
     },
     async (request) => {
       const { id } = request.params;
       assertActsFor(principalOf(request), id);
+      // Held by another supervisor of the fleet (NATS): that one's view now, saying whose.
+      const remote = remoteNodesOf(supervisor);
+      if (remote?.elsewhere(id)) return await remote.node(id);
       const node = supervisor.node(id);
-      if (node === undefined) {
-        // Held by another supervisor of the fleet (NATS): its record as that one saved it,
-        // with where it came from and how old it is, never figures this one did not observe.
-        const remote = await remoteNodesOf(supervisor)?.node(id);
-        if (remote === undefined) throw new UnknownNodeError(id);
-        return remote;
-      }
+      if (node === undefined) throw new UnknownNodeError(id);
       return {
         node,
         licence: supervisor.licence(id) ?? null,

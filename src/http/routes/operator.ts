@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { remoteNodesOf } from '../../supervisor/index.js';
 import type { RouteContext } from '../context.js';
 import { errorReplies, replies } from '../responses.js';
 import {
@@ -32,7 +33,19 @@ export function operatorRoutes(app: FastifyInstance, ctx: RouteContext): void {
         },
       },
       async (request) => {
-        const node = supervisor[command](request.params.id, request.body?.reason);
+        const { id } = request.params;
+        const reason = request.body?.reason;
+        const remote = remoteNodesOf(supervisor);
+        // Held by another supervisor of the fleet (NATS): carried out there, answered once durable.
+        if (remote?.elsewhere(id)) {
+          return {
+            node: await remote.command(id, {
+              type: command,
+              ...(reason === undefined ? {} : { reason }),
+            }),
+          };
+        }
+        const node = supervisor[command](id, reason);
         // With an asynchronous store (NATS) the command is durable only once this settles:
         // the operator is never told of a decision that a crash could still lose.
         await supervisor.durable();
