@@ -109,9 +109,16 @@ export const distributedDefaults = { shards: 16, leaseMs: 10_000 } as const;
  * of the shards, and supervises the nodes of those shards, their state in NATS KV and its audit
  * trail in a JetStream stream. When a supervisor stops or dies, the others take its shards over.
  */
-export async function startDistributedSupervisor(
+export function startDistributedSupervisor(
   options: DistributedOptions,
-  internals: DistributedInternals = {},
+): Promise<DistributedSupervisor> {
+  return startDistributedWith(options, {});
+}
+
+/** @internal {@link startDistributedSupervisor} with what tests give it besides its options. */
+export async function startDistributedWith(
+  options: DistributedOptions,
+  internals: DistributedInternals,
 ): Promise<DistributedSupervisor> {
   const clock = internals.clock ?? systemClock;
   const { nats, supervisorId, replicas = 1, relaySecret, ...withoutNats } = options;

@@ -14,6 +14,7 @@ export {
   type DistributedSupervisor,
   distributedDefaults,
   startDistributedSupervisor,
+  startDistributedWith,
 } from './distributed.js';
 export { type EnforcementMessage, EnforcementPublisher } from './enforcement.js';
 export { FleetCounts } from './fleet-counts.js';

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { StorageDegradedError } from '../../src/errors.js';
 import { createServer } from '../../src/http/index.js';
-import { startDistributedSupervisor } from '../../src/nats/distributed.js';
+import { startDistributedWith } from '../../src/nats/distributed.js';
 import { type DistributedSupervisor, shardOf, subjects } from '../../src/nats/index.js';
 import { ShardAnswers } from '../../src/nats/shard-answers.js';
 import type { Supervisor } from '../../src/supervisor/index.js';
@@ -40,7 +40,7 @@ describe.skipIf(natsServerPath === undefined)(
       const clock = new SimulatedClock();
       const sups = await Promise.all(
         ids.map((supervisorId) =>
-          startDistributedSupervisor(
+          startDistributedWith(
             { nats: server.url, shards, logger, supervisorId, ...timing },
             { clock },
           ),

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allowedLabelValues, maxLoad, type Rule, type SafetyOptions } from 'wyneos';
 import { SimulatedClock } from 'xstate';
-import { startDistributedSupervisor } from '../../src/nats/distributed.js';
+import { startDistributedWith } from '../../src/nats/distributed.js';
 import { type DistributedSupervisor, shardOf } from '../../src/nats/index.js';
 import { SimulatedNodes } from './fleet.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
@@ -44,7 +44,7 @@ describe.skipIf(natsServerPath === undefined)('nats: fleet-wide safety limits', 
     };
     const sups = await Promise.all(
       ['a', 'b', 'c'].map((supervisorId) =>
-        startDistributedSupervisor({ ...options, supervisorId }, { clock }),
+        startDistributedWith({ ...options, supervisorId }, { clock }),
       ),
     );
     started.push(...sups);

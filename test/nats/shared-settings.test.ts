@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { maxLoad, parsePolicy } from 'wyneos';
 import { SimulatedClock } from 'xstate';
-import { startDistributedSupervisor } from '../../src/nats/distributed.js';
+import { startDistributedWith } from '../../src/nats/distributed.js';
 import { buckets, type DistributedSupervisor, shardOf } from '../../src/nats/index.js';
 import { SimulatedNodes } from './fleet.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
@@ -47,7 +47,7 @@ describe.skipIf(natsServerPath === undefined)('nats: one policy for the fleet', 
     };
     const sups = await Promise.all(
       ['a', 'b'].map((supervisorId) =>
-        startDistributedSupervisor({ ...options, supervisorId }, { clock }),
+        startDistributedWith({ ...options, supervisorId }, { clock }),
       ),
     );
     started.push(...sups);
@@ -87,7 +87,7 @@ describe.skipIf(natsServerPath === undefined)('nats: one policy for the fleet', 
 
   it('applies the fleet policy to a supervisor started later with another', async () => {
     const [a] = await twoSupervisors();
-    const late = await startDistributedSupervisor(
+    const late = await startDistributedWith(
       {
         nats: server.url,
         shards,
