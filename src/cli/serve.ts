@@ -188,7 +188,7 @@ export function serveCommand(): Command {
     .option('--lease <duration>', 'with --nats: shard lease length (default 10s)', duration)
     .option(
       '--replicas <count>',
-      'with --nats: copies of the buckets and the audit stream on a cluster (default 1)',
+      'with --nats: copies of the buckets and streams (state, audit) on a cluster (default 1)',
       integerAtLeast(1),
     )
     .option('--supervisor-id <id>', "with --nats: this supervisor's name (default host-pid)")

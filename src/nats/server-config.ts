@@ -16,7 +16,7 @@ import { buckets, encodeId, keys, subjects } from './subjects.js';
  * users allow only the subjects listed below.
  */
 export const supervisorUser = 'wyneos-supervisor';
-/** The fleet's account: its JetStream holds the buckets and the audit stream. */
+/** The fleet's account: its JetStream holds the buckets and the streams (shard changes, audit). */
 export const fleetAccount = 'WYNEOS';
 
 const idPattern = new RegExp(nodeIdPattern);

@@ -5,8 +5,8 @@ import { natsServerPath } from './server.js';
 
 // The README's NATS set-up, run as written by bash: the accounts from `wyneos nats-config`, the
 // shipped server template, two supervisors and two agents, each node with its own credentials.
-// Only the ports change (to free ones). Then what the README says: the supervisors list both
-// nodes between them, and gpu-17's URL used as gpu-18 is refused by the server, which the agent
+// Only the ports change (to free ones). Then what the README says: one supervisor lists the
+// whole fleet (both nodes, whichever holds them), and gpu-17's URL used as gpu-18 is refused by the server, which the agent
 // says. It needs the built package (`npx wyneos` runs dist/), which `npm ci` builds.
 
 describe.skipIf(natsServerPath === undefined)("the README's NATS set-up", () => {
@@ -16,11 +16,11 @@ describe.skipIf(natsServerPath === undefined)("the README's NATS set-up", () => 
   it('runs as written: accounts, two supervisors, two nodes, and an impersonation refused', async () => {
     const script = readmeBlock('nats-config');
     for (const port of ['4222', '7071', '7072']) expect(script).toContain(port);
-    // Appended in the same shell (it knows "$d" and `url`): wait until the two supervisors
-    // list both nodes between them, then try the README's impersonation.
+    // Appended in the same shell (it knows "$d" and `url`): wait until one supervisor lists
+    // both nodes of the fleet, then try the README's impersonation.
     const check = `
 for i in $(seq 1 300); do
-  listed="$(curl -s http://127.0.0.1:7071/v1/nodes || true) $(curl -s http://127.0.0.1:7072/v1/nodes || true)"
+  listed="$(curl -s 'http://127.0.0.1:7071/v1/nodes?fleet=true' || true)"
   case "$listed" in *'"id":"gpu-17"'*) case "$listed" in *'"id":"gpu-18"'*) break;; esac;; esac
   sleep 0.2
 done
