@@ -9,11 +9,12 @@
  *   WYNEOS_RECORD=only node --cpu-prof --cpu-prof-dir=<dir> --import tsx bench/profile-record.ts
  *   npx tsx scripts/cpuprofile-top.ts <dir>/<file>.cpuprofile
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { fleetAt, generateFleet } from './fleet.js';
+import { mainThreadCpuSeconds } from './process-stats.js';
 import { ManualClock, reusableBeats, wyneosFleet } from './supervised-fleet.js';
 
 const size = Number((process.env.WYNEOS_BENCH_SIZES ?? '100000').split(',')[0]);
@@ -46,17 +47,6 @@ const gcInLoops = () => {
   return inLoops.reduce((sum, [, ms]) => sum + ms, 0);
 };
 
-// The main thread's CPU time (ms, Linux): unlike the wall clock, not what other processes took.
-function mainThreadCpu(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 async function ingest(record: boolean): Promise<Ingest> {
   const dir = mkdtempSync(join(tmpdir(), 'wyneos-profile-record-'));
   const clock = new ManualClock(fleetAt);
@@ -69,13 +59,13 @@ async function ingest(record: boolean): Promise<Ingest> {
   let cpu = 0;
   for (let seq = 1; seq <= rounds; seq++) {
     const round = performance.now();
-    const cpuBefore = mainThreadCpu();
+    const cpuBefore = mainThreadCpuSeconds() * 1000;
     for (const beat of beats) {
       beat.seq = seq;
       sup.heartbeat(beat);
     }
     const end = performance.now();
-    cpu += mainThreadCpu() - cpuBefore;
+    cpu += mainThreadCpuSeconds() * 1000 - cpuBefore;
     loops.push([round, end]);
     times.push(end - round);
     looping += end - round;
