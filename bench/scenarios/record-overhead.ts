@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fleetAt, generateFleet } from '../fleet.js';
 import type { Figure, ScenarioResult } from '../measure.js';
 import { scaled } from '../mode.js';
+import { mainThreadCpuSeconds } from '../process-stats.js';
 import { ManualClock, reusableBeats, wyneosFleet } from '../supervised-fleet.js';
 
 const nodeCount = scaled(100_000, 2_000);
@@ -28,6 +29,7 @@ export async function recordOverhead(): Promise<ScenarioResult> {
   }
   const [a, b] = [median(plain.map((r) => r.loop)), median(recorded.map((r) => r.loop))];
   const [wallA, wallB] = [median(plain.map((r) => r.wall)), median(recorded.map((r) => r.wall))];
+  const [cpuA, cpuB] = [median(plain.map((r) => r.cpu)), median(recorded.map((r) => r.cpu))];
   const ratio = b / a;
   return {
     name: 'record-overhead',
@@ -46,6 +48,12 @@ export async function recordOverhead(): Promise<ScenarioResult> {
         unit: 'ns',
       },
       {
+        // The main thread's CPU time alone: on a shared machine, free of what neighbours took.
+        label: 'by main-thread CPU time (Linux): with / without',
+        value: cpuB / cpuA,
+        unit: '×',
+      },
+      {
         label: 'sustained, until every batch is on disk: with / without',
         value: wallB / wallA,
         unit: '×',
@@ -61,6 +69,8 @@ interface Ingest {
   readonly loop: number;
   /** Heartbeats/s from the first heartbeat until the last batch is on disk. */
   readonly wall: number;
+  /** Heartbeats/s of the ingest loops by the main thread's CPU time. */
+  readonly cpu: number;
 }
 
 async function ingest(nodes: ReturnType<typeof generateFleet>, record: boolean): Promise<Ingest> {
@@ -70,13 +80,16 @@ async function ingest(nodes: ReturnType<typeof generateFleet>, record: boolean):
   const beats = reusableBeats(nodes, true);
   const started = performance.now();
   let looping = 0;
+  let cpu = 0;
   for (let seq = 1; seq <= rounds; seq++) {
+    const cpuAt = mainThreadCpuSeconds();
     const round = performance.now();
     for (const beat of beats) {
       beat.seq = seq;
       sup.heartbeat(beat);
     }
     looping += performance.now() - round;
+    cpu += mainThreadCpuSeconds() - cpuAt;
     clock.at += 1000;
     // A second between rounds in a real fleet; here the time the writes need, or a turn.
     await new Promise((resolve) => setImmediate(resolve));
@@ -85,7 +98,7 @@ async function ingest(nodes: ReturnType<typeof generateFleet>, record: boolean):
   const wall = (performance.now() - started) / 1000;
   rmSync(dir, { recursive: true, force: true });
   const count = rounds * nodes.length;
-  return { loop: count / (looping / 1000), wall: count / wall };
+  return { loop: count / (looping / 1000), wall: count / wall, cpu: count / cpu };
 }
 
 function figure(label: string, perSecond: number): Figure {

@@ -21,20 +21,7 @@ export async function replay(): Promise<ScenarioResult> {
   const dir = process.env.REPLAY_KEEP ?? mkdtempSync(join(tmpdir(), 'wyneos-bench-replay-'));
   try {
     await writeTrace(dir);
-    const policy = {
-      version: 'new',
-      rules: [
-        maxLoad(0.95, { enforcement: 'reduce-load' }),
-        requiredLabels(['region'], { enforcement: 'warn' }),
-        {
-          id: 'cool',
-          description: 'load under 0.8',
-          enforcement: 'isolate' as const,
-          evaluate: (node: { load: number }) => node.load < 0.8,
-        },
-      ],
-    };
-    const baseline = { version: 'old', rules: policy.rules.slice(0, 2) };
+    const { policy, baseline } = replayPolicies();
     const started = performance.now();
     const result = await replayTrace(dir, { policy, baseline });
     const seconds = (performance.now() - started) / 1000;
@@ -67,6 +54,24 @@ export async function replay(): Promise<ScenarioResult> {
   } finally {
     if (process.env.REPLAY_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The policy under test (three rules) and its baseline (the first two). */
+export function replayPolicies() {
+  const policy = {
+    version: 'new',
+    rules: [
+      maxLoad(0.95, { enforcement: 'reduce-load' }),
+      requiredLabels(['region'], { enforcement: 'warn' }),
+      {
+        id: 'cool',
+        description: 'load under 0.8',
+        enforcement: 'isolate' as const,
+        evaluate: (node: { load: number }) => node.load < 0.8,
+      },
+    ],
+  };
+  return { policy, baseline: { version: 'old', rules: policy.rules.slice(0, 2) } };
 }
 
 async function writeTrace(dir: string): Promise<void> {

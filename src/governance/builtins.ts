@@ -2,6 +2,7 @@ import semver from 'semver';
 import { InvalidPolicyError } from '../errors.js';
 import { show } from '../show.js';
 import type { NodeSnapshot } from '../types.js';
+import { withQuickPass } from './quick-pass.js';
 import type { Rule, RuleContext, RuleVerdict } from './types.js';
 
 /** Everything about a built-in rule but its check: merged over the built-in's defaults. */
@@ -19,13 +20,16 @@ export function maxLoad(max: number, overrides?: RuleOverrides): Rule {
   checkNumber('max', max, 0, 1);
   return build(
     { id: 'max-load', description: `load is at most ${max}`, category: 'capacity' },
-    (node) => {
-      const ok = node.load <= max;
-      const message = ok
-        ? `load ${node.load} is at most ${max}`
-        : `load ${node.load} is above the maximum ${max}`;
-      return { ok, message, observed: node.load, expected: `<= ${max}` };
-    },
+    withQuickPass(
+      (node) => {
+        const ok = node.load <= max;
+        const message = ok
+          ? `load ${node.load} is at most ${max}`
+          : `load ${node.load} is above the maximum ${max}`;
+        return { ok, message, observed: node.load, expected: `<= ${max}` };
+      },
+      (node) => node.load <= max,
+    ),
     overrides,
   );
 }
@@ -129,20 +133,22 @@ export function requiredLabels(keys: readonly string[], overrides?: RuleOverride
       description: `labels ${keys.join(', ')} are set`,
       category: 'inventory',
     },
-    (node) => {
-      // The common case without the two filters and the join (a replay evaluates it millions
-      // of times); observed is then every key.
-      if (expected.every((key) => Object.hasOwn(node.labels, key))) {
-        return { ok: true, message: allSet, observed: [...expected], expected };
-      }
-      const present = expected.filter((key) => Object.hasOwn(node.labels, key));
-      const missing = expected.filter((key) => !Object.hasOwn(node.labels, key));
-      const ok = missing.length === 0;
-      const message = ok
-        ? `labels ${expected.join(', ')} are set`
-        : `missing label${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`;
-      return { ok, message, observed: present, expected };
-    },
+    withQuickPass(
+      (node) => {
+        // The common case without the two filters and the join; observed is then every key.
+        if (everySet(expected, node.labels)) {
+          return { ok: true, message: allSet, observed: [...expected], expected };
+        }
+        const present = expected.filter((key) => Object.hasOwn(node.labels, key));
+        const missing = expected.filter((key) => !Object.hasOwn(node.labels, key));
+        const ok = missing.length === 0;
+        const message = ok
+          ? `labels ${expected.join(', ')} are set`
+          : `missing label${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`;
+        return { ok, message, observed: present, expected };
+      },
+      (node) => everySet(expected, node.labels),
+    ),
     overrides,
   );
 }
@@ -271,6 +277,11 @@ interface Defaults {
   readonly id: string;
   readonly description: string;
   readonly category: string;
+}
+
+function everySet(keys: readonly string[], labels: object): boolean {
+  for (let i = 0; i < keys.length; i++) if (!Object.hasOwn(labels, keys[i] as string)) return false;
+  return true;
 }
 
 function build(

@@ -1,6 +1,7 @@
 import { InvalidPolicyError } from '../errors.js';
 import type { NodeSnapshot } from '../types.js';
 import { validateRules } from './define-rule.js';
+import { quickPassOf } from './quick-pass.js';
 import { toPredicate } from './selector.js';
 import type { Enforcement, Policy, Rule, Severity } from './types.js';
 
@@ -14,6 +15,8 @@ export interface CompiledRule {
   readonly admission: boolean;
   readonly onError: 'fail' | 'skip';
   readonly applies: ((node: NodeSnapshot) => boolean) | undefined;
+  /** True only where `rule.evaluate` passes, without building a verdict (built-ins), or undefined. */
+  readonly passes: ((node: NodeSnapshot) => boolean) | undefined;
 }
 
 /** @internal */
@@ -46,5 +49,6 @@ function compileRule(rule: Rule): CompiledRule {
     admission: rule.admission ?? enforcement === 'deny',
     onError: rule.onError ?? 'skip',
     applies: rule.appliesTo === undefined ? undefined : toPredicate(rule.appliesTo),
+    passes: quickPassOf(rule.evaluate),
   };
 }

@@ -32,21 +32,26 @@ const headerBytes = 16;
  * One buffer: a 16-byte header (tag, entries, metric values, text bytes, little-endian u32),
  * then the float64 columns (times, seqs, epochs, loads, metric values), the uint32 columns
  * (nodes, metric counts, metric names), the kinds (u8), and a JSON text: the id and metric
- * name definitions this batch adds, and the other entries.
+ * name definitions this batch adds, and the other entries. Written into `into` (and a view of it
+ * returned) when it is large enough, so a writer can reuse one buffer for every batch.
  */
 export function encodeBatch(
   b: BatchColumns,
   ids: ReadonlyArray<readonly [number, string]>,
   metricNames: ReadonlyArray<readonly [number, string]>,
+  into?: Buffer,
 ): Buffer {
   const n = b.count;
   const m = b.metricValues.length;
-  const text = Buffer.from(JSON.stringify({ ids, metrics: metricNames, entries: b.others }));
-  const out = Buffer.alloc(headerBytes + 8 * (4 * n + m) + 4 * (2 * n + m) + n + text.length);
+  const text = JSON.stringify({ ids, metrics: metricNames, entries: b.others });
+  const textBytes = Buffer.byteLength(text);
+  const size = batchBytes(n, m) + textBytes;
+  const out =
+    into !== undefined && into.length >= size ? into.subarray(0, size) : Buffer.alloc(size);
   out.writeUInt32LE(batchTag, 0);
   out.writeUInt32LE(n, 4);
   out.writeUInt32LE(m, 8);
-  out.writeUInt32LE(text.length, 12);
+  out.writeUInt32LE(textBytes, 12);
   let at = headerBytes;
   for (const column of [
     b.times.subarray(0, n),
@@ -62,8 +67,13 @@ export function encodeBatch(
     out.set(new Uint8Array(column.buffer, column.byteOffset, column.byteLength), at);
     at += column.byteLength;
   }
-  text.copy(out, at);
+  out.write(text, at, 'utf8');
   return out;
+}
+
+/** The bytes {@link encodeBatch} needs for a batch of `entries` and `metrics`, its text aside. */
+export function batchBytes(entries: number, metrics: number): number {
+  return headerBytes + 8 * (4 * entries + metrics) + 4 * (2 * entries + metrics) + entries;
 }
 
 /**
@@ -79,7 +89,7 @@ export function decodeBatch(
   const n = bytes.readUInt32LE(4);
   const m = bytes.readUInt32LE(8);
   const textBytes = bytes.readUInt32LE(12);
-  if (bytes.length !== headerBytes + 8 * (4 * n + m) + 4 * (2 * n + m) + n + textBytes) {
+  if (bytes.length !== batchBytes(n, m) + textBytes) {
     return 'a heartbeat batch whose length does not match its header';
   }
   // Typed views need aligned offsets: copy once when the inflated buffer is not.

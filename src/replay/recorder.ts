@@ -1,19 +1,17 @@
-import { appendFile, mkdir, readdir, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from '../logger.js';
 import type { Heartbeat, NodeRegistration } from '../telemetry/index.js';
-import { type BatchColumns, encodeBatch, noMetrics } from './batch-codec.js';
+import { batchBytes, encodeBatch, noMetrics } from './batch-codec.js';
 import {
   type OperatorEntry,
-  segmentName,
-  segmentNumber,
   type TraceEntry,
   type TraceHeader,
   traceFormat,
   traceVersion,
 } from './format.js';
+import { PendingBatch } from './pending-batch.js';
+import { SegmentFiles } from './segment-files.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -39,6 +37,11 @@ export const defaultRecordMaxBytes = 1024 ** 3;
 // one gives back a small part of the budget, not most of it.
 const segmentShare = 8;
 
+/** @internal Where a caller keeps a node's id index for the recorder: -1 until it is known. */
+export interface TracedNode {
+  traced: number;
+}
+
 /** @internal When a batch is cut: this often (real time), or sooner once this many entries wait. */
 export interface BatchTerms {
   readonly flushMs: number;
@@ -53,47 +56,44 @@ const defaultMaxQueued = 1_000_000;
 
 /**
  * @internal The supervisor's recorder: `heartbeat` and the others only copy what they are given
- * into arrays, which is all an accepted heartbeat pays; serialising, compressing (gzip, on libuv's
- * thread pool) and writing happen later, a batch at a time, one write after another.
+ * into preallocated columns, which is all an accepted heartbeat pays; encoding, compressing (gzip,
+ * on libuv's thread pool) and writing happen later, a batch at a time, one write after another.
  */
 export class TraceRecorder {
   private readonly dir: string;
-  private readonly maxBytes: number;
-  private readonly segmentBytes: number;
   private readonly terms: RecorderTerms;
   private readonly log: Logger;
-  // The pending batch, as preallocated columns, so that recording a heartbeat allocates
-  // nothing (a copy kept for 200 ms would reach the old generation and cost a major GC).
-  private count = 0;
-  private readonly times: Float64Array;
-  private readonly kinds: Uint8Array;
-  private readonly nodes: Uint32Array;
-  private readonly seqs: Float64Array;
-  private readonly epochs: Float64Array;
-  private readonly loads: Float64Array;
-  private readonly metricCounts: Uint32Array;
-  private metricNames: Uint32Array;
-  private metricValues: Float64Array;
-  private metricCount = 0;
-  private others: TraceEntry[] = [];
+  private readonly files: SegmentFiles;
+  // The batch being filled, and sets already written, kept to be filled again: two in the
+  // steady state (one filling while the other is written), so batches make no garbage.
+  private pending: PendingBatch;
+  private readonly spare: PendingBatch[] = [];
+  // One buffer every batch is encoded into: the writes run one at a time, and each is done with
+  // it once gzip has read it.
+  private encoded: Buffer;
   // Node ids and metric names by index, for as long as the recorder lives; a segment defines
-  // each id it uses once (`definedIn`), a batch each metric name it uses.
+  // each id it uses once (`definedIn`), a batch each metric name it uses (`usedIn`).
   private readonly idIndex = new Map<string, number>();
   private readonly idList: string[] = [];
   private definedIn = new Float64Array(1024);
   private readonly metricIndex = new Map<string, number>();
   private readonly metricList: string[] = [];
+  private readonly usedIn: number[] = [];
+  private batches = 0;
+  // The metric names of the last heartbeat, by position, and their indexes: agents send the same
+  // names in the same order, so a name costs a comparison, not a map lookup.
+  private readonly lastNames: string[] = [];
+  private readonly lastIndexes: number[] = [];
   private readonly known = new Map<string, NodeRegistration>();
   // The fleet as of the last cut, taken again only after a registration or deregistration.
   private knownList: readonly NodeRegistration[] = [];
   private knownStale = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
-  // Entries serialised and waiting for the disk: bounded (`maxQueued`), so a disk slower than
-  // the fleet stops the trace instead of growing the heap without end.
+  // Entries taken and not yet written, at most `maxQueued`: a disk slower than the fleet stops
+  // the trace instead of growing the heap without end.
   private queued = 0;
   private overrun = false;
-  private segments: Array<{ n: number; bytes: number }> | undefined;
   private failed = false;
   // The first batch opens a segment of its own, even when continuing a trace found on disk.
   private fresh = true;
@@ -105,49 +105,52 @@ export class TraceRecorder {
     private readonly batch: BatchTerms = defaultBatch,
   ) {
     this.dir = options.dir;
-    this.maxBytes = options.maxBytes ?? defaultRecordMaxBytes;
-    this.segmentBytes = Math.min(64 * 1024 ** 2, Math.max(4096, this.maxBytes / segmentShare));
+    const maxBytes = options.maxBytes ?? defaultRecordMaxBytes;
+    const segmentBytes = Math.min(64 * 1024 ** 2, Math.max(4096, maxBytes / segmentShare));
+    this.files = new SegmentFiles(this.dir, maxBytes, segmentBytes);
     this.terms = terms;
     this.log = log;
-    const size = batch.flushEntries;
-    this.times = new Float64Array(size);
-    this.kinds = new Uint8Array(size);
-    this.nodes = new Uint32Array(size);
-    this.seqs = new Float64Array(size);
-    this.epochs = new Float64Array(size);
-    this.loads = new Float64Array(size);
-    this.metricCounts = new Uint32Array(size);
-    this.metricNames = new Uint32Array(size * 4);
-    this.metricValues = new Float64Array(size * 4);
+    this.pending = new PendingBatch(batch.flushEntries);
+    // The columns of a full batch with four metrics a heartbeat, and room for its text.
+    const entries = batch.flushEntries;
+    this.encoded = Buffer.allocUnsafe(batchBytes(entries, entries * 4) + 64 * 1024);
   }
 
-  heartbeat(beat: Heartbeat, at: number): void {
+  /**
+   * Records an accepted heartbeat. `node` is where the caller keeps the node's id index for the
+   * recorder (the supervisor's record of the node), so that a heartbeat costs a field read, not
+   * a lookup in a map of the whole fleet; it must belong to `beat.nodeId` alone.
+   */
+  heartbeat(beat: Heartbeat, at: number, node?: TracedNode): void {
     // Copied field by field: a caller may reuse its heartbeat object for the next one.
-    const i = this.count;
-    this.kinds[i] = heartbeatKind;
-    let node = this.idIndex.get(beat.nodeId);
-    if (node === undefined) node = this.newId(beat.nodeId);
-    this.nodes[i] = node;
-    this.seqs[i] = beat.seq;
-    this.epochs[i] = beat.epoch ?? 0;
-    this.loads[i] = beat.load;
+    const b = this.pending;
+    const i = b.count;
+    b.kinds[i] = heartbeatKind;
+    let index = node === undefined ? -1 : node.traced;
+    if (index < 0) {
+      index = this.idIndex.get(beat.nodeId) ?? this.newId(beat.nodeId);
+      if (node !== undefined) node.traced = index;
+    }
+    b.nodes[i] = index;
+    b.seqs[i] = beat.seq;
+    b.epochs[i] = beat.epoch ?? 0;
+    b.loads[i] = beat.load;
     const metrics = beat.metrics;
     if (metrics === undefined) {
-      this.metricCounts[i] = noMetrics;
+      b.metricCounts[i] = noMetrics;
     } else {
-      let m = this.metricCount;
+      const first = b.metricCount;
+      let m = first;
+      let k = 0;
       for (const name in metrics) {
-        if (m === this.metricValues.length) this.growMetrics();
-        let index = this.metricIndex.get(name);
-        if (index === undefined) {
-          index = this.metricList.push(name) - 1;
-          this.metricIndex.set(name, index);
-        }
-        this.metricNames[m] = index;
-        this.metricValues[m++] = metrics[name] as number;
+        if (m === b.metricValues.length) b.growMetrics();
+        b.metricNames[m] =
+          this.lastNames[k] === name ? (this.lastIndexes[k] as number) : this.metricAt(k, name);
+        b.metricValues[m++] = metrics[name] as number;
+        k++;
       }
-      this.metricCounts[i] = m - this.metricCount;
-      this.metricCount = m;
+      b.metricCounts[i] = m - first;
+      b.metricCount = m;
     }
     this.pushed(at);
   }
@@ -163,13 +166,17 @@ export class TraceRecorder {
     return index;
   }
 
-  private growMetrics(): void {
-    const names = new Uint32Array(this.metricNames.length * 2);
-    names.set(this.metricNames);
-    this.metricNames = names;
-    const values = new Float64Array(this.metricValues.length * 2);
-    values.set(this.metricValues);
-    this.metricValues = values;
+  // The index of metric name `name`, remembered as the `k`th name of the next heartbeat.
+  private metricAt(k: number, name: string): number {
+    let index = this.metricIndex.get(name);
+    if (index === undefined) {
+      index = this.metricList.push(name) - 1;
+      this.metricIndex.set(name, index);
+      this.usedIn.push(0);
+    }
+    this.lastNames[k] = name;
+    this.lastIndexes[k] = index;
+    return index;
   }
 
   register(registrations: readonly NodeRegistration[], at: number): void {
@@ -196,23 +203,26 @@ export class TraceRecorder {
     this.push([at, 'o', command, nodeId, value] as OperatorEntry);
   }
 
-  /** Writes what waits and resolves once every batch is on disk. */
+  /** Writes what waits and resolves once every batch is on disk and the segment closed. */
   close(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.cut();
+    this.writing = this.writing.then(() => this.files.close()).catch(() => undefined);
     return this.writing;
   }
 
   private push(entry: TraceEntry): void {
-    this.kinds[this.count] = otherKind;
-    this.others.push(entry);
+    const b = this.pending;
+    b.kinds[b.count] = otherKind;
+    b.others.push(entry);
     this.pushed(entry[0]);
   }
 
   private pushed(at: number): void {
-    this.times[this.count++] = at;
-    if (this.count >= this.batch.flushEntries) {
+    const b = this.pending;
+    b.times[b.count++] = at;
+    if (b.count >= this.batch.flushEntries) {
       this.cut();
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => {
@@ -223,15 +233,18 @@ export class TraceRecorder {
     }
   }
 
-  // Takes the pending entries as one batch and queues its write behind the previous one.
+  // Takes the pending batch whole and queues its write behind the previous one; a spare set of
+  // columns (or a new one, while the disk lags) takes its place.
   private cut(): void {
-    if (this.count === 0) return;
+    const batch = this.pending;
+    const entries = batch.count;
+    if (entries === 0) return;
     if (
       this.failed ||
       this.overrun ||
-      this.queued + this.count > (this.batch.maxQueued ?? defaultMaxQueued)
+      this.queued + entries > (this.batch.maxQueued ?? defaultMaxQueued)
     ) {
-      this.reset();
+      batch.clear();
       if (!this.failed && !this.overrun) {
         // What is queued is still written: the trace ends whole, at the last batch taken.
         this.overrun = true;
@@ -247,8 +260,7 @@ export class TraceRecorder {
       this.knownStale = false;
     }
     const known = this.knownList;
-    const entries = this.count;
-    const batch = this.take();
+    this.pending = this.spare.pop() ?? new PendingBatch(this.batch.flushEntries);
     this.queued += entries;
     this.writing = this.writing
       .then(() => this.write(batch, known))
@@ -257,37 +269,15 @@ export class TraceRecorder {
       });
   }
 
-  // The pending columns, copied (one memcpy each), so the next batch can fill them.
-  private take(): BatchColumns {
-    const n = this.count;
-    const m = this.metricCount;
-    const batch: BatchColumns = {
-      count: n,
-      times: this.times.slice(0, n),
-      kinds: this.kinds.slice(0, n),
-      nodes: this.nodes.slice(0, n),
-      seqs: this.seqs.slice(0, n),
-      epochs: this.epochs.slice(0, n),
-      loads: this.loads.slice(0, n),
-      metricCounts: this.metricCounts.slice(0, n),
-      metricNames: this.metricNames.slice(0, m),
-      metricValues: this.metricValues.slice(0, m),
-      others: this.others,
-    };
-    this.reset();
-    return batch;
-  }
-
-  private reset(): void {
-    this.count = 0;
-    this.metricCount = 0;
-    this.others = [];
+  // The columns go back to the spares once encoded; beyond two, to the collector.
+  private release(batch: PendingBatch): void {
+    batch.clear();
+    if (this.spare.length < 2) this.spare.push(batch);
   }
 
   // The batch's binary member, defining the ids this segment has not seen and its metric names.
-  private encode(batch: BatchColumns, segment: number): Buffer {
+  private encode(batch: PendingBatch, segment: number): Buffer {
     const ids: Array<[number, string]> = [];
-    const used = new Set<number>();
     const { nodes, kinds, metricNames } = batch;
     for (let i = 0; i < batch.count; i++) {
       if (kinds[i] !== heartbeatKind) continue;
@@ -297,25 +287,31 @@ export class TraceRecorder {
         ids.push([node, this.idList[node] as string]);
       }
     }
-    for (const name of metricNames) used.add(name);
-    const names = [...used].map((m): [number, string] => [m, this.metricList[m] as string]);
-    return encodeBatch(batch, ids, names);
+    const stamp = ++this.batches;
+    const names: Array<[number, string]> = [];
+    for (let i = 0; i < batch.metricCount; i++) {
+      const name = metricNames[i] as number;
+      if (this.usedIn[name] === stamp) continue;
+      this.usedIn[name] = stamp;
+      names.push([name, this.metricList[name] as string]);
+    }
+    const out = encodeBatch(batch.columns(), ids, names, this.encoded);
+    // A batch larger than the buffer had one of its own: the next ones reuse that size.
+    if (out.buffer !== this.encoded.buffer) this.encoded = Buffer.from(out.buffer);
+    return out;
   }
 
-  private async write(batch: BatchColumns, known: readonly NodeRegistration[]): Promise<void> {
-    if (this.failed) return;
+  private async write(batch: PendingBatch, known: readonly NodeRegistration[]): Promise<void> {
+    if (this.failed) return this.release(batch);
     try {
-      const segments = await this.openSegments();
-      let current = segments[segments.length - 1];
+      const segment = await this.files.next(this.fresh);
+      this.fresh = false;
       let head: Buffer | undefined;
-      if (current === undefined || this.fresh || current.bytes >= this.segmentBytes) {
-        this.fresh = false;
-        current = { n: (current?.n ?? 0) + 1, bytes: 0 };
-        segments.push(current);
+      if (segment.opened) {
         const header: TraceHeader = {
           format: traceFormat,
           version: traceVersion,
-          segment: current.n,
+          segment: segment.n,
           ...this.terms,
         };
         // The fleet as it was when this batch began (known is taken when the batch is cut, so
@@ -329,42 +325,29 @@ export class TraceRecorder {
         // The header and carried fleet as JSON lines, a gzip member of their own.
         head = await gzipAsync(`${JSON.stringify(header)}\n${carried}`, { level: 1 });
       }
+      const encoded = this.encode(batch, segment.n);
+      this.release(batch);
       // Level 1: a third of the default's time for about 10% more bytes; a trace is written far
-      // more often than it is read.
-      const body = await gzipAsync(this.encode(batch, current.n), { level: 1 });
-      const packed = head === undefined ? body : Buffer.concat([head, body]);
-      await appendFile(join(this.dir, segmentName(current.n)), packed);
-      current.bytes += packed.length;
-      await this.dropOldest(segments);
+      // more often than it is read. A 4 KiB window, not 32: columns repeat at short range if at
+      // all, so it compresses as well in about 30% less time (any inflater reads it). Output in
+      // chunks of a quarter of the input, not 16 KiB: a few thread-pool round trips a batch.
+      const body = await gzipAsync(encoded, {
+        level: 1,
+        windowBits: 12,
+        chunkSize: gzipChunk(encoded.length),
+      });
+      await this.files.append(head === undefined ? body : Buffer.concat([head, body]));
     } catch (error) {
       // Recording is an observer: a full disk stops the trace, never the supervisor.
       this.failed = true;
       this.log.error({ error: (error as Error).message, dir: this.dir }, 'trace recording stopped');
     }
   }
+}
 
-  private async openSegments(): Promise<Array<{ n: number; bytes: number }>> {
-    if (this.segments !== undefined) return this.segments;
-    await mkdir(this.dir, { recursive: true });
-    const found: Array<{ n: number; bytes: number }> = [];
-    for (const name of await readdir(this.dir)) {
-      const n = segmentNumber(name);
-      if (n !== undefined) found.push({ n, bytes: (await stat(join(this.dir, name))).size });
-    }
-    found.sort((a, b) => a.n - b.n);
-    this.segments = found;
-    return found;
-  }
-
-  private async dropOldest(segments: Array<{ n: number; bytes: number }>): Promise<void> {
-    let total = 0;
-    for (const s of segments) total += s.bytes;
-    while (total > this.maxBytes && segments.length > 1) {
-      const oldest = segments.shift() as { n: number; bytes: number };
-      total -= oldest.bytes;
-      await unlink(join(this.dir, segmentName(oldest.n)));
-    }
-  }
+// zlib's default output chunk is 16 KiB; its largest useful one here, a quarter of the input.
+function gzipChunk(inputBytes: number): number {
+  return Math.max(16 * 1024, Math.min(4 * 1024 ** 2, inputBytes >>> 2));
 }
 
 const heartbeatKind = 0;

@@ -233,7 +233,10 @@ export function createShardHost(
     rate: config.heartbeatRate,
     licence: licensing.book === undefined ? undefined : (id, at) => licensing.view(id, at),
     stopped: () => stopped,
-    taken: recorder === undefined ? undefined : (beat, at) => recorder.heartbeat(beat, at),
+    taken:
+      recorder === undefined
+        ? undefined
+        : (beat, at, record) => recorder.heartbeat(beat, at, record),
   });
 
   return {

@@ -33,8 +33,8 @@ export interface HeartbeatPathDeps {
   /** The node's licence view, or undefined without licensing (not called then). */
   readonly licence: ((nodeId: string, at: number) => NodeLicence | undefined) | undefined;
   readonly stopped: () => boolean;
-  /** Told of every heartbeat taken (the trace recorder), or undefined. */
-  readonly taken?: ((beat: Heartbeat, at: number) => void) | undefined;
+  /** Told of every heartbeat taken, with its node's record (the trace recorder), or undefined. */
+  readonly taken?: ((beat: Heartbeat, at: number, record: NodeRecord) => void) | undefined;
 }
 
 const noOptions: HeartbeatBatchOptions = {};
@@ -197,7 +197,7 @@ export function heartbeatPath(deps: HeartbeatPathDeps) {
   function take(record: NodeEntry, beat: Beat, rate: HeartbeatRate | undefined, now: number): void {
     store.take(record, beat, now);
     if (rate !== undefined) rateTake(record);
-    deps.taken?.(beat, now);
+    deps.taken?.(beat, now, record);
   }
 
   // The reply's few fields, read from the node's record and actor: never a snapshot copy.

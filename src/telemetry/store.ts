@@ -77,6 +77,7 @@ export class TelemetryStore<A = unknown> {
       trust: undefined,
       tokens: -1,
       tokensAt: 0,
+      traced: -1,
     };
     this.records.set(record.id, record);
     return record;

@@ -85,6 +85,8 @@ export interface NodeRecord<A = unknown> {
   /** Its heartbeat rate bucket (see supervisor/heartbeat-rate.ts): -1 until first limited. */
   tokens: number;
   tokensAt: number;
+  /** Its node id's index in the trace recorder (replay/recorder.ts): -1 until first recorded. */
+  traced: number;
 }
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
