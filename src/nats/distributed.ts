@@ -1,12 +1,11 @@
 import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { type Clock, systemClock } from '../clock.js';
-import { InvalidArgumentError, InvalidOptionsError, NatsError } from '../errors.js';
+import { InvalidArgumentError, InvalidOptionsError } from '../errors.js';
 import { Authenticator, parseSecret } from '../http/auth.js';
 import { createDefaultLogger } from '../logger.js';
-import { thrownMessage } from '../show.js';
 import {
   createShardHost,
   remoteNodesKey,
@@ -16,6 +15,7 @@ import {
 import { connectNats } from './connection.js';
 import { EnforcementPublisher } from './enforcement.js';
 import { FleetCounts } from './fleet-counts.js';
+import { agreeOnFleet, bucket, countBoot } from './fleet-setup.js';
 import { Forwarder } from './forwarding.js';
 import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 import { KvStateStore } from './kv-state-store.js';
@@ -25,7 +25,7 @@ import { ShardLog } from './shard-log.js';
 import { SharedSettings } from './shared-settings.js';
 import { sharedSupervisor } from './shared-supervisor.js';
 import { StreamAuditLog } from './stream-audit-log.js';
-import { buckets, checkShardCount, keys, shardOf } from './subjects.js';
+import { buckets, checkShardCount, shardOf } from './subjects.js';
 
 /** The options of {@link startDistributedSupervisor}: a supervisor's, and where the fleet is. */
 export interface DistributedOptions
@@ -338,55 +338,4 @@ export async function startDistributedWith(
       await supervisor.stop().catch(() => {});
     },
   };
-}
-
-/**
- * Creates a bucket, or opens it when another supervisor starting at the same moment created it
- * first (the server then refuses the second creation: its subjects overlap the first's).
- */
-async function bucket(kvm: Kvm, name: string, options: Partial<KvOptions>): Promise<KV> {
-  try {
-    return await kvm.create(name, options);
-  } catch (error) {
-    try {
-      return await kvm.open(name);
-    } catch {
-      throw new NatsError(`Cannot create the KV bucket ${name}: ${thrownMessage(error)}`, {
-        cause: error,
-      });
-    }
-  }
-}
-
-/** The first supervisor sets the shard count; every later one (and every agent) must match. */
-async function agreeOnFleet(state: KV, shards: number, nc: NatsConnection): Promise<void> {
-  try {
-    await state.create(keys.fleet, JSON.stringify({ shards }));
-  } catch {
-    const entry = await state.get(keys.fleet);
-    const existing = entry?.json<{ shards: number }>().shards;
-    if (existing !== shards) {
-      await nc.close();
-      throw new InvalidArgumentError(
-        'shards',
-        `the fleet on this NATS server has ${existing} shards; start every supervisor with --shards ${existing}`,
-      );
-    }
-  }
-}
-
-/** Adds one to the fleet's boot counter (compare-and-set, retried when another start raced). */
-async function countBoot(state: KV): Promise<number> {
-  for (;;) {
-    const entry = await state.get(keys.boots);
-    const boots = entry?.operation === 'PUT' ? Number(entry.string()) + 1 : 1;
-    try {
-      if (entry === null || entry.operation !== 'PUT')
-        await state.create(keys.boots, String(boots));
-      else await state.update(keys.boots, String(boots), entry.revision);
-      return boots;
-    } catch {
-      // Another supervisor started at the same moment: read again.
-    }
-  }
 }
