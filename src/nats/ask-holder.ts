@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { type NatsConnection, TimeoutError } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { NatsError } from '../errors.js';
 import { thrownMessage } from '../show.js';
+import { isTimeout } from './connection.js';
 import type { Answer, Ask } from './shard-answers.js';
 import { subjects } from './subjects.js';
 
@@ -45,8 +46,4 @@ export async function askHolder(
 
 function isNoResponders(error: unknown): boolean {
   return (error as { isNoResponders?: () => boolean }).isNoResponders?.() === true;
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof TimeoutError || (error as Error | null)?.cause instanceof TimeoutError;
 }

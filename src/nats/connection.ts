@@ -1,4 +1,4 @@
-import { ConnectionError, type NatsConnection } from '@nats-io/nats-core';
+import { ConnectionError, type NatsConnection, TimeoutError } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import semver from 'semver';
 import { InvalidArgumentError, NatsError, NatsUnsupportedError } from '../errors.js';
@@ -138,4 +138,9 @@ export function requireServerFeature(
   if (!semver.valid(version) || semver.lt(version, since)) {
     throw new NatsUnsupportedError(what, version, since);
   }
+}
+
+/** Whether a request timed out (the client may wrap its TimeoutError). */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof TimeoutError || (error as Error | null)?.cause instanceof TimeoutError;
 }

@@ -1,11 +1,43 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV, Kvm, KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { InvalidArgumentError, NatsError } from '../errors.js';
 import { thrownMessage } from '../show.js';
+import { isTimeout } from './connection.js';
 import { keys } from './subjects.js';
 
-// What a supervisor does once when it joins a fleet: its buckets, the fleet's shard count,
-// and the boot counter that makes each start's node lives distinct.
+// What a supervisor does once when it joins a fleet: its buckets and streams, the fleet's shard
+// count, and the boot counter that makes each start's node lives distinct.
+
+/**
+ * Opens a stream, creating it if it is not there. Supervisors starting together race to create
+ * it, and a server still setting up JetStream can time a request out: a timeout is tried again
+ * (four attempts in all) before the start fails.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: { readonly name: string; readonly subjects: string[]; readonly num_replicas: number },
+  what: string,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await jsm.streams.info(config.name).catch(async () => {
+        // Not there yet, or being created by another supervisor: then the second add fails
+        // and opening it is enough.
+        await jsm.streams.add(config).catch(async (error: unknown) => {
+          await jsm.streams.info(config.name).catch(() => {
+            throw error;
+          });
+        });
+      });
+      return;
+    } catch (error) {
+      if (!isTimeout(error) || attempt === 4) {
+        throw new NatsError(`Cannot create ${what}: ${thrownMessage(error)}`, { cause: error });
+      }
+    }
+  }
+}
 
 /**
  * Creates a bucket, or opens it when another supervisor starting at the same moment created it

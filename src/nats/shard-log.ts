@@ -6,8 +6,8 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NatsError, StorageError } from '../errors.js';
-import { thrownMessage } from '../show.js';
+import { StorageError } from '../errors.js';
+import { ensureStream } from './fleet-setup.js';
 import type { StoredNode } from './kept-changes.js';
 import { changesStream, subjects } from './subjects.js';
 
@@ -44,20 +44,11 @@ export class ShardLog {
   /** Opens the stream, creating it on first use. */
   static async open(nc: NatsConnection, replicas = 1): Promise<ShardLog> {
     const jsm = await jetstreamManager(nc);
-    try {
-      await jsm.streams.info(changesStream);
-    } catch {
-      await jsm.streams
-        .add({ name: changesStream, subjects: [subjects.allChanges], num_replicas: replicas })
-        .catch(async (error: unknown) => {
-          // Raced with another supervisor creating it: opening it is enough.
-          await jsm.streams.info(changesStream).catch(() => {
-            throw new NatsError(`Cannot create the change stream: ${thrownMessage(error)}`, {
-              cause: error,
-            });
-          });
-        });
-    }
+    await ensureStream(
+      jsm,
+      { name: changesStream, subjects: [subjects.allChanges], num_replicas: replicas },
+      'the change stream',
+    );
     return new ShardLog(jetstream(nc), jsm);
   }
 

@@ -1,7 +1,8 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { NatsError, StorageError } from '../errors.js';
+import { StorageError } from '../errors.js';
 import { thrownMessage } from '../show.js';
 import { type AuditLog, type AuditRecord, newAuditRecord } from '../storage/index.js';
+import { ensureStream } from './fleet-setup.js';
 import { auditStream, subjects } from './subjects.js';
 
 interface Pending {
@@ -38,20 +39,11 @@ export class StreamAuditLog implements AuditLog {
     writer: string,
     replicas = 1,
   ): Promise<StreamAuditLog> {
-    try {
-      await jsm.streams.info(auditStream);
-    } catch {
-      // Not there yet (or raced with another supervisor creating it: adding again is idempotent).
-      await jsm.streams
-        .add({ name: auditStream, subjects: [subjects.allAudit], num_replicas: replicas })
-        .catch(async (error: unknown) => {
-          await jsm.streams.info(auditStream).catch(() => {
-            throw new NatsError(`Cannot create the audit stream: ${thrownMessage(error)}`, {
-              cause: error,
-            });
-          });
-        });
-    }
+    await ensureStream(
+      jsm,
+      { name: auditStream, subjects: [subjects.allAudit], num_replicas: replicas },
+      'the audit stream',
+    );
     const last = await jsm.streams
       .getMessage(auditStream, { last_by_subj: subjects.audit(writer) })
       .catch(() => null);

@@ -1,8 +1,6 @@
-import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { StorageDegradedError } from '../../src/errors.js';
 import { createServer } from '../../src/http/index.js';
@@ -11,7 +9,7 @@ import { type DistributedSupervisor, shardOf, subjects } from '../../src/nats/in
 import { ShardAnswers } from '../../src/nats/shard-answers.js';
 import type { Supervisor } from '../../src/supervisor/index.js';
 import { SimulatedNodes } from './fleet.js';
-import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { eventually, natsPerTest, natsServerPath } from './server.js';
 
 const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
 const shards = 4;
@@ -20,20 +18,13 @@ const timing = { tickMs: 60_000, heartbeatTimeoutMs: 90_000, leaseMs: 2000 };
 describe.skipIf(natsServerPath === undefined)(
   'nats: every supervisor answers for every node',
   () => {
-    let server: NatsServer;
-    let nc: NatsConnection;
     let app: FastifyInstance | undefined;
-    const started: DistributedSupervisor[] = [];
-    beforeEach(async () => {
-      server = await startNatsServer();
-      nc = await connect({ servers: server.url });
-    });
+    // Registered first, so it runs last: the HTTP app closes before the server stops.
+    const nats = natsPerTest();
+    const { started } = nats;
     afterEach(async () => {
       await app?.close();
       app = undefined;
-      await nc?.close();
-      await Promise.all(started.splice(0).map((s) => s.crash().catch(() => {})));
-      await server?.stop();
     });
 
     async function start(ids: string[], balanced = true): Promise<DistributedSupervisor[]> {
@@ -41,7 +32,7 @@ describe.skipIf(natsServerPath === undefined)(
       const sups = await Promise.all(
         ids.map((supervisorId) =>
           startDistributedWith(
-            { nats: server.url, shards, logger, supervisorId, ...timing },
+            { nats: nats.server.url, shards, logger, supervisorId, ...timing },
             { clock },
           ),
         ),
@@ -70,7 +61,7 @@ describe.skipIf(natsServerPath === undefined)(
     it("forwards GET /v1/nodes/:id for a node another supervisor holds and answers with that one's live view, naming it", async () => {
       const [a, b] = (await start(['a', 'b'])) as [DistributedSupervisor, DistributedSupervisor];
       const onA = nodeOf(a);
-      await new SimulatedNodes(nc, [onA], shards).register();
+      await new SimulatedNodes(nats.nc, [onA], shards).register();
       a.supervisor.isolate(onA, 'maintenance');
       await a.supervisor.durable();
       app = await createServer({ supervisor: b.supervisor, logger });
@@ -99,7 +90,7 @@ describe.skipIf(natsServerPath === undefined)(
     it('carries out isolate, reinstate and deregister made on any supervisor at the holder, answered once durable, with its errors', async () => {
       const [a, b] = (await start(['a', 'b'])) as [DistributedSupervisor, DistributedSupervisor];
       const onA = nodeOf(a);
-      await new SimulatedNodes(nc, [onA], shards).register();
+      await new SimulatedNodes(nats.nc, [onA], shards).register();
       app = await createServer({ supervisor: b.supervisor, logger });
 
       const isolate = await app.inject({
@@ -146,10 +137,10 @@ describe.skipIf(natsServerPath === undefined)(
     it('carries out a forwarded command once however often it is sent', async () => {
       const [a] = (await start(['a', 'b'])) as [DistributedSupervisor, DistributedSupervisor];
       const onA = nodeOf(a);
-      await new SimulatedNodes(nc, [onA], shards).register();
+      await new SimulatedNodes(nats.nc, [onA], shards).register();
       const ask = JSON.stringify({ op: 'isolate', nodeId: onA, commandId: 'c-1', reason: 'once' });
       const send = async () =>
-        (await nc.request(subjects.ask(shardOf(onA, shards)), ask, { timeout: 2000 })).json<{
+        (await nats.nc.request(subjects.ask(shardOf(onA, shards)), ask, { timeout: 2000 })).json<{
           ok: unknown;
         }>();
       const first = await send();
@@ -164,7 +155,7 @@ describe.skipIf(natsServerPath === undefined)(
     it('answers 503 naming the shard when no holder answers in time, never a state read elsewhere', async () => {
       const [a, b] = (await start(['a', 'b'])) as [DistributedSupervisor, DistributedSupervisor];
       const onA = nodeOf(a);
-      await new SimulatedNodes(nc, [onA], shards).register();
+      await new SimulatedNodes(nats.nc, [onA], shards).register();
       app = await createServer({ supervisor: b.supervisor, logger });
       // a dies: its shards are nobody's until b's next scan after the lease runs out.
       await a.crash();
@@ -172,7 +163,7 @@ describe.skipIf(natsServerPath === undefined)(
       // Once the server has dropped a's connection, and with it a's subscriptions.
       await eventually(
         () =>
-          nc.request(subjects.ask(shard), '{}', { timeout: 500 }).then(
+          nats.nc.request(subjects.ask(shard), '{}', { timeout: 500 }).then(
             () => 'answered',
             (error: { isNoResponders?: () => boolean }) =>
               error.isNoResponders?.() ? 'nobody' : 'silent',
@@ -199,14 +190,14 @@ describe.skipIf(natsServerPath === undefined)(
         licence: () => undefined,
         explain: () => [],
       } as unknown as Supervisor;
-      const lapsed = new ShardAnswers(nc, stale, {
+      const lapsed = new ShardAnswers(nats.nc, stale, {
         id: 'a',
         shards,
         holds: () => false,
         log: logger,
       });
       lapsed.hold(shard);
-      await nc.flush();
+      await nats.nc.flush();
       const silent = await app.inject({ url: `/v1/nodes/${onA}` });
       expect(silent.statusCode).toBe(503);
       expect(silent.json().error.message).toContain('did not answer');
@@ -218,14 +209,14 @@ describe.skipIf(natsServerPath === undefined)(
           throw new StorageDegradedError('isolate a node', 'disk full', 3000, false);
         },
       } as unknown as Supervisor;
-      const holder = new ShardAnswers(nc, degraded, {
+      const holder = new ShardAnswers(nats.nc, degraded, {
         id: 'c',
         shards,
         holds: () => true,
         log: logger,
       });
       holder.hold(shard);
-      await nc.flush();
+      await nats.nc.flush();
       const refused = await app.inject({ method: 'POST', url: `/v1/nodes/${onA}/isolate` });
       expect(refused.statusCode).toBe(503);
       expect(refused.json().error.code).toBe('WYNEOS_ERR_STORAGE_DEGRADED');
@@ -236,7 +227,7 @@ describe.skipIf(natsServerPath === undefined)(
     it("lists the held nodes, or with fleet=true every shard's from its holder, naming the shards that did not answer", async () => {
       const [a, b] = (await start(['a', 'b'])) as [DistributedSupervisor, DistributedSupervisor];
       const nodes = Array.from({ length: 12 }, (_, i) => `f-${i}`);
-      await new SimulatedNodes(nc, nodes, shards).register();
+      await new SimulatedNodes(nats.nc, nodes, shards).register();
       app = await createServer({ supervisor: b.supervisor, logger });
       const held = (await app.inject({ url: '/v1/nodes' })).json();
       expect(held.nodes.length).toBe(b.supervisor.nodes().length);
@@ -269,7 +260,7 @@ describe.skipIf(natsServerPath === undefined)(
     it("is answered by a shard's new holder, not by the supervisor that gave it back", async () => {
       const [a] = (await start(['a'])) as [DistributedSupervisor];
       const nodes = Array.from({ length: 40 }, (_, i) => `r-${i}`);
-      await new SimulatedNodes(nc, nodes, shards).register();
+      await new SimulatedNodes(nats.nc, nodes, shards).register();
       const [b] = (await start(['b'], false)) as [DistributedSupervisor];
       await balance([a, b]);
       app = await createServer({ supervisor: a.supervisor, logger });

@@ -1,13 +1,11 @@
-import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allowedLabelValues, maxLoad, type Rule, type SafetyOptions } from 'wyneos';
 import { SimulatedClock } from 'xstate';
 import { startDistributedWith } from '../../src/nats/distributed.js';
 import { type DistributedSupervisor, shardOf } from '../../src/nats/index.js';
 import { SimulatedNodes } from './fleet.js';
-import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { eventually, natsPerTest, natsServerPath } from './server.js';
 
 const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
 const shards = 6;
@@ -17,24 +15,14 @@ const shards = 6;
 const timing = { tickMs: 60_000, heartbeatTimeoutMs: 90_000, leaseMs: 2000 };
 
 describe.skipIf(natsServerPath === undefined)('nats: fleet-wide safety limits', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  const started: DistributedSupervisor[] = [];
-  beforeEach(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-  });
-  afterEach(async () => {
-    await nc?.close();
-    await Promise.all(started.splice(0).map((s) => s.crash().catch(() => {})));
-    await server?.stop();
-  });
+  const nats = natsPerTest();
+  const { started } = nats;
 
   /** Three supervisors on one simulated clock, two shards each. */
   async function threeSupervisors(rule: Rule, safety: Partial<SafetyOptions>) {
     const clock = new SimulatedClock();
     const options = {
-      nats: server.url,
+      nats: nats.server.url,
       shards,
       logger,
       policy: { version: 'p-1', rules: [rule] },
@@ -92,7 +80,7 @@ describe.skipIf(natsServerPath === undefined)('nats: fleet-wide safety limits', 
         if (action.heldBy === 'maxIsolatedFraction') held.push(action.nodeId);
       });
       await new SimulatedNodes(
-        nc,
+        nats.nc,
         [...heldBy(sup, 'good', 12), ...heldBy(sup, 'bad', 8)],
         shards,
       ).register();
@@ -116,7 +104,7 @@ describe.skipIf(natsServerPath === undefined)('nats: fleet-wide safety limits', 
     const silent = [...heldBy(a, 's', 18), ...heldBy(b, 's', 16), ...heldBy(c, 's', 2)];
     const live = [...heldBy(a, 'l', 2), ...heldBy(b, 'l', 4), ...heldBy(c, 'l', 14)];
     const hot = heldBy(c, 'hot', 4);
-    const all = new SimulatedNodes(nc, [...silent, ...live, ...hot], shards);
+    const all = new SimulatedNodes(nats.nc, [...silent, ...live, ...hot], shards);
     await all.register();
     all.beat(0.3);
     await eventually(
@@ -125,8 +113,8 @@ describe.skipIf(natsServerPath === undefined)('nats: fleet-wide safety limits', 
     );
     clock.increment(50_000);
     for (const sup of sups) sup.supervisor.tick();
-    new SimulatedNodes(nc, live, shards).beat(0.3);
-    new SimulatedNodes(nc, hot, shards).beat(0.99);
+    new SimulatedNodes(nats.nc, live, shards).beat(0.3);
+    new SimulatedNodes(nats.nc, hot, shards).beat(0.99);
     await eventually(
       () => accepted(sups),
       (n) => n === 60 + 24,

@@ -1,15 +1,13 @@
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { maxLoad, parsePolicy } from 'wyneos';
 import { SimulatedClock } from 'xstate';
 import { startDistributedWith } from '../../src/nats/distributed.js';
 import { buckets, type DistributedSupervisor, shardOf } from '../../src/nats/index.js';
 import { SimulatedNodes } from './fleet.js';
-import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { eventually, natsPerTest, natsServerPath } from './server.js';
 
 const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
 const shards = 4;
@@ -23,23 +21,13 @@ const policyData = (version: string, max: number) => ({
 });
 
 describe.skipIf(natsServerPath === undefined)('nats: one policy for the fleet', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  const started: DistributedSupervisor[] = [];
-  beforeEach(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-  });
-  afterEach(async () => {
-    await nc?.close();
-    await Promise.all(started.splice(0).map((s) => s.crash().catch(() => {})));
-    await server?.stop();
-  });
+  const nats = natsPerTest();
+  const { started } = nats;
 
   async function twoSupervisors() {
     const clock = new SimulatedClock();
     const options = {
-      nats: server.url,
+      nats: nats.server.url,
       shards,
       logger,
       policy: parsePolicy(policyData('fleet-1', 0.9)),
@@ -66,11 +54,11 @@ describe.skipIf(natsServerPath === undefined)('nats: one policy for the fleet', 
     const id = Array.from({ length: 100 }, (_, i) => `${prefix}-${i}`).find((n) =>
       sup.shards().includes(shardOf(n, shards)),
     ) as string;
-    await new SimulatedNodes(nc, [id], shards).register();
+    await new SimulatedNodes(nats.nc, [id], shards).register();
     return id;
   }
 
-  const settings = async () => new Kvm(nc).open(buckets.settings);
+  const settings = async () => new Kvm(nats.nc).open(buckets.settings);
 
   it('puts a policy set on one supervisor in force on every other before its next tick', async () => {
     const [a, b] = await twoSupervisors();
@@ -89,7 +77,7 @@ describe.skipIf(natsServerPath === undefined)('nats: one policy for the fleet', 
     const [a] = await twoSupervisors();
     const late = await startDistributedWith(
       {
-        nats: server.url,
+        nats: nats.server.url,
         shards,
         logger,
         supervisorId: 'late',
