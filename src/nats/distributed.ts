@@ -57,7 +57,11 @@ export interface DistributedSupervisor {
   readonly supervisor: Supervisor;
   /** Its name in leases and the audit trail (`supervisorId`). */
   readonly id: string;
-  /** The shards it holds now. */
+  /**
+   * The shards it holds now and serves: taken over (their state loaded) and subscribed to. A
+   * lease just won is not among them until then, so a registration sent once a shard is listed
+   * finds its holder listening.
+   */
   shards(): number[];
   /** Heartbeats taken off the bus so far: accepted, refused, and from nodes it does not know. */
   readonly heartbeats: {
@@ -310,7 +314,7 @@ export async function startDistributedWith(
     id,
     connection: nc,
     heartbeats: subscriber.counts,
-    shards: () => activeLeases.shards(),
+    shards: () => stateStore.shards().sort((a, b) => a - b),
     scan: () => activeLeases.scanNow(),
     peerCounts: () => counts.peers(clock.now()),
     refreshPeers: () => counts.refresh(),
