@@ -1,6 +1,11 @@
 import type { BatchColumns } from './batch-codec.js';
 import type { TraceEntry } from './format.js';
 
+/** @internal The kinds of entry in a batch's `kinds` column (batch-codec.ts reads them). */
+export const heartbeatKind = 0;
+/** @internal Any entry but a heartbeat: those are kept in `others`, in order. */
+export const otherKind = 1;
+
 /**
  * @internal One batch's columns, preallocated for `capacity` entries: the recorder fills them in
  * place (recording a heartbeat allocates nothing), hands the whole set to the writer when the

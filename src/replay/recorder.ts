@@ -10,8 +10,9 @@ import {
   traceFormat,
   traceVersion,
 } from './format.js';
-import { PendingBatch } from './pending-batch.js';
+import { heartbeatKind, otherKind, PendingBatch } from './pending-batch.js';
 import { SegmentFiles } from './segment-files.js';
+import { TraceNames } from './trace-names.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -71,19 +72,7 @@ export class TraceRecorder {
   // One buffer every batch is encoded into: the writes run one at a time, and each is done with
   // it once gzip has read it.
   private encoded: Buffer;
-  // Node ids and metric names by index, for as long as the recorder lives; a segment defines
-  // each id it uses once (`definedIn`), a batch each metric name it uses (`usedIn`).
-  private readonly idIndex = new Map<string, number>();
-  private readonly idList: string[] = [];
-  private definedIn = new Float64Array(1024);
-  private readonly metricIndex = new Map<string, number>();
-  private readonly metricList: string[] = [];
-  private readonly usedIn: number[] = [];
-  private batches = 0;
-  // The metric names of the last heartbeat, by position, and their indexes: agents send the same
-  // names in the same order, so a name costs a comparison, not a map lookup.
-  private readonly lastNames: string[] = [];
-  private readonly lastIndexes: number[] = [];
+  private readonly names = new TraceNames();
   private readonly known = new Map<string, NodeRegistration>();
   // The fleet as of the last cut, taken again only after a registration or deregistration.
   private knownList: readonly NodeRegistration[] = [];
@@ -128,7 +117,7 @@ export class TraceRecorder {
     b.kinds[i] = heartbeatKind;
     let index = node === undefined ? -1 : node.traced;
     if (index < 0) {
-      index = this.idIndex.get(beat.nodeId) ?? this.newId(beat.nodeId);
+      index = this.names.node(beat.nodeId);
       if (node !== undefined) node.traced = index;
     }
     b.nodes[i] = index;
@@ -144,8 +133,7 @@ export class TraceRecorder {
       let k = 0;
       for (const name in metrics) {
         if (m === b.metricValues.length) b.growMetrics();
-        b.metricNames[m] =
-          this.lastNames[k] === name ? (this.lastIndexes[k] as number) : this.metricAt(k, name);
+        b.metricNames[m] = this.names.metric(k, name);
         b.metricValues[m++] = metrics[name] as number;
         k++;
       }
@@ -153,30 +141,6 @@ export class TraceRecorder {
       b.metricCount = m;
     }
     this.pushed(at);
-  }
-
-  private newId(id: string): number {
-    const index = this.idList.push(id) - 1;
-    this.idIndex.set(id, index);
-    if (index === this.definedIn.length) {
-      const grown = new Float64Array(index * 2);
-      grown.set(this.definedIn);
-      this.definedIn = grown;
-    }
-    return index;
-  }
-
-  // The index of metric name `name`, remembered as the `k`th name of the next heartbeat.
-  private metricAt(k: number, name: string): number {
-    let index = this.metricIndex.get(name);
-    if (index === undefined) {
-      index = this.metricList.push(name) - 1;
-      this.metricIndex.set(name, index);
-      this.usedIn.push(0);
-    }
-    this.lastNames[k] = name;
-    this.lastIndexes[k] = index;
-    return index;
   }
 
   register(registrations: readonly NodeRegistration[], at: number): void {
@@ -277,24 +241,8 @@ export class TraceRecorder {
 
   // The batch's binary member, defining the ids this segment has not seen and its metric names.
   private encode(batch: PendingBatch, segment: number): Buffer {
-    const ids: Array<[number, string]> = [];
-    const { nodes, kinds, metricNames } = batch;
-    for (let i = 0; i < batch.count; i++) {
-      if (kinds[i] !== heartbeatKind) continue;
-      const node = nodes[i] as number;
-      if (this.definedIn[node] !== segment) {
-        this.definedIn[node] = segment;
-        ids.push([node, this.idList[node] as string]);
-      }
-    }
-    const stamp = ++this.batches;
-    const names: Array<[number, string]> = [];
-    for (let i = 0; i < batch.metricCount; i++) {
-      const name = metricNames[i] as number;
-      if (this.usedIn[name] === stamp) continue;
-      this.usedIn[name] = stamp;
-      names.push([name, this.metricList[name] as string]);
-    }
+    const ids = this.names.idsNewTo(segment, batch);
+    const names = this.names.metricsOf(batch);
     const out = encodeBatch(batch.columns(), ids, names, this.encoded);
     // A batch larger than the buffer had one of its own: the next ones reuse that size.
     if (out.buffer !== this.encoded.buffer) this.encoded = Buffer.from(out.buffer);
@@ -350,8 +298,6 @@ function gzipChunk(inputBytes: number): number {
   return Math.max(16 * 1024, Math.min(4 * 1024 ** 2, inputBytes >>> 2));
 }
 
-const heartbeatKind = 0;
-const otherKind = 1;
 // The ids this batch registers: carried registrations must not repeat them.
 function registeredIn(entries: readonly TraceEntry[]): string[] {
   const ids: string[] = [];
