@@ -207,6 +207,7 @@ export async function startDistributedWith(
     log: logger.child({ part: 'settings' }),
     // Only its holder knows whether a node is in the fleet (no state is kept per node in KV).
     registered: (nodeId) => forwarder.registered(nodeId),
+    holdsShardOf: (nodeId) => stateStore.shards().includes(shardOf(nodeId, shards)),
   });
   // After each tick (not inside it): what could not be applied yet, and overrides of nodes
   // taken over since.

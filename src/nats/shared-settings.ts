@@ -62,6 +62,8 @@ export class SharedSettings {
       readonly log: Logger;
       /** Whether the fleet has this node (in KV), for a change of a node held elsewhere. */
       readonly registered: (nodeId: string) => Promise<boolean>;
+      /** Whether this supervisor holds the node's shard (then a node it lacks is not in the fleet). */
+      readonly holdsShardOf: (nodeId: string) => boolean;
     },
   ) {}
 
@@ -189,9 +191,11 @@ export class SharedSettings {
       const shared = new Set(this.view.overrides[kind]);
       const mine = new Set(local[kind]);
       for (const id of shared) {
-        if (!mine.has(id) && host.node(id) !== undefined) {
-          this.attempt(`${kind} ${id}`, () => set(id, true));
-        }
+        if (mine.has(id)) continue;
+        if (host.node(id) !== undefined) this.attempt(`${kind} ${id}`, () => set(id, true));
+        // Its shard's holder lacks it: deregistered, so the fleet forgets its override too (a
+        // node registered again later starts without one, as on a single supervisor).
+        else if (this.options.holdsShardOf(id)) this.override(kind, id, false, false);
       }
       for (const id of mine)
         if (!shared.has(id)) this.attempt(`${kind} ${id}`, () => set(id, false));

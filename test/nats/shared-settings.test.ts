@@ -125,6 +125,26 @@ describe.skipIf(natsServerPath === undefined)('nats: one policy for the fleet', 
     expect(b.supervisor.revocations().map((r) => r.licenceId)).toEqual(['licence-7']);
   });
 
+  it("forgets a deregistered node's protect and pin fleet-wide", async () => {
+    const [a, b] = await twoSupervisors();
+    const onA = await nodeOn(a, 'gone');
+    b.supervisor.protect(onA);
+    b.supervisor.pin(onA);
+    await b.supervisor.durable();
+    await eventually(
+      () => a.supervisor.overrides().pinned,
+      (pinned) => pinned.includes(onA),
+    );
+    a.supervisor.deregister(onA);
+    await a.supervisor.durable();
+    await a.supervisor.tick();
+    const kv = await settings();
+    await eventually(
+      async () => (await kv.get('overrides'))?.json<Overrides>() ?? empty,
+      (o) => !o.protected.includes(onA) && !o.pinned.includes(onA),
+    );
+  });
+
   it('refuses bad input with its usual error and writes nothing', async () => {
     const [a, b] = await twoSupervisors();
     const onA = await nodeOn(a, 'n');
