@@ -1,9 +1,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { pino } from 'pino';
-import type { DurableNode, DurableState } from '../../src/index.js';
+import type { DurableNode } from '../../src/index.js';
 import * as nats from '../../src/nats/index.js';
-import { stateFormatVersion } from '../../src/storage/index.js';
+import { durableNode, durableState } from '../../test/nats/durable-fixtures.js';
 import { natsServerPath, startNatsServer } from '../../test/nats/server.js';
 import type { Derived, Figure, ScenarioResult } from '../measure.js';
 import { scaled } from '../mode.js';
@@ -15,33 +15,9 @@ const takeovers = 5;
 const tailRounds = 20;
 const tailPerRound = 50;
 
+// Labels as a worker's, so records have a realistic size.
 function node(id: string, state: DurableNode['state']): DurableNode {
-  return {
-    id,
-    labels: { zone: `z-${id.length % 7}`, role: 'worker' },
-    registeredAt: 1,
-    state,
-    since: 1,
-    reason: state,
-    isolations: state === 'isolated' ? 1 : 0,
-    reinstateAt: null,
-    probationUntil: null,
-    escalation: 0,
-    seq: 1,
-  };
-}
-
-function state(nodes: DurableNode[]): DurableState {
-  return {
-    format: 'wyneos-state',
-    version: stateFormatVersion,
-    savedAt: 10,
-    boots: 1,
-    policyVersion: 'p',
-    nodes,
-    overrides: { protected: [], pinned: [] },
-    exemptions: [],
-  };
+  return durableNode(id, state, { zone: `z-${id.length % 7}`, role: 'worker' });
 }
 
 /**
@@ -74,14 +50,14 @@ export async function shardTakeover(): Promise<ScenarioResult | undefined> {
       const nodes = Array.from({ length: size }, (_, i) => node(`node-${i}`, 'online'));
       for (let i = 0; i < size; i += 1000) {
         const batch = nodes.slice(i, i + 1000);
-        await first.saveChanges(state(batch), new Set(batch.map((n) => n.id)));
+        await first.saveChanges(durableState(batch), new Set(batch.map((n) => n.id)));
       }
       await first.checkpointed();
       for (let r = 0; r < tailRounds; r++) {
         const batch = nodes
           .slice(r * tailPerRound, (r + 1) * tailPerRound)
           .map((n) => ({ ...n, state: 'isolated' as const }));
-        await first.saveChanges(state(batch), new Set(batch.map((n) => n.id)));
+        await first.saveChanges(durableState(batch), new Set(batch.map((n) => n.id)));
       }
       const times: number[] = [];
       for (let t = 0; t < takeovers; t++) {

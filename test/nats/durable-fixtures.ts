@@ -8,10 +8,14 @@ import { stateFormatVersion } from '../../src/storage/index.js';
 // A supervisor's durable state as the NATS store tests write it: the smallest valid one.
 
 /** A node in `state` since time 1 (isolated once if it is isolated). */
-export function durableNode(id: string, state: DurableNode['state']): DurableNode {
+export function durableNode(
+  id: string,
+  state: DurableNode['state'],
+  labels: DurableNode['labels'] = {},
+): DurableNode {
   return {
     id,
-    labels: {},
+    labels,
     registeredAt: 1,
     state,
     since: 1,

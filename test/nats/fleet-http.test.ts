@@ -10,7 +10,8 @@ import { type DistributedSupervisor, shardOf, subjects } from '../../src/nats/in
 import { ShardAnswers } from '../../src/nats/shard-answers.js';
 import type { Supervisor } from '../../src/supervisor/index.js';
 import { SimulatedNodes } from './fleet.js';
-import { eventually, natsPerTest, natsServerPath } from './server.js';
+import { natsPerTest } from './per-test.js';
+import { eventually, natsServerPath } from './server.js';
 
 const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
 const shards = 4;

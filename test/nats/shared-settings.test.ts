@@ -7,7 +7,8 @@ import { SimulatedClock } from 'xstate';
 import { startDistributedWith } from '../../src/nats/distributed.js';
 import { buckets, type DistributedSupervisor, shardOf } from '../../src/nats/index.js';
 import { SimulatedNodes } from './fleet.js';
-import { eventually, natsPerTest, natsServerPath } from './server.js';
+import { natsPerTest } from './per-test.js';
+import { eventually, natsServerPath } from './server.js';
 
 const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
 const shards = 4;
