@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { StateCorruptError } from '../errors.js';
 import type { StoredNode } from './kept-changes.js';
-import { isWrongRevision } from './leases.js';
+import { isWrongRevision } from './lease-renewer.js';
 import { keys } from './subjects.js';
 
 // Well under the server's default 1 MB max_payload.

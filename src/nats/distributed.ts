@@ -26,6 +26,7 @@ import { SharedSettings } from './shared-settings.js';
 import { sharedSupervisor } from './shared-supervisor.js';
 import { StreamAuditLog } from './stream-audit-log.js';
 import { buckets, checkShardCount, shardOf } from './subjects.js';
+import { WorkerRenewals } from './worker-renewals.js';
 
 /** The options of {@link startDistributedSupervisor}: a supervisor's, and where the fleet is. */
 export interface DistributedOptions
@@ -260,7 +261,21 @@ export async function startDistributedWith(
 
   leases = new ShardLeases(
     leaseKv,
-    { owner: id, shards, ttlMs: leaseMs, scanMs: tickMs, log: logger },
+    {
+      owner: id,
+      shards,
+      ttlMs: leaseMs,
+      scanMs: tickMs,
+      log: logger,
+      renewals: new WorkerRenewals({
+        url: nats,
+        bucket: buckets.leases,
+        owner: id,
+        shards,
+        ttlMs: leaseMs,
+        log: logger,
+      }),
+    },
     {
       async acquired(shard, fence) {
         const { nodes, overrides } = await stateStore.claim(shard, fence);
@@ -300,7 +315,7 @@ export async function startDistributedWith(
   await counts.refresh();
   await settings.start(options.policy);
   supervisor.start();
-  leases.start();
+  await leases.start();
 
   const activeLeases = leases;
   return {

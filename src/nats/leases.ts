@@ -2,6 +2,7 @@ import type { KV } from '@nats-io/kv';
 import { type Clock, systemClock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { thrownMessage } from '../show.js';
+import { isWrongRevision, type LeaseRenewals, LeaseRenewer } from './lease-renewer.js';
 import { listKeys } from './list-keys.js';
 import { decodeId, keys } from './subjects.js';
 
@@ -30,29 +31,29 @@ export interface LeaseOptions {
    */
   readonly listMs?: number;
   readonly log: Logger;
-  /** Lease ages and the listing's deadline are measured on it. @defaultValue systemClock */
+  /** The listing's deadline (and lease ages, renewed in-process) are measured on it. @defaultValue systemClock */
   readonly clock?: Clock;
-}
-
-interface Held {
-  readonly fence: number;
-  revision: number;
-  /** When the last successful renewal was sent: the lease runs out ttlMs after it at most. */
-  renewedAt: number;
+  /**
+   * What renews the leases held. @defaultValue renewals on this thread, every third of ttlMs,
+   * on `clock`
+   */
+  readonly renewals?: LeaseRenewals;
 }
 
 /**
  * Shard leases in a KV bucket whose TTL is the lease length. A lease is acquired with `create`
- * (which fails while anyone holds it) and renewed with `update` at the last revision every
- * third of the TTL, so a holder that stops renewing loses it when the bucket expires the key.
+ * (which fails while anyone holds it) and renewed by a LeaseRenewals (see LeaseRenewer), so a
+ * holder that stops renewing loses it when the bucket expires the key.
  * Nats-server 2.9 sends no watch event on expiry, so free shards are found by polling every
  * `scanMs`. Supervisors announce themselves with member keys in the same bucket, and each
  * takes at most its share (shards / members, rounded up) and gives back what is over it.
  */
 export class ShardLeases {
-  private readonly held = new Map<number, Held>();
+  /** Each shard held, with its fencing token. */
+  private readonly held = new Map<number, number>();
   private readonly clock: Clock;
   private readonly now: () => number;
+  private readonly renewals: LeaseRenewals;
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -64,6 +65,9 @@ export class ShardLeases {
   ) {
     this.clock = options.clock ?? systemClock;
     this.now = () => this.clock.now();
+    this.renewals =
+      options.renewals ??
+      new LeaseRenewer(kv, { owner: options.owner, ttlMs: options.ttlMs, now: this.now });
   }
 
   /** The shards held now, ascending. */
@@ -76,23 +80,23 @@ export class ShardLeases {
    * TTL. A write for a shard without one must be refused.
    */
   fence(shard: number): number | undefined {
-    const lease = this.held.get(shard);
-    if (lease === undefined) return undefined;
-    return this.now() - lease.renewedAt < this.options.ttlMs ? lease.fence : undefined;
+    const fence = this.held.get(shard);
+    return fence !== undefined && this.renewals.fresh(shard) ? fence : undefined;
   }
 
-  start(): void {
-    const { ttlMs, scanMs } = this.options;
+  async start(): Promise<void> {
     // Renewals run on their own, never queued behind a takeover: a slow takeover (reading a
     // big shard) must not cost the leases already held.
-    this.timers.push(setInterval(() => void this.renewOnce(), Math.floor(ttlMs / 3)));
-    this.timers.push(setInterval(() => this.serially(() => this.scan()), scanMs));
+    await this.renewals.start((shard, fence, why) => {
+      if (this.held.get(shard) === fence) this.lose(shard, why);
+    });
+    this.timers.push(setInterval(() => this.serially(() => this.scan()), this.options.scanMs));
     this.serially(() => this.scan());
   }
 
   /** Forgets a shard whose writes were fenced off: someone else holds it now. */
   forget(shard: number): void {
-    this.held.delete(shard);
+    if (this.held.delete(shard)) void this.renewals.drop(shard);
   }
 
   /** Who holds a shard's lease, as KV says now (undefined: nobody). */
@@ -112,6 +116,7 @@ export class ShardLeases {
     for (const timer of this.timers) clearInterval(timer);
     await this.running;
     for (const shard of this.shards()) await this.release(shard);
+    await this.renewals.stop();
     await this.kv.delete(keys.member(this.options.owner)).catch(() => {
       // The member key expires with the TTL anyway.
     });
@@ -122,6 +127,7 @@ export class ShardLeases {
     this.stopped = true;
     this.held.clear();
     for (const timer of this.timers) clearInterval(timer);
+    void this.renewals.stop();
   }
 
   // Renewals, scans and handovers run one at a time: a shard is never acquired while it is
@@ -132,39 +138,6 @@ export class ShardLeases {
       this.options.log.warn({ error: thrownMessage(error) }, 'lease work failed; retrying');
     });
     return this.running;
-  }
-
-  private renewing = false;
-
-  private async renewOnce(): Promise<void> {
-    if (this.renewing || this.stopped) return;
-    this.renewing = true;
-    try {
-      await this.renew();
-    } finally {
-      this.renewing = false;
-    }
-  }
-
-  private async renew(): Promise<void> {
-    const renewals = [...this.held].map(async ([shard, lease]) => {
-      const sentAt = this.now();
-      try {
-        lease.revision = await this.kv.update(
-          keys.lease(shard),
-          this.options.owner,
-          lease.revision,
-        );
-        lease.renewedAt = sentAt;
-      } catch (error) {
-        // Refused (someone else holds it) or unreachable: either way, once the TTL has run
-        // out since the last renewal, it may be someone else's.
-        if (isWrongRevision(error) || this.now() - lease.renewedAt >= this.options.ttlMs) {
-          this.lose(shard, thrownMessage(error));
-        }
-      }
-    });
-    await Promise.all(renewals);
   }
 
   private async scan(): Promise<void> {
@@ -180,7 +153,7 @@ export class ShardLeases {
     }
     for (let shard = 0; shard < shards && this.held.size < share; shard++) {
       if (this.held.has(shard)) continue;
-      const sentAt = this.now();
+      const sentAt = this.renewals.now();
       let revision: number;
       try {
         revision = await this.kv.create(keys.lease(shard), owner);
@@ -188,7 +161,8 @@ export class ShardLeases {
         if (isWrongRevision(error)) continue; // held by someone
         throw error;
       }
-      this.held.set(shard, { fence: revision, revision, renewedAt: sentAt });
+      this.held.set(shard, revision);
+      this.renewals.hold(shard, revision, sentAt);
       log.info({ shard, fence: revision }, 'shard acquired');
       try {
         await this.handlers.acquired(shard, revision);
@@ -220,12 +194,13 @@ export class ShardLeases {
   }
 
   private async release(shard: number): Promise<void> {
-    const lease = this.held.get(shard);
-    if (lease === undefined) return;
+    if (!this.held.has(shard)) return;
     await this.handlers.releasing(shard);
     this.held.delete(shard);
+    const revision = await this.renewals.drop(shard);
+    if (revision === undefined) return; // lost meanwhile
     try {
-      await this.kv.delete(keys.lease(shard), { previousSeq: lease.revision });
+      await this.kv.delete(keys.lease(shard), { previousSeq: revision });
     } catch (error) {
       // Refused: it had already expired and been taken. Unreachable: it expires by itself.
       this.options.log.debug({ shard, error: thrownMessage(error) }, 'lease not deleted');
@@ -235,14 +210,8 @@ export class ShardLeases {
 
   private lose(shard: number, why: string): void {
     if (!this.held.delete(shard)) return;
+    void this.renewals.drop(shard);
     this.options.log.warn({ shard, why }, 'shard lease lost');
     this.handlers.lost(shard);
   }
-}
-
-/** A compare-and-set refused: the key's revision is not the one given. */
-export function isWrongRevision(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  // 10071: wrong last sequence (JetStream's API error code for a failed expectation).
-  return code === 10071 || /wrong last sequence/i.test(thrownMessage(error));
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { thrownMessage } from '../show.js';
 import { type CheckpointHead, dropChunks, readHead, writeCheckpoint } from './checkpoint.js';
 import { type StoredNode, sameness } from './kept-changes.js';
-import { isWrongRevision } from './leases.js';
+import { isWrongRevision } from './lease-renewer.js';
 import type { ShardLog } from './shard-log.js';
 import { subjects } from './subjects.js';
 

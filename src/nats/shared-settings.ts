@@ -6,7 +6,7 @@ import type { Revocation } from '../licensing/index.js';
 import type { Logger } from '../logger.js';
 import { thrownMessage } from '../show.js';
 import type { Supervisor } from '../supervisor/index.js';
-import { isWrongRevision } from './leases.js';
+import { isWrongRevision } from './lease-renewer.js';
 import { settingsKeys } from './subjects.js';
 
 /** The policy as the fleet shares it: its data (rules in code cannot be shared) and its author. */

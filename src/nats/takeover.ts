@@ -2,7 +2,7 @@ import type { KV } from '@nats-io/kv';
 import { StateCorruptError, StorageError } from '../errors.js';
 import { type ReadHead, readChunks, readHead } from './checkpoint.js';
 import type { KeptShard, StoredNode } from './kept-changes.js';
-import { isWrongRevision } from './leases.js';
+import { isWrongRevision } from './lease-renewer.js';
 import type { Listed } from './list-keys.js';
 import type { ShardLog } from './shard-log.js';
 import { changesStream, keys } from './subjects.js';
