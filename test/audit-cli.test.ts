@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'wyneos';
-import { auditCommand } from '../src/cli/audit.js';
+import { auditCommand, formatAuditLines } from '../src/cli/audit.js';
 import { type AuditRecord, FileAuditLog, queryAudit } from '../src/storage/index.js';
 
 const hour = 3_600_000;
@@ -112,6 +112,21 @@ describe('audit-cli', () => {
       '2025-01-01T09:00:00.000Z  transition  node-17  online → offline: no heartbeat for 3000 ms',
       '2024-12-31T16:00:00.000Z  admission   node-17  admitted=true',
       '2024-12-31T12:00:00.000Z  start       -        boots=1 policyVersion=v1',
+    ]);
+  });
+
+  it('names the actions an abandoned record says never took effect', () => {
+    const record = (actions: string[]): AuditRecord => ({
+      v: 1,
+      seq: 1,
+      at: now,
+      type: 'abandoned',
+      nodeId: 'node-17',
+      data: { shard: 3, actions, reason: 'the lease lapsed' },
+    });
+    expect(formatAuditLines([record(['a-1.2', 'a-1.5']), record([])])).toEqual([
+      '2025-01-01T12:00:00.000Z  abandoned  node-17  shard 3, dropped unwritten (a-1.2, a-1.5): the lease lapsed',
+      '2025-01-01T12:00:00.000Z  abandoned  node-17  shard 3, dropped unwritten (no untold action): the lease lapsed',
     ]);
   });
 

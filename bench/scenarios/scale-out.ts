@@ -181,9 +181,17 @@ export async function scaleOut(): Promise<ScenarioResult | undefined> {
       const audit = await StreamAuditLog.open(jetstream(nc), await jetstreamManager(nc), 'reader');
       const records = await audit.read();
       await audit.close();
+      // Decisions whose changes were dropped unwritten (their lease lapsed first) never took
+      // effect and were never told: the new holder deciding again is not a duplicate.
+      const abandoned = new Set<string>();
+      for (const r of records) {
+        if (r.type !== 'abandoned' || !Array.isArray(r.data.actions)) continue;
+        for (const id of r.data.actions as string[]) abandoned.add(id);
+      }
       const isolateIds = new Map<string, Set<string>>();
       for (const r of records) {
         if (r.type !== 'action' || r.data.type !== 'isolate') continue;
+        if (abandoned.has((r.data as { id: string }).id)) continue;
         const set = isolateIds.get(r.nodeId as string) ?? new Set();
         set.add((r.data as { id: string }).id);
         isolateIds.set(r.nodeId as string, set);
@@ -234,6 +242,11 @@ export async function scaleOut(): Promise<ScenarioResult | undefined> {
           unit: '',
         },
         { label: 'duplicated isolations', value: duplicated, unit: '' },
+        {
+          label: 'decisions abandoned (lease lapsed before durable)',
+          value: abandoned.size,
+          unit: '',
+        },
         { label: 'nodes told to isolate twice (distinct action ids)', value: toldTwice, unit: '' },
       );
       for (const d of derived) log(`${d.label}: ${Math.round(d.value * 10) / 10} ${d.unit}`);

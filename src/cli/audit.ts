@@ -104,6 +104,11 @@ function summary(record: AuditRecord): string {
     const error = typeof data.error === 'string' ? ` (error: ${data.error})` : '';
     return `${data.type}${status}${heldBy}${error}${reason}`;
   }
+  if (record.type === 'abandoned' && Array.isArray(data.actions)) {
+    // The actions it names are what a reader looks for: they never took effect.
+    const actions = data.actions.length === 0 ? 'no untold action' : data.actions.join(', ');
+    return `shard ${String(data.shard)}, dropped unwritten (${actions})${reason}`;
+  }
   // Other records (admission, operator, policy, ...) carry their own fields: show the plain
   // ones, so a new kind of record is readable without a formatter of its own.
   const fields = Object.entries(data)

@@ -12,6 +12,7 @@ import {
   type Supervisor,
   type SupervisorOptions,
 } from '../supervisor/index.js';
+import { recordAbandoned } from './abandoned.js';
 import { connectNats } from './connection.js';
 import { EnforcementPublisher } from './enforcement.js';
 import { FleetCounts } from './fleet-counts.js';
@@ -185,6 +186,14 @@ export async function startDistributedWith(
       leases?.forget(shard);
       letGo(shard);
     },
+    // Their actions not yet told are never sent, and the audit trail says so.
+    dropped: recordAbandoned({
+      // Dropped only at a claim or a lease scan, once the publisher below exists.
+      abandon: (nodeIds) => enforcement.abandon(nodeIds),
+      audit: auditLog,
+      clock,
+      log: logger,
+    }),
     windowMs,
     // A takeover of an older release's shard waits for its key listing at most a lease.
     listMs: leaseMs,

@@ -40,16 +40,21 @@ export interface EnforcementOptions {
  * An action is kept until its node has been told: one whose commit was not durable, whose
  * outbox write failed or whose request went unanswered is tried again after the next tick
  * (the commit that retries a failed save). A request is sent again only while the outbox entry
- * is still there: a node that deleted it has acted on the action already.
+ * is still there: a node that deleted it has acted on the action already. An action whose
+ * node's changes were dropped unwritten (its shard's lease lapsed first, and another supervisor
+ * wrote the shard) is abandoned: the state does not hold it, so it is never sent, even once the
+ * shard is back.
  */
 export class EnforcementPublisher {
   private readonly subscription: Subscription;
   private batch: Untold[] = [];
   /** Actions whose node has not been told yet, sent again after the next tick. */
   private again: Untold[] = [];
+  /** Every action not told yet, queued or in flight, for {@link abandon} to find. */
+  private readonly untold = new Set<Untold>();
   private queue: Promise<void> = Promise.resolve();
   private readonly lastAsked = new Map<string, number>();
-  readonly counts = { delivered: 0, away: 0, failed: 0 };
+  readonly counts = { delivered: 0, away: 0, failed: 0, abandoned: 0 };
 
   constructor(
     private readonly nc: NatsConnection,
@@ -59,7 +64,15 @@ export class EnforcementPublisher {
   ) {
     this.subscription = supervisor.actions$.subscribe((record) => {
       if (record.status === 'proposed' && record.type !== 'propagate') {
-        this.batch.push({ record, written: false, failures: 0 });
+        const untold: Untold = {
+          record,
+          saved: false,
+          written: false,
+          failures: 0,
+          abandoned: false,
+        };
+        this.batch.push(untold);
+        this.untold.add(untold);
         // Actions of a tick (or an operator command) are sent once that commit is durable.
         queueMicrotask(() => this.send());
       }
@@ -84,6 +97,28 @@ export class EnforcementPublisher {
   settled(): Promise<void> {
     this.retry();
     return this.queue;
+  }
+
+  /**
+   * The changes of these nodes were dropped unwritten: the actions of theirs whose commit never
+   * became durable (queued, waiting for a retry, or waiting for durable() in the queue) are
+   * never sent. Returns each node's abandoned action ids, an empty list for a node that had none.
+   */
+  abandon(nodeIds: Iterable<string>): Map<string, string[]> {
+    const abandoned = new Map<string, string[]>();
+    for (const nodeId of nodeIds) abandoned.set(nodeId, []);
+    for (const untold of this.untold) {
+      const ids = abandoned.get(untold.record.nodeId);
+      // One whose commit was durable stands: the changes dropped came after it.
+      if (ids === undefined || untold.saved) continue;
+      ids.push(untold.record.id);
+      untold.abandoned = true;
+      this.untold.delete(untold);
+      this.counts.abandoned++;
+    }
+    this.batch = this.batch.filter((untold) => !untold.abandoned);
+    this.again = this.again.filter((untold) => !untold.abandoned);
+    return abandoned;
   }
 
   close(): void {
@@ -113,17 +148,23 @@ export class EnforcementPublisher {
           { error: thrownMessage(error), actions: batch.length },
           'actions not sent yet: their commit is not durable (tried again after the next tick)',
         );
-        this.again.push(...batch);
+        this.again.push(...batch.filter((untold) => !untold.abandoned));
         return;
       }
+      for (const untold of batch) untold.saved = true;
       const told = await Promise.all(batch.map((untold) => this.deliver(untold)));
-      this.again.push(...batch.filter((_, i) => !told[i]));
+      batch.forEach((untold, i) => {
+        if (told[i]) this.untold.delete(untold);
+        else this.again.push(untold);
+      });
     });
   }
 
   /** Tells a node of an action; false if it must be tried again. */
   private async deliver(untold: Untold): Promise<boolean> {
     const { nodeId, id, type, reason, at, ruleId } = untold.record;
+    // Abandoned while it waited for durable(): the state does not hold it.
+    if (untold.abandoned) return true;
     // A shard handed over or lost: its holder now decides for the node.
     if (!this.options.holds(shardOf(nodeId, this.options.shards))) return true;
     const message: EnforcementMessage = {
@@ -169,7 +210,11 @@ export class EnforcementPublisher {
 /** An action its node has not been told of; `written` once it is in the node's outbox. */
 interface Untold {
   readonly record: ActionRecord;
+  /** Its commit was durable. */
+  saved: boolean;
   written: boolean;
   /** Attempts that failed so far, to warn about each action once. */
   failures: number;
+  /** Its node's changes were dropped unwritten: never sent. */
+  abandoned: boolean;
 }

@@ -33,6 +33,9 @@ export interface Known {
   readonly nodes: ReadonlyMap<string, { readonly same: string }>;
 }
 
+/** Told the nodes whose kept changes of a shard were dropped: they will never be written. */
+export type DroppedChanges = (shard: number, nodeIds: readonly string[]) => void;
+
 /**
  * The changes a state store had not written when it let a shard go (its lease ran out, or a
  * handover's last write failed): pending writes, and the nodes' records as the supervisor let
@@ -46,6 +49,7 @@ export class KeptChanges {
   constructor(
     private readonly shards: number,
     private readonly log: Logger,
+    private readonly onDropped?: DroppedChanges,
   ) {}
 
   /** Keeps what the change stream lacks of a shard let go: its pending writes, then its nodes' records. */
@@ -86,8 +90,8 @@ export class KeptChanges {
     return this.kept.get(shard);
   }
 
-  /** The takeover of a shard is done; `dropped` of its changes met another holder's writes. */
-  taken(shard: number, dropped: number): void {
+  /** The takeover of a shard is done; the changes of `dropped` met another holder's writes. */
+  taken(shard: number, dropped: readonly string[]): void {
     this.kept.delete(shard);
     this.dropped(shard, dropped);
   }
@@ -99,14 +103,15 @@ export class KeptChanges {
 
   /** Another supervisor holds the shard: its kept changes will never be written here. */
   abandon(shard: number): void {
-    this.taken(shard, this.kept.get(shard)?.changes.size ?? 0);
+    this.taken(shard, [...(this.kept.get(shard)?.changes.keys() ?? [])]);
   }
 
-  private dropped(shard: number, nodes: number): void {
-    if (nodes === 0) return;
+  private dropped(shard: number, nodeIds: readonly string[]): void {
+    if (nodeIds.length === 0) return;
     this.log.warn(
-      { shard, nodes },
+      { shard, nodes: nodeIds.length },
       'changes not written before the lease ran out are dropped: another supervisor holds the shard',
     );
+    this.onDropped?.(shard, nodeIds);
   }
 }

@@ -8,7 +8,7 @@ import {
   type StateStore,
   stateFormatVersion,
 } from '../storage/index.js';
-import { KeptChanges, type StoredNode, sameness } from './kept-changes.js';
+import { type DroppedChanges, KeptChanges, type StoredNode, sameness } from './kept-changes.js';
 import { listKeys } from './list-keys.js';
 import type { ShardLog } from './shard-log.js';
 import {
@@ -53,6 +53,11 @@ export interface KvStateStoreOptions extends Omit<CheckpointOptions, 'log'> {
   readonly fenceOf: (shard: number) => number | undefined;
   /** Called once when a write finds the shard taken over: act for it no more. */
   readonly fenced: (shard: number) => void;
+  /**
+   * Called when changes kept for a shard let go are dropped (another supervisor held it since:
+   * its writes stand), with the nodes whose changes will never be written. @defaultValue none
+   */
+  readonly dropped?: DroppedChanges;
   /** The detection window, for the recent-offline counts. */
   readonly windowMs: number;
   /** The shards' change streams. */
@@ -96,7 +101,7 @@ export class KvStateStore implements StateStore {
     private readonly boots: number,
     private readonly options: KvStateStoreOptions,
   ) {
-    this.kept = new KeptChanges(options.shards, options.log);
+    this.kept = new KeptChanges(options.shards, options.log, options.dropped);
     this.checkpoints = new Checkpoints(kv, options.changes, options);
   }
 

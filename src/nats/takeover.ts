@@ -89,8 +89,8 @@ export function apply(
 
 /** A shard taken over: its nodes, and where its change stream stands after the claim. */
 export interface Claimed extends LoadedShard {
-  /** Kept changes that met another holder's writes and were dropped. */
-  readonly dropped: number;
+  /** The nodes whose kept changes met another holder's writes and were dropped. */
+  readonly dropped: readonly string[];
 }
 
 /**
@@ -136,7 +136,7 @@ export async function takeOver(
       if (json === null) loaded.nodes.delete(id);
       else loaded.nodes.set(id, JSON.parse(json) as StoredNode);
     }
-    const dropped = kept !== undefined && !ours ? kept.changes.size : 0;
+    const dropped = kept !== undefined && !ours ? [...kept.changes.keys()] : [];
     const claimed = { ...loaded, seq, tail: loaded.tail + records.size, dropped };
     // A former holder's checkpoint that came in meanwhile trimmed what it holds: read again
     // from it (nobody but us appends now).

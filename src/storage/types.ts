@@ -95,7 +95,11 @@ export interface StateStore {
   saveChanges?(state: DurableState, nodes: ReadonlySet<string>): Durability;
 }
 
-/** What an audit record is about. */
+/**
+ * What an audit record is about. `abandoned` (NATS mode): a node's changes since its last
+ * durable write were dropped, its shard's lease having lapsed before they were written; the
+ * records about it since then (transitions, the actions in `data.actions`) never took effect.
+ */
 export type AuditType =
   | 'transition'
   | 'action'
@@ -106,7 +110,8 @@ export type AuditType =
   | 'registration'
   | 'start'
   | 'stop'
-  | 'licence';
+  | 'licence'
+  | 'abandoned';
 
 /** One line of the audit log. `data` is the record's own payload (a transition, an action, ...). */
 export interface AuditRecord {

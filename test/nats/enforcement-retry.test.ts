@@ -153,6 +153,44 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
     );
   });
 
+  it('abandons only actions whose commit never became durable', async () => {
+    const { failing, clock, sup, publisher, node, told, acted } = await setup(200);
+    const ids: string[] = [];
+    sup.actions$.subscribe((action) => {
+      if (action.status === 'proposed') ids.push(action.id);
+    });
+    // Durable, but its answer is lost: kept for the next tick.
+    node.answers = false;
+    sup.isolate('n-1', 'durable');
+    await sup.durable();
+    await publisher.settled();
+    await Promise.all(acted);
+    // Not durable: its write timed out.
+    failing.state.add('append');
+    sup.reinstate('n-1', 'not durable');
+    await expect(sup.durable()).rejects.toThrow(/timeout/);
+    await publisher.settled();
+    expect(told).toEqual(['isolate']);
+
+    // The node's changes since were dropped unwritten (as a lapsed lease's are): the
+    // reinstatement is abandoned; the isolation, durable, stands (and the node has acted on it).
+    const [, reinstate] = ids;
+    expect(publisher.abandon(['n-1', 'n-2'])).toEqual(
+      new Map([
+        ['n-1', [reinstate]],
+        ['n-2', []],
+      ]),
+    );
+    node.answers = true;
+    for (let i = 0; i < 3; i++) {
+      clock.increment(storageRetry.baseMs);
+      await sup.durable().catch(() => {});
+      await publisher.settled();
+    }
+    expect(told).toEqual(['isolate']);
+    expect(publisher.counts).toMatchObject({ delivered: 1, abandoned: 1 });
+  });
+
   it('asks a node whose answer was lost again only if it has not acted on the action', async () => {
     const { clock, sup, publisher, node, told, acted } = await setup(200);
     node.answers = false;

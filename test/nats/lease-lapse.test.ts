@@ -1,3 +1,4 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
@@ -8,9 +9,11 @@ import {
   buckets,
   connectNats,
   KvStateStore,
+  keys,
   loadShard,
   ShardLeases,
   ShardLog,
+  StreamAuditLog,
   shardOf,
 } from '../../src/nats/index.js';
 import { durableNode, durableState, freshChanges, storedNode } from './durable-fixtures.js';
@@ -229,7 +232,8 @@ describe.skipIf(natsServerPath === undefined)(
     });
 
     // The restart test's flake made certain: NATS stays away until every lease has run out.
-    it('keeps an isolation whose write failed, and writes it once it takes the shards back', async () => {
+    // Nobody else wrote the shard: the isolation stands, is sent, and nothing is abandoned.
+    it('keeps an isolation whose write failed, and writes and sends it once it takes the shards back', async () => {
       const shards = 2;
       const first = await startDistributedSupervisor({
         nats: server.url,
@@ -247,6 +251,10 @@ describe.skipIf(natsServerPath === undefined)(
       );
       first.supervisor.register({ id: 'n-1', labels: {} });
       await first.supervisor.durable();
+      const proposed: string[] = [];
+      first.supervisor.actions$.subscribe((action) => {
+        if (action.status === 'proposed') proposed.push(action.id);
+      });
 
       await server.restart(async () => {
         // Accepted (nothing has failed yet); its audit flush and save cannot land.
@@ -273,6 +281,15 @@ describe.skipIf(natsServerPath === undefined)(
       const kv = await new Kvm(nc).open(buckets.state);
       const shard = await loadShard(kv, await ShardLog.open(nc), shardOf('n-1', shards));
       expect(shard.nodes.get('n-1')?.node.state).toBe('isolated');
+      // Sent: in the node's outbox (no node listens, so no request is answered).
+      const [isolation] = proposed;
+      await eventually(
+        async () => (await kv.get(keys.decision('n-1', isolation as string)))?.operation,
+        (operation) => operation === 'PUT',
+      );
+      const audit = await StreamAuditLog.open(jetstream(nc), await jetstreamManager(nc), 'reader');
+      expect((await audit.read()).filter((r) => r.type === 'abandoned')).toEqual([]);
+      await audit.close();
       await nc.close();
     });
   },
