@@ -194,6 +194,8 @@ export async function startDistributedWith(
       clock,
       log: logger,
     }),
+    // Stored with each node written, so the next holder tells what this one could not.
+    untoldOf: (nodeId) => enforcement.untoldOf(nodeId),
     windowMs,
     // A takeover of an older release's shard waits for its key listing at most a lease.
     listMs: leaseMs,
@@ -266,6 +268,7 @@ export async function startDistributedWith(
     // save, and an answer that the change is saved once storage recovers would be a lie.
     stateStore.release(shard, supervisor.records(nodeIds));
     supervisor.release(nodeIds);
+    enforcement.handOver(nodeIds);
   }
 
   leases = new ShardLeases(
@@ -287,8 +290,10 @@ export async function startDistributedWith(
     },
     {
       async acquired(shard, fence) {
-        const { nodes, overrides } = await stateStore.claim(shard, fence);
+        const { nodes, overrides, untold } = await stateStore.claim(shard, fence);
         supervisor.adopt(nodes, overrides);
+        // What the former holder decided and stored but may not have told (it died first).
+        enforcement.tellTaken(untold);
         // The fleet's overrides, not those the nodes were saved with, hold for them.
         settings.apply();
         subscriber.hold(shard);
@@ -306,6 +311,7 @@ export async function startDistributedWith(
         supervisor.release(nodeIds);
         await supervisor.durable().catch(() => {});
         await enforcement.settled();
+        enforcement.handOver(nodeIds);
         // If that write failed, the store keeps what KV lacks, as when a lease runs out.
         stateStore.release(shard, records);
       },

@@ -4,21 +4,21 @@ import type { Subscription } from 'rxjs';
 import type { Logger } from '../logger.js';
 import { thrownMessage } from '../show.js';
 import type { Supervisor } from '../supervisor/index.js';
-import type { ActionRecord, RemediationActionType } from '../types.js';
+import type { RemediationActionType } from '../types.js';
 import { keys, shardOf, subjects } from './subjects.js';
+
+/** An action a node must act on, as it is told of it. */
+export interface EnforcementAction {
+  readonly id: string;
+  readonly type: RemediationActionType;
+  readonly reason: string;
+  readonly at: number;
+  readonly ruleId?: string;
+}
 
 /** What a node is told, over `wyneos.enforce.<node>` and in its decision key. */
 export type EnforcementMessage =
-  | {
-      readonly kind: 'action';
-      readonly action: {
-        readonly id: string;
-        readonly type: RemediationActionType;
-        readonly reason: string;
-        readonly at: number;
-        readonly ruleId?: string;
-      };
-    }
+  | { readonly kind: 'action'; readonly action: EnforcementAction }
   | { readonly kind: 'register' };
 
 export interface EnforcementOptions {
@@ -50,8 +50,8 @@ export class EnforcementPublisher {
   private batch: Untold[] = [];
   /** Actions whose node has not been told yet, sent again after the next tick. */
   private again: Untold[] = [];
-  /** Every action not told yet, queued or in flight, for {@link abandon} to find. */
-  private readonly untold = new Set<Untold>();
+  /** Every action not told yet, queued or in flight, by node: see {@link abandon} and {@link untoldOf}. */
+  private readonly untold = new Map<string, Untold[]>();
   private queue: Promise<void> = Promise.resolve();
   private readonly lastAsked = new Map<string, number>();
   readonly counts = { delivered: 0, away: 0, failed: 0, abandoned: 0 };
@@ -64,15 +64,17 @@ export class EnforcementPublisher {
   ) {
     this.subscription = supervisor.actions$.subscribe((record) => {
       if (record.status === 'proposed' && record.type !== 'propagate') {
+        const { nodeId, id, type, reason, at, ruleId } = record;
         const untold: Untold = {
-          record,
+          nodeId,
+          action: { id, type, reason, at, ...(ruleId === undefined ? {} : { ruleId }) },
           saved: false,
           written: false,
           failures: 0,
-          abandoned: false,
+          cancelled: false,
         };
         this.batch.push(untold);
-        this.untold.add(untold);
+        this.track(untold);
         // Actions of a tick (or an operator command) are sent once that commit is durable.
         queueMicrotask(() => this.send());
       }
@@ -106,19 +108,92 @@ export class EnforcementPublisher {
    */
   abandon(nodeIds: Iterable<string>): Map<string, string[]> {
     const abandoned = new Map<string, string[]>();
-    for (const nodeId of nodeIds) abandoned.set(nodeId, []);
-    for (const untold of this.untold) {
-      const ids = abandoned.get(untold.record.nodeId);
-      // One whose commit was durable stands: the changes dropped came after it.
-      if (ids === undefined || untold.saved) continue;
-      ids.push(untold.record.id);
-      untold.abandoned = true;
-      this.untold.delete(untold);
-      this.counts.abandoned++;
+    for (const nodeId of nodeIds) {
+      const ids: string[] = [];
+      abandoned.set(nodeId, ids);
+      for (const untold of this.untold.get(nodeId) ?? []) {
+        // One whose commit was durable stands: the changes dropped came after it.
+        if (untold.saved) continue;
+        ids.push(untold.action.id);
+        this.cancel(untold);
+        this.counts.abandoned++;
+      }
     }
-    this.batch = this.batch.filter((untold) => !untold.abandoned);
-    this.again = this.again.filter((untold) => !untold.abandoned);
+    this.dropCancelled();
     return abandoned;
+  }
+
+  /**
+   * These nodes' shard was let go. Their actions saved untold are stored with their records
+   * (StoredNode.tell), so whoever holds the shard next tells them, and this supervisor must not:
+   * if it takes the shard back after another holder changed the nodes, they would be told of
+   * decisions their state no longer holds. Those not saved wait for the changes kept with them
+   * (written on taking the shard back, or abandoned).
+   */
+  handOver(nodeIds: Iterable<string>): void {
+    for (const nodeId of nodeIds) {
+      for (const untold of this.untold.get(nodeId) ?? []) if (untold.saved) this.cancel(untold);
+    }
+    this.dropCancelled();
+  }
+
+  /**
+   * The actions a node has not been told of yet. They are stored with its record (see
+   * StoredNode.tell), so that whoever holds its shard next tells the node of them, whatever
+   * happens to this supervisor before it has.
+   */
+  untoldOf(nodeId: string): EnforcementAction[] | undefined {
+    const untold = this.untold.get(nodeId);
+    return untold === undefined ? undefined : untold.map((u) => u.action);
+  }
+
+  /**
+   * Tells nodes of actions a former holder of their shard stored as untold: their commit was
+   * durable, and the node may not have heard of them (a node applies an action id once, so one
+   * told already is not applied twice).
+   */
+  tellTaken(untold: ReadonlyArray<readonly [string, readonly EnforcementAction[]]>): void {
+    for (const [nodeId, actions] of untold) {
+      const known = new Set(this.untold.get(nodeId)?.map((u) => u.action.id));
+      for (const action of actions) {
+        if (known.has(action.id)) continue;
+        const taken: Untold = {
+          nodeId,
+          action,
+          saved: true,
+          written: false,
+          failures: 0,
+          cancelled: false,
+        };
+        this.batch.push(taken);
+        this.track(taken);
+      }
+    }
+    this.send();
+  }
+
+  private cancel(untold: Untold): void {
+    untold.cancelled = true;
+    this.forget(untold);
+  }
+
+  private dropCancelled(): void {
+    this.batch = this.batch.filter((untold) => !untold.cancelled);
+    this.again = this.again.filter((untold) => !untold.cancelled);
+  }
+
+  private track(untold: Untold): void {
+    const list = this.untold.get(untold.nodeId);
+    if (list === undefined) this.untold.set(untold.nodeId, [untold]);
+    else list.push(untold);
+  }
+
+  private forget(untold: Untold): void {
+    const list = this.untold.get(untold.nodeId);
+    if (list === undefined) return;
+    const rest = list.filter((u) => u !== untold);
+    if (rest.length === 0) this.untold.delete(untold.nodeId);
+    else this.untold.set(untold.nodeId, rest);
   }
 
   close(): void {
@@ -148,31 +223,28 @@ export class EnforcementPublisher {
           { error: thrownMessage(error), actions: batch.length },
           'actions not sent yet: their commit is not durable (tried again after the next tick)',
         );
-        this.again.push(...batch.filter((untold) => !untold.abandoned));
+        this.again.push(...batch.filter((untold) => !untold.cancelled));
         return;
       }
       for (const untold of batch) untold.saved = true;
       const told = await Promise.all(batch.map((untold) => this.deliver(untold)));
       batch.forEach((untold, i) => {
-        if (told[i]) this.untold.delete(untold);
-        else this.again.push(untold);
+        if (told[i]) this.forget(untold);
+        else if (!untold.cancelled) this.again.push(untold);
       });
     });
   }
 
   /** Tells a node of an action; false if it must be tried again. */
   private async deliver(untold: Untold): Promise<boolean> {
-    const { nodeId, id, type, reason, at, ruleId } = untold.record;
-    // Abandoned while it waited for durable(): the state does not hold it.
-    if (untold.abandoned) return true;
+    const { nodeId, action } = untold;
+    // Abandoned (the state does not hold it) or handed over while it waited.
+    if (untold.cancelled) return true;
     // A shard handed over or lost: its holder now decides for the node.
     if (!this.options.holds(shardOf(nodeId, this.options.shards))) return true;
-    const message: EnforcementMessage = {
-      kind: 'action',
-      action: { id, type, reason, at, ...(ruleId === undefined ? {} : { ruleId }) },
-    };
+    const message: EnforcementMessage = { kind: 'action', action };
     const json = JSON.stringify(message);
-    const key = keys.decision(nodeId, id);
+    const key = keys.decision(nodeId, action.id);
     try {
       if (!untold.written) {
         await this.kv.put(key, json);
@@ -199,7 +271,7 @@ export class EnforcementPublisher {
       // Said once per action: a node that never answers is tried on every tick.
       const level = untold.failures++ === 0 ? 'warn' : 'debug';
       this.options.log[level](
-        { nodeId, actionId: id, error: thrownMessage(error) },
+        { nodeId, actionId: action.id, error: thrownMessage(error) },
         'enforcement not delivered (tried again after the next tick)',
       );
       return false;
@@ -209,12 +281,13 @@ export class EnforcementPublisher {
 
 /** An action its node has not been told of; `written` once it is in the node's outbox. */
 interface Untold {
-  readonly record: ActionRecord;
+  readonly nodeId: string;
+  readonly action: EnforcementAction;
   /** Its commit was durable. */
   saved: boolean;
   written: boolean;
   /** Attempts that failed so far, to warn about each action once. */
   failures: number;
   /** Its node's changes were dropped unwritten: never sent. */
-  abandoned: boolean;
+  cancelled: boolean;
 }

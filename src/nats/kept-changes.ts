@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { DurableNode, DurableState } from '../storage/index.js';
+import type { EnforcementAction } from './enforcement.js';
 import { shardOf } from './subjects.js';
 
 /** A node as kept in KV: its durable record, its overrides, and who wrote it. */
@@ -9,6 +10,11 @@ export interface StoredNode {
   readonly pinned: boolean;
   /** The fencing token (lease revision) of the holder that wrote it. */
   readonly fence: number;
+  /**
+   * The actions the node had not been told of when it was written (those of the commit that
+   * wrote it, usually): the next holder of the shard tells it of them.
+   */
+  readonly tell?: readonly EnforcementAction[];
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type StateStore,
   stateFormatVersion,
 } from '../storage/index.js';
+import type { EnforcementAction } from './enforcement.js';
 import { type DroppedChanges, KeptChanges, type StoredNode, sameness } from './kept-changes.js';
 import { listKeys } from './list-keys.js';
 import type { ShardLog } from './shard-log.js';
@@ -58,6 +59,8 @@ export interface KvStateStoreOptions extends Omit<CheckpointOptions, 'log'> {
    * its writes stand), with the nodes whose changes will never be written. @defaultValue none
    */
   readonly dropped?: DroppedChanges;
+  /** The actions a node has not been told of yet, stored with it (StoredNode.tell). @defaultValue none */
+  readonly untoldOf?: (nodeId: string) => readonly EnforcementAction[] | undefined;
   /** The detection window, for the recent-offline counts. */
   readonly windowMs: number;
   /** The shards' change streams. */
@@ -133,7 +136,12 @@ export class KvStateStore implements StateStore {
   claim(
     shard: number,
     fence: number,
-  ): Promise<{ nodes: DurableNode[]; overrides: DurableState['overrides'] }> {
+  ): Promise<{
+    nodes: DurableNode[];
+    overrides: DurableState['overrides'];
+    /** Actions stored as not yet told (StoredNode.tell), by node. */
+    untold: Array<[string, readonly EnforcementAction[]]>;
+  }> {
     return this.serially(async () => {
       const { listMs = 10_000, clock = systemClock, changes, log } = this.options;
       const list = (filter: string) => listKeys(this.kv, filter, listMs, clock);
@@ -143,9 +151,11 @@ export class KvStateStore implements StateStore {
       const tally = new ShardTally();
       const nodes: DurableNode[] = [];
       const overrides = { protected: [] as string[], pinned: [] as string[] };
+      const untold: Array<[string, readonly EnforcementAction[]]> = [];
       for (const stored of claimed.nodes.values()) {
         const { node } = stored;
         nodes.push(node);
+        if (stored.tell !== undefined) untold.push([node.id, stored.tell]);
         tally.set(node);
         if (stored.protected) overrides.protected.push(node.id);
         if (stored.pinned) overrides.pinned.push(node.id);
@@ -169,7 +179,7 @@ export class KvStateStore implements StateStore {
         void dropLegacy(this.kv, shard, claimed.nodes.keys());
       }
       this.checkpoints.due(shard, held);
-      return { nodes, overrides };
+      return { nodes, overrides, untold };
     });
   }
 
@@ -273,11 +283,13 @@ export class KvStateStore implements StateStore {
       if (held === undefined) continue;
       seen(node);
       held.tally.set(node);
+      const tell = this.options.untoldOf?.(node.id);
       const value: StoredNode = {
         node,
         protected: protectedIds.has(node.id),
         pinned: pinnedIds.has(node.id),
         fence: held.fence,
+        ...(tell === undefined || tell.length === 0 ? {} : { tell }),
       };
       // Compared without the heartbeat seq, which changes on every beat: a node is written
       // when its lifecycle, registration or overrides change, not when it merely heartbeats.
