@@ -39,6 +39,14 @@ export class LeaseSlots {
   clear(shard: number): void {
     Atomics.store(this.slots, 1 + 2 * shard, 0n);
   }
+
+  /**
+   * Clears a shard's renewal if it is still the one written at `renewedAt`: a lease lost just as
+   * the main thread acquired the shard anew (the old one expired) must not clear the new one.
+   */
+  clearIf(shard: number, renewedAt: number): void {
+    Atomics.compareExchange(this.slots, 1 + 2 * shard, BigInt(renewedAt), 0n);
+  }
 }
 
 /** Whole ms on the monotonic clock (CLOCK_MONOTONIC): shared by threads, unmoved by clock steps. */

@@ -25,11 +25,16 @@ async function run(): Promise<void> {
   });
   const kv = await new Kvm(nc).open(bucket);
   let stalled = false;
+  // What this thread last wrote (or was told of) for each shard it renews.
+  const written = new Map<number, number>();
   const renewer = new LeaseRenewer(kv, {
     owner,
     ttlMs,
     now: monotonicNow,
-    renewed: (shard, revision, at) => slots.renewed(shard, revision, at),
+    renewed(shard, revision, at) {
+      slots.renewed(shard, revision, at);
+      written.set(shard, at);
+    },
     renewing() {
       const silentMs = monotonicNow() - slots.aliveAt();
       const alive = silentMs < stallMs;
@@ -49,10 +54,11 @@ async function run(): Promise<void> {
     switch (message.type) {
       case 'hold':
         renewer.hold(message.shard, message.fence, message.sentAt, message.revision);
+        written.set(message.shard, message.sentAt);
         return;
       case 'drop':
+        // The main thread cleared the shard's slot itself when it dropped it.
         void renewer.drop(message.shard).then((revision) => {
-          slots.clear(message.shard);
           tell({ type: 'dropped', id: message.id, revision });
         });
         return;
@@ -64,7 +70,9 @@ async function run(): Promise<void> {
     }
   });
   renewer.start((shard, fence, why) => {
-    slots.clear(shard);
+    const at = written.get(shard);
+    if (at !== undefined) slots.clearIf(shard, at);
+    written.delete(shard);
     tell({ type: 'lost', shard, fence, why });
   });
   tell({ type: 'ready' });

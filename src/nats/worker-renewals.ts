@@ -177,7 +177,10 @@ export class WorkerRenewals implements LeaseRenewals {
       worker.on('exit', (code) => {
         for (const resolveDrop of this.drops.values()) resolveDrop(undefined);
         this.drops.clear();
-        if (this.stopping || this.worker !== worker) return;
+        if (this.worker !== worker) return;
+        // Nothing is posted to a worker that is gone (a drop would never be answered).
+        this.worker = undefined;
+        if (this.stopping) return;
         if (!ready) {
           reject(new Error(`The lease worker exited with code ${code} before it started`));
           return;
