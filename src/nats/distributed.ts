@@ -330,10 +330,9 @@ export async function startDistributedWith(
   await counts.refresh();
   await settings.start(options.policy);
   supervisor.start();
-  await leases.start();
 
   const activeLeases = leases;
-  return {
+  const distributed: DistributedSupervisor = {
     supervisor: Object.assign(
       sharedSupervisor(supervisor, settings, {
         clock,
@@ -373,4 +372,12 @@ export async function startDistributedWith(
       await supervisor.stop().catch(() => {});
     },
   };
+  try {
+    await activeLeases.start();
+  } catch (error) {
+    // The lease worker could not start: nothing is left running behind the error.
+    await distributed.stop().catch(() => {});
+    throw error;
+  }
+  return distributed;
 }
