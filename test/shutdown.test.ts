@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { stopOnSignals } from '../src/cli/shutdown.js';
 import { captureLogger } from './helpers.js';
+import { freePort, killAll, until, wyneos } from './processes.js';
 
 function signals() {
   const handlers = new Map<string, () => void>();
@@ -47,5 +48,29 @@ describe('shutdown on a signal', () => {
     s.handlers.get('SIGTERM')?.();
     s.handlers.get('SIGINT')?.();
     expect(s.exits).toEqual([1]);
+  });
+});
+
+// pino's default output wrote what was still in flight when the process exited, and retried that
+// write without end: a `serve` whose stdout reader had gone (EPIPE) never exited after SIGTERM
+// (about half the time, whenever its last line's write was still in flight at the exit).
+describe('a signalled serve whose stdout reader has gone', () => {
+  afterAll(killAll);
+
+  it('exits, every time', async () => {
+    for (let round = 0; round < 3; round++) {
+      const port = await freePort();
+      const serve = wyneos(['serve', '--port', String(port)]);
+      await serve.waitFor((line) => line.msg === 'wyneos serve listening', 'listening');
+      serve.child.stdout?.destroy();
+      serve.child.kill('SIGTERM');
+      const code = await until(
+        () => serve.child.exitCode,
+        (exitCode) => exitCode !== null,
+        20_000,
+        'serve to exit',
+      );
+      expect(code).toBe(0);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { pino } from 'pino';
 import { createAgent, fileLoad } from '../agent/index.js';
 import { InvalidArgumentError } from '../errors.js';
+import { commandLogger } from './log-output.js';
 import { collect, commandLine, durationOption, readFlagFile } from './parsers.js';
 
 interface AgentFlags {
@@ -40,7 +40,7 @@ export function agentCommand(): Command {
     .option('--on-isolate <command>', 'command run on an isolate action (split at spaces)')
     .option('--log-level <level>', 'pino level', 'info')
     .action(async (flags: AgentFlags) => {
-      const logger = pino({ name: 'wyneos', level: flags.logLevel });
+      const logger = commandLogger(flags.logLevel);
       if ((flags.server === undefined) === (flags.nats === undefined)) {
         throw new InvalidArgumentError('--server', 'give --server (HTTP) or --nats, one of them');
       }

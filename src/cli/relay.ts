@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
-import { pino } from 'pino';
+import { commandLogger } from './log-output.js';
 import { durationOption, integerAtLeast, port } from './parsers.js';
 import { stopOnSignals } from './shutdown.js';
 
@@ -37,7 +37,7 @@ export function relayCommand(): Command {
     )
     .option('--log-level <level>', 'pino level', 'info')
     .action(async (flags: RelayFlags) => {
-      const log = pino({ name: 'wyneos', level: flags.logLevel });
+      const log = commandLogger(flags.logLevel);
       const { connectNats } = await import('../nats/connection.js');
       const { createRelay } = await import('../nats/relay.js');
       const { createRelayHttp } = await import('../nats/relay-http.js');

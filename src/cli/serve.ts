@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { pino } from 'pino';
 import { formatDuration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { loadPolicyFile } from '../governance/index.js';
@@ -8,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { thrownMessage } from '../show.js';
 import { createSupervisor, defaultOptions, type Supervisor } from '../supervisor/index.js';
 import { licensingFromFlags } from './licence.js';
+import { commandLogger } from './log-output.js';
 import { collect, decimal, duration, integerAtLeast, port, readFlagFile } from './parsers.js';
 import { resolveServeConfig, type ServeFlags, serveDefaults } from './serve-config.js';
 import { stopOnSignals } from './shutdown.js';
@@ -201,7 +201,7 @@ export function serveCommand(): Command {
 /** Starts `wyneos serve` with these flags; resolves once it listens. */
 export async function runServe(flags: ServeFlags, logger?: Logger): Promise<RunningServer> {
   const config = await resolveServeConfig(flags);
-  const log = logger ?? pino({ name: 'wyneos', level: config.logLevel });
+  const log = logger ?? commandLogger(config.logLevel);
   const secret =
     config.secretFile === undefined
       ? undefined
