@@ -1,20 +1,9 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
-import { startDistributedWith } from '../../src/nats/distributed.js';
-import {
-  buckets,
-  type EnforcementMessage,
-  KvStateStore,
-  keys,
-  ShardLog,
-  StreamAuditLog,
-  subjects,
-} from '../../src/nats/index.js';
-import { durableNode, durableState } from './durable-fixtures.js';
-import { natsPerTest } from './per-test.js';
+import { type EnforcementMessage, keys, StreamAuditLog, subjects } from '../../src/nats/index.js';
+import { durableNode, durableState, takeShardOver } from './durable-fixtures.js';
+import { natsPerTest, startOneShard } from './per-test.js';
 import { eventually, natsServerPath } from './server.js';
 
 // A supervisor whose lease lapsed kept an isolation it had not written; another supervisor
@@ -22,7 +11,7 @@ import { eventually, natsServerPath } from './server.js';
 // stream, never told) must never reach the node, not even when the same supervisor takes the
 // shard back, and the audit trail must say it was abandoned (issue 20's "decided twice").
 
-const log = pino({ level: 'silent' });
+const _log = pino({ level: 'silent' });
 
 describe.skipIf(natsServerPath === undefined)('nats: decisions a lapsed lease dropped', () => {
   const nats = natsPerTest();
@@ -33,30 +22,8 @@ describe.skipIf(natsServerPath === undefined)('nats: decisions a lapsed lease dr
    * and that write was refused. Ticks, scans and renewals happen only when the test asks.
    */
   async function lapsed() {
-    const clock = new SimulatedClock();
-    const first = await startDistributedWith(
-      {
-        nats: nats.server.url,
-        supervisorId: 'first',
-        shards: 1,
-        tickMs: 60_000,
-        leaseMs: 60_000,
-        heartbeatTimeoutMs: 600_000,
-        logger: log,
-      },
-      { clock },
-    );
-    nats.started.push(first);
-    await eventually(
-      () => first.shards(),
-      (held) => held.length === 1,
-    );
-    first.supervisor.register({ id: 'n-1', labels: {} });
-    await first.supervisor.durable();
-    const proposed: string[] = [];
-    first.supervisor.actions$.subscribe((action) => {
-      if (action.status === 'proposed') proposed.push(action.id);
-    });
+    const first = await startOneShard(nats, 'first', { register: 'n-1' });
+    const { proposed } = first;
     // The node, as its agent: it answers each action it is told of.
     const told: string[] = [];
     nats.nc.subscribe(subjects.enforce('n-1'), {
@@ -70,17 +37,7 @@ describe.skipIf(natsServerPath === undefined)('nats: decisions a lapsed lease dr
     await nats.nc.flush();
 
     // The lease lapsed (first never saw it: its renewals are 20 s apart) and another took it.
-    const leases = await new Kvm(nats.nc).open(buckets.leases);
-    const fence = await leases.put(keys.lease(0), 'other');
-    const other = new KvStateStore(await new Kvm(nats.nc).open(buckets.state), 2, {
-      changes: await ShardLog.open(nats.nc),
-      shards: 1,
-      windowMs: 3000,
-      log,
-      fenceOf: () => fence,
-      fenced: () => {},
-    });
-    await other.claim(0, fence);
+    const { leases, other } = await takeShardOver(nats.nc);
     expect(first.supervisor.isolate('n-1', 'decided by first').state).toBe('isolated');
     await expect(first.supervisor.durable()).rejects.toMatchObject({
       code: 'WYNEOS_ERR_LEASE_LOST',

@@ -1,8 +1,17 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { pino } from 'pino';
 import type { DurableNode, DurableState } from '../../src/index.js';
-import { changesStream, loadShard, ShardLog, type StoredNode } from '../../src/nats/index.js';
+import {
+  buckets,
+  changesStream,
+  KvStateStore,
+  keys,
+  loadShard,
+  ShardLog,
+  type StoredNode,
+} from '../../src/nats/index.js';
 import { stateFormatVersion } from '../../src/storage/index.js';
 
 // A supervisor's durable state as the NATS store tests write it: the smallest valid one.
@@ -60,4 +69,23 @@ export async function storedNode(
   id: string,
 ): Promise<StoredNode | undefined> {
   return (await loadShard(kv, changes, shard)).nodes.get(id);
+}
+
+/**
+ * Another supervisor takes shard 0 of a one-shard fleet from whoever holds it, as after a lapsed
+ * lease: it puts the lease (its revision the fence) and claims the shard with a store of its own.
+ */
+export async function takeShardOver(nc: NatsConnection) {
+  const leases = await new Kvm(nc).open(buckets.leases);
+  const fence = await leases.put(keys.lease(0), 'other');
+  const other = new KvStateStore(await new Kvm(nc).open(buckets.state), 2, {
+    changes: await ShardLog.open(nc),
+    shards: 1,
+    windowMs: 3000,
+    log: pino({ level: 'silent' }),
+    fenceOf: () => fence,
+    fenced: () => {},
+  });
+  await other.claim(0, fence);
+  return { leases, other };
 }

@@ -1,19 +1,10 @@
 import { Kvm } from '@nats-io/kv';
 import { type Logger, pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
-import { startDistributedWith } from '../../src/nats/distributed.js';
-import {
-  buckets,
-  type EnforcementMessage,
-  KvStateStore,
-  keys,
-  ShardLog,
-  subjects,
-} from '../../src/nats/index.js';
+import { buckets, type EnforcementMessage, keys, subjects } from '../../src/nats/index.js';
 import { captureLogger } from '../helpers.js';
-import { durableNode, durableState } from './durable-fixtures.js';
-import { natsPerTest } from './per-test.js';
+import { durableNode, durableState, takeShardOver } from './durable-fixtures.js';
+import { natsPerTest, startOneShard } from './per-test.js';
 import { eventually, natsServerPath } from './server.js';
 
 // A decision can be durable and still untold: its holder wrote the isolation, sent the request,
@@ -22,43 +13,21 @@ import { eventually, natsServerPath } from './server.js';
 // the node went on serving. Untold actions are now stored with the node's record, and whoever
 // takes the shard over tells the node of them; the holder that let the shard go does not.
 
-const log = pino({ level: 'silent' });
+const _log = pino({ level: 'silent' });
 
 describe.skipIf(natsServerPath === undefined)(
   'nats: a durable decision its holder never told',
   () => {
     const nats = natsPerTest();
 
-    // Ticks on a simulated clock; lease scans every tickMs of real time, requests time out after it.
-    function start(supervisorId: string, tickMs = 60_000, logger: Logger = log) {
-      return startDistributedWith(
-        {
-          nats: nats.server.url,
-          supervisorId,
-          shards: 1,
-          tickMs,
-          leaseMs: 60_000,
-          heartbeatTimeoutMs: 600_000,
-          logger,
-        },
-        { clock: new SimulatedClock() },
-      );
-    }
-
     /** `first` holds the one shard and has isolated n-1, whose agent lost the request. */
     async function isolatedUntold(tickMs?: number, logger?: Logger) {
-      const first = await start('first', tickMs, logger);
-      nats.started.push(first);
-      await eventually(
-        () => first.shards(),
-        (held) => held.length === 1,
-      );
-      first.supervisor.register({ id: 'n-1', labels: {} });
-      await first.supervisor.durable();
-      const proposed: string[] = [];
-      first.supervisor.actions$.subscribe((action) => {
-        if (action.status === 'proposed') proposed.push(action.id);
+      const first = await startOneShard(nats, 'first', {
+        register: 'n-1',
+        ...(tickMs === undefined ? {} : { tickMs }),
+        ...(logger === undefined ? {} : { logger }),
       });
+      const { proposed } = first;
       // The node, as its agent; requests are lost on the way while `losing`.
       const node = { losing: true, lost: 0, told: [] as string[] };
       nats.nc.subscribe(subjects.enforce('n-1'), {
@@ -89,12 +58,7 @@ describe.skipIf(natsServerPath === undefined)(
       await first.crash();
       node.losing = false;
       await (await new Kvm(nats.nc).open(buckets.leases)).delete(keys.lease(0));
-      const second = await start('second');
-      nats.started.push(second);
-      await eventually(
-        () => second.shards(),
-        (held) => held.length === 1,
-      );
+      const second = await startOneShard(nats, 'second');
       expect(second.supervisor.node('n-1')?.state).toBe('isolated');
       await eventually(
         () => node.told,
@@ -113,17 +77,7 @@ describe.skipIf(natsServerPath === undefined)(
         (msgs) => msgs.some((msg) => msg.startsWith('enforcement not delivered')),
       );
       // First's lease lapses; another takes the shard and writes n-1 online.
-      const leases = await new Kvm(nats.nc).open(buckets.leases);
-      const fence = await leases.put(keys.lease(0), 'other');
-      const other = new KvStateStore(await new Kvm(nats.nc).open(buckets.state), 2, {
-        changes: await ShardLog.open(nats.nc),
-        shards: 1,
-        windowMs: 3000,
-        log,
-        fenceOf: () => fence,
-        fenced: () => {},
-      });
-      await other.claim(0, fence);
+      const { leases, other } = await takeShardOver(nats.nc);
       await other.save(durableState([durableNode('n-1', 'online')]));
       // First's next write (a registration) is refused, so it lets the shard go; then it
       // takes it back.
