@@ -22,6 +22,7 @@ import { HeartbeatSubscriber } from './heartbeat-subscriber.js';
 import { KvStateStore } from './kv-state-store.js';
 import { ShardLeases } from './leases.js';
 import { ShardAnswers } from './shard-answers.js';
+import { shardHandover } from './shard-handover.js';
 import { ShardLog } from './shard-log.js';
 import { SharedSettings } from './shared-settings.js';
 import { sharedSupervisor } from './shared-supervisor.js';
@@ -250,27 +251,20 @@ export async function startDistributedWith(
     log: logger.child({ part: 'answers' }),
   });
 
-  function nodesOf(shard: number): string[] {
-    return supervisor
-      .nodes()
-      .map((node) => node.id)
-      .filter((nodeId) => shardOf(nodeId, shards) === shard);
-  }
   let stopping: Promise<void> | undefined;
-  function letGo(shard: number): void {
-    if (stopping !== undefined) return;
-    subscriber.drop(shard);
-    answers.drop(shard);
-    const nodeIds = nodesOf(shard);
-    // What was decided for them and not yet written (a save that failed, or never started
-    // because its flush failed) stays with the store, which writes it if this supervisor
-    // takes the shard back before anyone else has: the retry would otherwise have no node to
-    // save, and an answer that the change is saved once storage recovers would be a lie.
-    stateStore.release(shard, supervisor.records(nodeIds));
-    supervisor.release(nodeIds);
-    enforcement.handOver(nodeIds);
-  }
-
+  const { handlers, letGo } = shardHandover({
+    id,
+    shards,
+    supervisor,
+    stateStore,
+    enforcement,
+    subscriber,
+    answers,
+    settings,
+    leases: () => leases,
+    stopping: () => stopping !== undefined,
+    log: logger,
+  });
   leases = new ShardLeases(
     leaseKv,
     {
@@ -288,44 +282,7 @@ export async function startDistributedWith(
         log: logger,
       }),
     },
-    {
-      async acquired(shard, fence) {
-        const { nodes, overrides, untold } = await stateStore.claim(shard, fence);
-        supervisor.adopt(nodes, overrides);
-        // What the former holder decided and stored but may not have told (it died first).
-        enforcement.tellTaken(untold);
-        // The fleet's overrides, not those the nodes were saved with, hold for them.
-        settings.apply();
-        subscriber.hold(shard);
-        answers.hold(shard);
-        logger.info({ shard, nodes: nodes.length }, 'shard taken over');
-      },
-      async releasing(shard) {
-        subscriber.drop(shard);
-        answers.drop(shard);
-        // What was decided for the shard's nodes is written before anyone else may take it:
-        // their last state is committed as they leave, and none of them is deleted in KV.
-        stateStore.drain(shard);
-        const nodeIds = nodesOf(shard);
-        const records = supervisor.records(nodeIds);
-        supervisor.release(nodeIds);
-        await supervisor.durable().catch(() => {});
-        await enforcement.settled();
-        enforcement.handOver(nodeIds);
-        // If that write failed, the store keeps what KV lacks, as when a lease runs out.
-        stateStore.release(shard, records);
-      },
-      lost: letGo,
-      async scanned() {
-        // Changes kept for a shard that another supervisor holds now will never be written
-        // here (its view stands); until then they make durable() wait.
-        for (const shard of stateStore.waiting()) {
-          if (leases?.fence(shard) !== undefined) continue;
-          const holder = await leases?.holder(shard);
-          if (holder !== undefined && holder !== id) stateStore.abandon(shard);
-        }
-      },
-    },
+    handlers,
   );
   await counts.refresh();
   await settings.start(options.policy);
