@@ -43,7 +43,9 @@ export interface EnforcementOptions {
  * is still there: a node that deleted it has acted on the action already. An action whose
  * node's changes were dropped unwritten (its shard's lease lapsed first, and another supervisor
  * wrote the shard) is abandoned: the state does not hold it, so it is never sent, even once the
- * shard is back.
+ * shard is back. Actions not told yet are stored with their node's record (`untoldOf`), so a
+ * supervisor that takes the shard over tells them (`tellTaken`) and the one that let it go stops
+ * (`handOver`).
  */
 export class EnforcementPublisher {
   private readonly subscription: Subscription;
