@@ -1,13 +1,11 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseLostError, StateCorruptError, StorageError } from 'wyneos';
 import {
   buckets,
   changesStream,
-  connectNats,
   KvStateStore,
   keys,
   loadShard,
@@ -16,7 +14,8 @@ import {
   subjects,
 } from '../../src/nats/index.js';
 import { durableNode, durableState, freshChanges } from './durable-fixtures.js';
-import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { natsPerFile } from './per-test.js';
+import { eventually, natsServerPath } from './server.js';
 
 // A shard is a checkpoint (chunks in the state bucket) and a change stream since it: a
 // takeover reads the two, not a key per node, and its claim fences the former holder off.
@@ -28,23 +27,14 @@ function fleet(size: number, state: 'online' | 'isolated' = 'online') {
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: shard checkpoints and change streams', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  const nats = natsPerFile();
   let kv: KV;
   let changes: ShardLog;
   let bucket = 0;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
 
   async function fresh() {
-    kv = await new Kvm(nc).create(`${buckets.state}-ckpt-${bucket++}`, { history: 1 });
-    changes = await freshChanges(nc);
+    kv = await new Kvm(nats.nc).create(`${buckets.state}-ckpt-${bucket++}`, { history: 1 });
+    changes = await freshChanges(nats.nc);
   }
   function store(fence: number, log_ = changes, checkpointRecords = 100) {
     return new KvStateStore(kv, 1, {
@@ -59,7 +49,7 @@ describe.skipIf(natsServerPath === undefined)('nats: shard checkpoints and chang
   }
   /** How many entries the shard's change stream holds. */
   async function entries(): Promise<number> {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const info = await jsm.streams.info(changesStream, { subjects_filter: subjects.changes(0) });
     return info.state.subjects?.[subjects.changes(0)] ?? 0;
   }

@@ -1,11 +1,9 @@
 import { type KV, Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createSupervisor } from 'wyneos';
 import { SimulatedClock } from 'wyneos/testing';
 import {
   buckets,
-  connectNats,
   type EnforcementMessage,
   EnforcementPublisher,
   KvStateStore,
@@ -16,7 +14,8 @@ import {
 import { storageRetry } from '../../src/supervisor/storage-health.js';
 import { captureLogger } from '../helpers.js';
 import { freshChanges } from './durable-fixtures.js';
-import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { natsPerFile } from './per-test.js';
+import { eventually, natsServerPath } from './server.js';
 
 // A durable write that timed out dropped the enforcement batch it carried: the isolation was
 // saved by the next commit, but the node was never told (no outbox key, no request). Each
@@ -37,27 +36,18 @@ function flaky<T extends KV | ShardLog>(kv: T, failing: Set<string>): T {
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: an action whose write failed', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  const nats = natsPerFile();
   let bucket = 0;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
 
   /** A supervisor with node n-1 and its publisher, and a node that acts as the agent does. */
   async function setup(requestTimeoutMs = 2000) {
-    const kv = await new Kvm(nc).create(`${buckets.state}-retry-${bucket++}`, { history: 1 });
+    const kv = await new Kvm(nats.nc).create(`${buckets.state}-retry-${bucket++}`, { history: 1 });
     // KV methods to fail once: the state store's writes, the publisher's (the outbox).
     const failing = { state: new Set<string>(), outbox: new Set<string>() };
     const { logger, lines } = captureLogger('warn');
     // The distributed supervisor's store, holding the one shard.
     const store = new KvStateStore(kv, 1, {
-      changes: flaky(await freshChanges(nc), failing.state),
+      changes: flaky(await freshChanges(nats.nc), failing.state),
       shards: 1,
       windowMs: 3000,
       log: logger,
@@ -67,7 +57,7 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
     await store.claim(0, 1);
     const clock = new SimulatedClock();
     const sup = createSupervisor({ stateStore: store, clock, logger });
-    const publisher = new EnforcementPublisher(nc, flaky(kv, failing.outbox), sup, {
+    const publisher = new EnforcementPublisher(nats.nc, flaky(kv, failing.outbox), sup, {
       shards: 1,
       holds: () => true,
       requestTimeoutMs,
@@ -77,7 +67,7 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
     const acted: Promise<void>[] = [];
     const node = {
       answers: true,
-      subscription: nc.subscribe(subjects.enforce('n-1'), {
+      subscription: nats.nc.subscribe(subjects.enforce('n-1'), {
         callback: (_, msg) => {
           const message = msg.json<EnforcementMessage>();
           if (message.kind !== 'action') return;
@@ -87,7 +77,7 @@ describe.skipIf(natsServerPath === undefined)('nats: an action whose write faile
         },
       }),
     };
-    await nc.flush();
+    await nats.nc.flush();
     sup.register({ id: 'n-1' });
     await sup.durable();
     sup.start();

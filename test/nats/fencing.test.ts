@@ -1,7 +1,6 @@
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseLostError } from 'wyneos';
 import {
   buckets,
@@ -13,25 +12,17 @@ import {
   shardOf,
 } from '../../src/nats/index.js';
 import { durableNode, durableState } from './durable-fixtures.js';
-import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { natsPerFile } from './per-test.js';
+import { natsServerPath } from './server.js';
 
 const log = pino({ level: 'silent' });
 
 describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
+  const nats = natsPerFile();
 
   it("refuses a stale lease holder's write once a new holder has taken the shard over", async () => {
-    const kv = await new Kvm(nc).create(buckets.state, { history: 1 });
-    const changes = await ShardLog.open(nc);
+    const kv = await new Kvm(nats.nc).create(buckets.state, { history: 1 });
+    const changes = await ShardLog.open(nats.nc);
     const shard = shardOf('n-1', 1);
     const options = { shards: 1, windowMs: 3000, log, changes };
     // The old holder still believes in its lease (a long pause hid the expiry from it).
@@ -62,9 +53,9 @@ describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', 
   });
 
   it('refuses to write a shard whose lease it cannot vouch for, before touching NATS', async () => {
-    const kv = await new Kvm(nc).create(buckets.state, { history: 1 });
+    const kv = await new Kvm(nats.nc).create(buckets.state, { history: 1 });
     let fence: number | undefined = 3;
-    const changes = await ShardLog.open(nc);
+    const changes = await ShardLog.open(nats.nc);
     const store = new KvStateStore(kv, 1, {
       changes,
       shards: 1,
@@ -84,7 +75,7 @@ describe.skipIf(natsServerPath === undefined)('nats: fencing and server facts', 
   });
 
   it("checks the server's version on connect and refuses what 2.9 lacks with a clear error", async () => {
-    expect(nc.info?.version).toMatch(/^2\./);
+    expect(nats.nc.info?.version).toMatch(/^2\./);
     const old = { info: { version: '2.9.10', jetstream: true } } as never;
     expect(() => requireServerFeature(old, 'multiKeyWatch')).toThrow(/2\.10\.0 or later/);
     expect(() => requireServerFeature(old, 'perKeyTtl')).toThrow(/per-key TTL/);

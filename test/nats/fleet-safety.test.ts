@@ -2,10 +2,9 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { allowedLabelValues, maxLoad, type Rule, type SafetyOptions } from 'wyneos';
 import { SimulatedClock } from 'xstate';
-import { startDistributedWith } from '../../src/nats/distributed.js';
 import { type DistributedSupervisor, shardOf } from '../../src/nats/index.js';
 import { SimulatedNodes } from './fleet.js';
-import { natsPerTest } from './per-test.js';
+import { natsPerTest, startSharing } from './per-test.js';
 import { eventually, natsServerPath } from './server.js';
 
 const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
@@ -17,13 +16,11 @@ const timing = { tickMs: 60_000, heartbeatTimeoutMs: 90_000, leaseMs: 2000 };
 
 describe.skipIf(natsServerPath === undefined)('nats: fleet-wide safety limits', () => {
   const nats = natsPerTest();
-  const { started } = nats;
 
   /** Three supervisors on one simulated clock, two shards each. */
   async function threeSupervisors(rule: Rule, safety: Partial<SafetyOptions>) {
     const clock = new SimulatedClock();
     const options = {
-      nats: nats.server.url,
       shards,
       logger,
       policy: { version: 'p-1', rules: [rule] },
@@ -31,19 +28,7 @@ describe.skipIf(natsServerPath === undefined)('nats: fleet-wide safety limits', 
       safety,
       ...timing,
     };
-    const sups = await Promise.all(
-      ['a', 'b', 'c'].map((supervisorId) =>
-        startDistributedWith({ ...options, supervisorId }, { clock }),
-      ),
-    );
-    started.push(...sups);
-    await eventually(
-      async () => {
-        await Promise.all(sups.map((s) => s.scan()));
-        return sups.map((s) => s.shards().length);
-      },
-      (counts) => counts.every((n) => n === 2),
-    );
+    const sups = await startSharing(nats, ['a', 'b', 'c'], options, clock);
     return { clock, sups };
   }
 

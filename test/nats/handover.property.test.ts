@@ -1,12 +1,12 @@
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DurableNode, LeaseLostError } from 'wyneos';
-import { buckets, connectNats, KvStateStore, loadShard } from '../../src/nats/index.js';
+import { buckets, KvStateStore, loadShard } from '../../src/nats/index.js';
 import { durableNode, durableState, freshChanges } from './durable-fixtures.js';
-import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { natsPerFile } from './per-test.js';
+import { natsServerPath } from './server.js';
 
 // Three supervisors pass one shard around while the former holders, unaware, keep writing
 // and checkpoints come and go: whatever the order, what is stored is what the current holder
@@ -42,23 +42,14 @@ function view(nodes: Iterable<DurableNode>): Record<string, string> {
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: a shard passed around', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  const nats = natsPerFile();
   let run = 0;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
 
   it('stores what the holder saved last, and nothing a former holder wrote after', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
-        const kv = await new Kvm(nc).create(`${buckets.state}-prop-${run++}`, { history: 1 });
-        const changes = await freshChanges(nc);
+        const kv = await new Kvm(nats.nc).create(`${buckets.state}-prop-${run++}`, { history: 1 });
+        const changes = await freshChanges(nats.nc);
         let fence = 1;
         const fences = [0, 0, 0];
         const stores = fences.map(

@@ -1,11 +1,11 @@
 import { type KV, Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DurableNode } from 'wyneos';
-import { connectNats, KvStateStore, keys, ShardLog } from '../../src/nats/index.js';
+import { KvStateStore, keys, ShardLog } from '../../src/nats/index.js';
 import { durableState } from './durable-fixtures.js';
-import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { natsPerFile } from './per-test.js';
+import { natsServerPath } from './server.js';
 
 const log = pino({ level: 'silent' });
 
@@ -56,21 +56,12 @@ function appends(log: ShardLog): string[][] {
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: a save of changes writes what changed', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
+  const nats = natsPerFile();
 
   it('writes exactly the changed nodes and the counts they move, and a takeover reads them all', async () => {
-    const kv = await new Kvm(nc).create('changes', { history: 1 });
+    const kv = await new Kvm(nats.nc).create('changes', { history: 1 });
     const { kv: wrapped, writes } = counted(kv);
-    const changes = await ShardLog.open(nc);
+    const changes = await ShardLog.open(nats.nc);
     const appended = appends(changes);
     const options = { shards: 1, windowMs: 3000, log, fenced: () => {}, changes };
     const store = new KvStateStore(wrapped, 1, { ...options, fenceOf: () => 7 });

@@ -1,6 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseLostError } from 'wyneos';
@@ -17,6 +16,7 @@ import {
   shardOf,
 } from '../../src/nats/index.js';
 import { durableNode, durableState, freshChanges, storedNode } from './durable-fixtures.js';
+import { natsPerFile } from './per-test.js';
 import { eventually, type NatsServer, natsServerPath, startNatsServer } from './server.js';
 
 // A lease that runs out while NATS is away (the restart test's flake): the supervisor lets the
@@ -28,20 +28,11 @@ import { eventually, type NatsServer, natsServerPath, startNatsServer } from './
 const log = pino({ level: 'silent' });
 
 describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  const nats = natsPerFile();
   let kv: KV;
   let changes: ShardLog;
   let bucket = 0;
   const stored = (id: string) => storedNode(kv, changes, 0, id);
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
 
   // One shard, a fresh bucket per test, and a fence the test sets (undefined: not renewed).
   function store(fence: { now: number | undefined }, fenced: number[] = []) {
@@ -55,8 +46,8 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
     });
   }
   async function freshBucket() {
-    kv = await new Kvm(nc).create(`${buckets.state}-lapse-${bucket++}`, { history: 1 });
-    changes = await freshChanges(nc);
+    kv = await new Kvm(nats.nc).create(`${buckets.state}-lapse-${bucket++}`, { history: 1 });
+    changes = await freshChanges(nats.nc);
   }
 
   it('writes on taking the shard back what the supervisor decided but never wrote', async () => {
@@ -153,20 +144,11 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease that runs out', () 
 });
 
 describe.skipIf(natsServerPath === undefined)('nats: kept changes of a shard another holds', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
+  const nats = natsPerFile();
 
   it('are abandoned once seen held by another supervisor, and saves are durable again', async () => {
-    const kv = await new Kvm(nc).create(`${buckets.state}-abandon`, { history: 1 });
-    const changes = await freshChanges(nc);
+    const kv = await new Kvm(nats.nc).create(`${buckets.state}-abandon`, { history: 1 });
+    const changes = await freshChanges(nats.nc);
     const fence = { now: 3 as number | undefined };
     const first = new KvStateStore(kv, 1, {
       changes,
@@ -190,7 +172,10 @@ describe.skipIf(natsServerPath === undefined)('nats: kept changes of a shard ano
   });
 
   it('are looked for after each lease scan, which names who holds a shard', async () => {
-    const leaseKv = await new Kvm(nc).create(`${buckets.leases}-lapse`, { history: 1, ttl: 5000 });
+    const leaseKv = await new Kvm(nats.nc).create(`${buckets.leases}-lapse`, {
+      history: 1,
+      ttl: 5000,
+    });
     const scans: string[][] = [];
     const handlers = (owner: string) => ({
       acquired: async () => {},

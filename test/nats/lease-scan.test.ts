@@ -1,11 +1,10 @@
 import { type KV, Kvm } from '@nats-io/kv';
-import type { NatsConnection, QueuedIterator } from '@nats-io/nats-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueuedIterator } from '@nats-io/nats-core';
+import { describe, expect, it } from 'vitest';
 import { StorageError } from 'wyneos';
 import { SimulatedClock } from 'wyneos/testing';
 import {
   buckets,
-  connectNats,
   KvStateStore,
   keys,
   ShardLeases,
@@ -14,7 +13,8 @@ import {
 } from '../../src/nats/index.js';
 import { captureLogger, silentLogger } from '../helpers.js';
 import { until } from '../processes.js';
-import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { natsPerFile } from './per-test.js';
+import { natsServerPath } from './server.js';
 
 // The lease scan's member listing (`kv.keys('member.>')`) was seen running for 87 s under
 // load. Scans run one at a time, so that supervisor never scanned again, and took none of a
@@ -52,19 +52,10 @@ function hangingKeys(kv: KV) {
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: a lease scan whose key listing hangs', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
+  const nats = natsPerFile();
 
   it('gives up at its deadline, warns, and later scans still run and take free shards', async () => {
-    const leaseKv = await new Kvm(nc).create(`${buckets.leases}-scan`, {
+    const leaseKv = await new Kvm(nats.nc).create(`${buckets.leases}-scan`, {
       history: 1,
       ttl: 60_000,
     });
@@ -123,7 +114,7 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease scan whose key list
   });
 
   it('gives a takeover up when its shard listing hangs, and the next one takes the shard', async () => {
-    const kv = await new Kvm(nc).create(`${buckets.state}-scan`, { history: 1 });
+    const kv = await new Kvm(nats.nc).create(`${buckets.state}-scan`, { history: 1 });
     const stored: StoredNode = {
       node: {
         id: 'a',
@@ -145,7 +136,7 @@ describe.skipIf(natsServerPath === undefined)('nats: a lease scan whose key list
     await kv.put(keys.node(0, 'a'), JSON.stringify(stored));
     const clock = new SimulatedClock();
     const hanging = hangingKeys(kv);
-    const changes = await ShardLog.open(nc);
+    const changes = await ShardLog.open(nats.nc);
     const store = new KvStateStore(hanging.kv, 1, {
       changes,
       shards: 1,

@@ -1,11 +1,11 @@
 import { type KV, Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buckets, connectNats, keys, ShardLeases } from '../../src/nats/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buckets, keys, ShardLeases } from '../../src/nats/index.js';
 import { WorkerRenewals } from '../../src/nats/worker-renewals.js';
 import { captureLogger, silentLogger } from '../helpers.js';
 import { until } from '../processes.js';
-import { type NatsServer, natsServerPath, startNatsServer } from './server.js';
+import { natsPerFile } from './per-test.js';
+import { natsServerPath } from './server.js';
 
 // At 400,000 nodes on two cores a supervisor's ticks and heartbeats held its event loop for
 // seconds at a time: lease renewals, timers on that loop, fired late, 26 leases lapsed, and
@@ -25,20 +25,11 @@ function stallMainThread(ms: number): void {
 }
 
 describe.skipIf(natsServerPath === undefined)('nats: lease renewals on a worker thread', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  const nats = natsPerFile();
   let bucketCount = 0;
   const running: ShardLeases[] = [];
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats(server.url);
-  });
   afterEach(async () => {
     for (const leases of running.splice(0)) await leases.stop().catch(() => {});
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
   });
 
   async function holding(
@@ -46,13 +37,13 @@ describe.skipIf(natsServerPath === undefined)('nats: lease renewals on a worker 
     options: { stallMs?: number; log?: ReturnType<typeof captureLogger>['logger'] } = {},
   ) {
     const bucket = `${buckets.leases}-worker-${bucketCount++}`;
-    const kv: KV = await new Kvm(nc).create(bucket, { history: 1, ttl: ttlMs });
+    const kv: KV = await new Kvm(nats.nc).create(bucket, { history: 1, ttl: ttlMs });
     const log = options.log ?? silentLogger;
     const lost: number[] = [];
     const worker =
       renewals === 'worker'
         ? new WorkerRenewals({
-            url: server.url,
+            url: nats.server.url,
             bucket,
             owner: 'x',
             shards: 2,

@@ -1,33 +1,48 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
 import { type Logger, pino } from 'pino';
-import { afterEach, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { SimulatedClock } from 'wyneos/testing';
 import { startDistributedWith } from '../../src/nats/distributed.js';
-import type { DistributedSupervisor } from '../../src/nats/index.js';
+import {
+  connectNats,
+  type DistributedOptions,
+  type DistributedSupervisor,
+} from '../../src/nats/index.js';
 import { eventually, type NatsServer, startNatsServer } from './server.js';
 
 // Kept apart from server.ts, which the benches import outside vitest.
 
-/** What {@link natsPerTest} gives each test. */
+/** What {@link natsPerTest} and {@link natsPerFile} give the tests. */
 export interface NatsPerTest {
   readonly server: NatsServer;
   /** A plain client of the server (no credentials). */
   readonly nc: NatsConnection;
-  /** The supervisors the test starts: crashed after it. */
+  /** The supervisors the tests start: crashed after them. */
   readonly started: DistributedSupervisor[];
 }
 
 /** A fresh nats-server and a client connection for each test of the calling `describe`. */
 export function natsPerTest(): NatsPerTest {
+  return natsAround(beforeEach, afterEach);
+}
+
+/** One nats-server and a client connection for all the tests of the calling `describe`. */
+export function natsPerFile(): NatsPerTest {
+  return natsAround(beforeAll, afterAll);
+}
+
+function natsAround(
+  before: (run: () => Promise<void>) => void,
+  after: (run: () => Promise<void>) => void,
+): NatsPerTest {
   let server: NatsServer | undefined;
   let nc: NatsConnection | undefined;
   const started: DistributedSupervisor[] = [];
-  beforeEach(async () => {
+  before(async () => {
     server = await startNatsServer();
-    nc = await connect({ servers: server.url });
+    nc = await connectNats(server.url);
   });
-  afterEach(async () => {
+  after(async () => {
     await nc?.close();
     await Promise.all(started.splice(0).map((s) => s.crash().catch(() => {})));
     await server?.stop();
@@ -80,4 +95,30 @@ export async function startOneShard(
     if (action.status === 'proposed') proposed.push(action.id);
   });
   return { ...supervisor, proposed };
+}
+
+/**
+ * Supervisors of one fleet, named `ids`, started together on `clock` with `options`; resolves
+ * once each holds its even share of the shards.
+ */
+export async function startSharing(
+  nats: NatsPerTest,
+  ids: readonly string[],
+  options: Omit<DistributedOptions, 'nats' | 'supervisorId'> & { readonly shards: number },
+  clock: SimulatedClock,
+): Promise<DistributedSupervisor[]> {
+  const sups = await Promise.all(
+    ids.map((supervisorId) =>
+      startDistributedWith({ ...options, nats: nats.server.url, supervisorId }, { clock }),
+    ),
+  );
+  nats.started.push(...sups);
+  await eventually(
+    async () => {
+      await Promise.all(sups.map((s) => s.scan()));
+      return sups.map((s) => s.shards().length);
+    },
+    (counts) => counts.every((n) => n === options.shards / ids.length),
+  );
+  return sups;
 }

@@ -7,7 +7,7 @@ import { SimulatedClock } from 'xstate';
 import { startDistributedWith } from '../../src/nats/distributed.js';
 import { buckets, type DistributedSupervisor, shardOf } from '../../src/nats/index.js';
 import { SimulatedNodes } from './fleet.js';
-import { natsPerTest } from './per-test.js';
+import { natsPerTest, startSharing } from './per-test.js';
 import { eventually, natsServerPath } from './server.js';
 
 const logger = pino({ level: process.env.WYNEOS_TEST_LOG ?? 'silent' });
@@ -28,25 +28,12 @@ describe.skipIf(natsServerPath === undefined)('nats: one policy for the fleet', 
   async function twoSupervisors() {
     const clock = new SimulatedClock();
     const options = {
-      nats: nats.server.url,
       shards,
       logger,
       policy: parsePolicy(policyData('fleet-1', 0.9)),
       ...timing,
     };
-    const sups = await Promise.all(
-      ['a', 'b'].map((supervisorId) =>
-        startDistributedWith({ ...options, supervisorId }, { clock }),
-      ),
-    );
-    started.push(...sups);
-    await eventually(
-      async () => {
-        await Promise.all(sups.map((s) => s.scan()));
-        return sups.map((s) => s.shards().length);
-      },
-      (counts) => counts.every((n) => n === 2),
-    );
+    const sups = await startSharing(nats, ['a', 'b'], options, clock);
     return sups as [DistributedSupervisor, DistributedSupervisor];
   }
 
