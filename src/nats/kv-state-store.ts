@@ -8,6 +8,7 @@ import {
   type StateStore,
   stateFormatVersion,
 } from '../storage/index.js';
+import { type ClaimedShard, claimedNodes } from './claimed-nodes.js';
 import type { EnforcementAction } from './enforcement.js';
 import { type DroppedChanges, KeptChanges, type StoredNode, sameness } from './kept-changes.js';
 import { listKeys } from './list-keys.js';
@@ -16,10 +17,9 @@ import {
   appendRound,
   type CheckpointOptions,
   Checkpoints,
-  type Written,
   type WrittenShard,
 } from './shard-state.js';
-import { ShardTally } from './shard-tally.js';
+import type { ShardTally } from './shard-tally.js';
 import { keys, shardOf } from './subjects.js';
 import { dropLegacy, takeOver } from './takeover.js';
 
@@ -133,34 +133,13 @@ export class KvStateStore implements StateStore {
    * of the shard when it let it go if nobody wrote since (see KeptChanges). Returns the nodes
    * and their overrides.
    */
-  claim(
-    shard: number,
-    fence: number,
-  ): Promise<{
-    nodes: DurableNode[];
-    overrides: DurableState['overrides'];
-    /** Actions stored as not yet told (StoredNode.tell), by node. */
-    untold: Array<[string, readonly EnforcementAction[]]>;
-  }> {
+  claim(shard: number, fence: number): Promise<ClaimedShard> {
     return this.serially(async () => {
       const { listMs = 10_000, clock = systemClock, changes, log } = this.options;
       const list = (filter: string) => listKeys(this.kv, filter, listMs, clock);
       const claimed = await takeOver(this.kv, changes, list, shard, fence, this.kept.of(shard));
       this.kept.taken(shard, claimed.dropped);
-      const written = new Map<string, Written>();
-      const tally = new ShardTally();
-      const nodes: DurableNode[] = [];
-      const overrides = { protected: [] as string[], pinned: [] as string[] };
-      const untold: Array<[string, readonly EnforcementAction[]]> = [];
-      for (const stored of claimed.nodes.values()) {
-        const { node } = stored;
-        nodes.push(node);
-        if (stored.tell !== undefined) untold.push([node.id, stored.tell]);
-        tally.set(node);
-        if (stored.protected) overrides.protected.push(node.id);
-        if (stored.pinned) overrides.pinned.push(node.id);
-        written.set(node.id, { same: sameness(stored), json: JSON.stringify(stored) });
-      }
+      const { nodes, overrides, untold, written, tally } = claimedNodes(claimed.nodes.values());
       const held: HeldShard = {
         fence,
         nodes: written,
